@@ -1,0 +1,140 @@
+"""Plain data shared by ingestion, the ask pipeline and the adapters. No I/O here.
+
+Every model serialises to JSON (``model_dump(mode="json")``): the trace is what /debug shows and
+what the eval harness stores.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Lang = Literal["en", "zh"]
+Severity = Literal["info", "warn", "fail"]
+Vote = Literal["up", "down"]
+
+
+class Chunk(BaseModel):
+    """One retrievable piece of a doc, as stored in the index."""
+
+    id: str
+    doc: str  # path relative to the source folder, e.g. docs/deep_dives/05_rag_principles.md
+    title: str  # the doc's first H1 (or file name)
+    lang: Lang
+    twin: str | None = None  # the other-language doc's path
+    section_path: list[str] = Field(default_factory=list)  # ["Chapter", "Section", "Subsection"]
+    anchor: str = ""  # GitHub-style slug of the innermost heading, without '#'
+    text: str  # display text (cleaned Markdown)
+    order: int = 0  # position within the doc
+    boilerplate: bool = False  # table of contents / navigation-only chunk
+
+    @property
+    def section(self) -> str:
+        return self.section_path[-1] if self.section_path else self.title
+
+    def heading_line(self) -> str:
+        """'Doc title › Section › Subsection' — what a citation shows."""
+        parts = [self.title] + [p for p in self.section_path if p != self.title]
+        return " › ".join(parts)
+
+
+class Asker(BaseModel):
+    """Who asks, and where. Adapters fill it; the core never looks at platform specifics."""
+
+    platform: str = "cli"  # cli | discord | telegram | eval
+    user_id: str = "local"
+    space_id: str = "local"  # guild / chat id: the unit of the daily budget
+    channel_id: str = "local"  # channel / thread / chat: where "your last answer" lives
+    preferred_lang: Lang | None = None  # /lang en|zh
+    last_lang: Lang | None = None  # language of the asker's previous question
+
+
+class Citation(BaseModel):
+    n: int
+    doc: str
+    title: str
+    section: str
+    heading: str  # "Doc title › Section"
+    url: str
+    twin_url: str | None = None
+    lang: Lang
+    chunk_id: str
+
+
+class Diagnostic(BaseModel):
+    code: str  # stable, e.g. "FP1_MISSING_CONTENT"
+    severity: Severity
+    message: str  # one line, in the asker's language
+    data: dict = Field(default_factory=dict)
+
+
+class Candidate(BaseModel):
+    """One chunk considered by retrieval, with where each channel ranked it (1-based)."""
+
+    chunk_id: str
+    doc: str
+    section: str
+    lang: Lang
+    dense_score: float | None = None
+    dense_rank: int | None = None
+    lexical_score: float | None = None
+    lexical_rank: int | None = None
+    fused_score: float = 0.0
+    fused_rank: int | None = None
+    used: bool = False
+    dropped: str | None = None  # why it did not reach the answer: duplicate, twin, boilerplate, budget
+
+
+class LanguageDecision(BaseModel):
+    lang: Lang
+    reason: str
+    detected: str | None = None  # what langdetect said, if asked
+    note: str | None = None  # e.g. "answered in English: the question looked French"
+
+
+class Trace(BaseModel):
+    trace_id: str
+    question: str
+    created_at: float
+    language: LanguageDecision
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    candidates: list[Candidate] = Field(default_factory=list)
+    context_ids: list[str] = Field(default_factory=list)  # chunk ids that went into the answer
+    cache: str = "miss"  # hit | miss | off (lru) | unavailable: <why>
+    cache_backend: str = "redis"
+    index_id: str = ""
+    index_built_at: float | None = None
+    embed_model: str = ""
+    prompt_version: str = ""
+    llm_model: str | None = None
+    answer_mode: str = "extractive"  # extractive | llm | fallback | refused | empty
+    evidence: dict = Field(default_factory=dict)  # the numbers behind the refusal decision
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    notes: list[str] = Field(default_factory=list)
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    text: str
+    lang: Lang
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    trace: Trace
+
+
+class IndexInfo(BaseModel):
+    """What /about shows."""
+
+    index_id: str
+    built_at: float
+    source: str
+    commit: str | None
+    embed_model: str
+    embed_dim: int
+    chunks: int
+    docs: int
+    llm_model: str | None = None
+    prompt_version: str = ""

@@ -1,0 +1,95 @@
+"""Stand-ins for the core, for adapter tests that need to force an answer (a hostile text, a
+9000-character answer, a rate limit). They follow ``bot.service.AtlasService``."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from bot.domain import Answer, Asker, Candidate, Citation, Diagnostic, IndexInfo, LanguageDecision, Trace, Vote
+from bot.service import Admission
+
+
+def make_answer(question: str, text: str | None = None, lang: str = "en", refused: bool = False) -> Answer:
+    trace = Trace(
+        trace_id=uuid.uuid4().hex[:12],
+        question=question,
+        created_at=time.time(),
+        language=LanguageDecision(lang=lang, reason="test"),
+        timings_ms={"retrieve": 3.0, "answer": 1.0, "total": 4.5},
+        candidates=[
+            Candidate(chunk_id="c1", doc="docs/deep_dives/05_rag_principles.md", section="The RAG Solution",
+                      lang="en", dense_score=0.61, dense_rank=1, lexical_score=12.0, lexical_rank=1,
+                      fused_score=0.9, fused_rank=1, used=True),
+            Candidate(chunk_id="c2", doc="docs/deep_dives/04_vector_db.md", section="HNSW", lang="en",
+                      dense_score=0.42, dense_rank=2, lexical_score=4.0, lexical_rank=3, fused_score=0.4,
+                      fused_rank=2, dropped="duplicate"),
+        ],
+        context_ids=["c1"],
+        index_id="test-index",
+        embed_model="fake",
+        prompt_version="v1",
+        diagnostics=[Diagnostic(code="FP2_RANK_DISAGREEMENT", severity="warn", message="rankings disagree")],
+    )
+    citations = [] if refused else [
+        Citation(n=1, doc="docs/deep_dives/05_rag_principles.md", title="05. Why is RAG so Effective?",
+                 section="The RAG Solution", heading="05. Why is RAG so Effective? › The RAG Solution",
+                 url="https://github.com/Hao610/AI-Model-Atlas/blob/abc/docs/deep_dives/05_rag_principles.md#the-rag-solution",
+                 twin_url="https://github.com/Hao610/AI-Model-Atlas/blob/abc/docs/deep_dives/05_rag_principles_zh.md",
+                 lang="en", chunk_id="c1"),
+    ]
+    body = text if text is not None else f"RAG retrieves relevant text and pastes it into the prompt [1]."
+    return Answer(text=body, lang=lang, refused=refused, citations=citations, trace=trace)
+
+
+@dataclass
+class FakeService:
+    """Answers with ``reply(question)`` (default: a short cited answer) and remembers everything."""
+
+    reply: object = None  # callable(question) -> str
+    admit_result: Admission = field(default_factory=lambda: Admission(ok=True))
+    admins: set[str] = field(default_factory=set)
+    asked: list[tuple[str, Asker]] = field(default_factory=list)
+    feedback: list[tuple[str, str, str]] = field(default_factory=list)
+    traces: dict[str, Trace] = field(default_factory=dict)
+    last: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+    async def ask(self, question: str, asker: Asker) -> Answer:
+        import asyncio
+
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        self.asked.append((question, asker))
+        text = self.reply(question) if callable(self.reply) else None
+        answer = make_answer(question, text)
+        self.traces[answer.trace.trace_id] = answer.trace
+        self.last[(asker.platform, asker.channel_id, asker.user_id)] = answer.trace.trace_id
+        return answer
+
+    async def admit(self, asker: Asker) -> Admission:
+        return self.admit_result
+
+    async def last_trace(self, asker: Asker) -> Trace | None:
+        tid = self.last.get((asker.platform, asker.channel_id, asker.user_id))
+        return self.traces.get(tid) if tid else None
+
+    async def get_trace(self, trace_id: str) -> Trace | None:
+        return self.traces.get(trace_id)
+
+    async def record_feedback(self, trace_id: str, asker: Asker, vote: Vote) -> None:
+        self.feedback.append((trace_id, asker.user_id, vote))
+
+    def about(self) -> IndexInfo | None:
+        return IndexInfo(index_id="test-index", built_at=0.0, source="fixtures", commit="abc", embed_model="fake",
+                         embed_dim=4, chunks=2, docs=1)
+
+    def is_admin(self, asker: Asker) -> bool:
+        return asker.user_id in self.admins
+
+    async def reindex(self) -> str:
+        return "reindexed: 0 changed"
+
+    async def gaps_report(self) -> str:
+        return "# Coverage gaps\n\nnone yet"
