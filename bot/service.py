@@ -20,6 +20,11 @@ class Admission(BaseModel):
 
 
 class AtlasService(Protocol):
+    async def start(self) -> None:
+        """Connect to Redis etc. inside the running event loop (adapters call it once at start)."""
+
+    async def close(self) -> None: ...
+
     async def ask(self, question: str, asker: Asker) -> Answer:
         """Answer a question. Never raises for bad input or a failing dependency."""
 

@@ -56,6 +56,14 @@ class FakeService:
     last: dict[tuple[str, str, str], str] = field(default_factory=dict)
     delay_s: float = 0.0
 
+    started: bool = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def close(self) -> None:
+        self.started = False
+
     async def ask(self, question: str, asker: Asker) -> Answer:
         import asyncio
 
