@@ -93,6 +93,18 @@ class LanguageDecision(BaseModel):
     note: str | None = None  # e.g. "answered in English: the question looked French"
 
 
+class AnswerCheck(BaseModel):
+    """What the post-generation check found in an LLM answer (None for extractive answers)."""
+
+    markers_dropped: list[int] = Field(default_factory=list)  # [n] that pointed to no source
+    unmarked_sentences: list[str] = Field(default_factory=list)  # sentences with no citation marker
+    unsupported_sentences: list[str] = Field(default_factory=list)  # little overlap with the cited chunk
+    answer_lang: Lang | None = None  # language the answer is actually written in
+    truncated: bool = False  # the model stopped at its token limit
+    attempts: int = 0
+    error: str | None = None  # last error before a fallback
+
+
 class Trace(BaseModel):
     trace_id: str
     question: str
@@ -113,6 +125,7 @@ class Trace(BaseModel):
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
+    answer_check: AnswerCheck | None = None
     notes: list[str] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
 
