@@ -1,0 +1,45 @@
+"""The Discord adapter. ``run`` is what ``atlas-bot discord`` calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+
+from bot.adapters.discord.client import AtlasBot
+from bot.service import AtlasService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AtlasBot", "run"]
+
+
+async def _serve(bot: AtlasBot, token: str) -> None:
+    async with bot:
+        await bot.start(token)
+
+
+def run(settings: Settings, service: AtlasService) -> int:
+    """Connect and answer until stopped; blocks. Returns a process exit code (0 on a clean stop)."""
+    token = settings.discord_token.get_secret_value().strip()
+    if not token:
+        log.error("ATLAS_DISCORD_TOKEN is empty: set it to the bot token from the Discord Developer Portal (Bot → Token).")
+        return 2
+    bot = AtlasBot(settings, service)
+    try:
+        asyncio.run(_serve(bot, token))
+    except discord.LoginFailure:
+        log.error("Discord rejected ATLAS_DISCORD_TOKEN: reset the token in the Developer Portal (Bot → Token) and set it again.")
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        log.error("Discord refused the Message Content intent: enable it in the Developer Portal (Bot → Privileged Gateway Intents).")
+        return 1
+    except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+        log.error("could not connect to Discord: %s", exc)
+        return 1
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return 0

@@ -1,0 +1,218 @@
+"""The Discord bot: dependencies come in through the constructor, the service starts in
+``setup_hook`` and closes with the client. Mentions, DMs and follow-ups in our threads are handled
+here; slash commands live in ``commands.py``, buttons in ``views.py``, every string and the
+2000-character splitting in ``bot.render.discord``."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.commands import COMMANDS
+from bot.adapters.discord.senders import Send, channel_sender, followup_sender, interaction_asker
+from bot.adapters.discord.views import AnswerButton, answer_view
+from bot.domain import Answer, Asker, Trace
+from bot.render import discord as render
+from bot.render.chart import score_chart_png
+from bot.service import AtlasService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class AtlasBot(discord.Client):
+    """``client_options`` pass through to ``discord.Client`` (tests lower ``guild_ready_timeout``)."""
+
+    def __init__(self, settings: Settings, service: AtlasService, **client_options: Any) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True  # follow-ups in our threads carry no mention
+        super().__init__(intents=intents, allowed_mentions=render.NO_PINGS, **client_options)
+        self.settings = settings
+        self.service = service
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self._on_app_command_error
+        self._service_started = False
+
+    async def setup_hook(self) -> None:
+        await self.service.start()
+        self._service_started = True
+        self.add_dynamic_items(AnswerButton)
+        for command in COMMANDS:
+            self.tree.add_command(command)
+        await self._sync_commands()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            if self._service_started:
+                self._service_started = False
+                await self.service.close()
+
+    async def _sync_commands(self) -> None:
+        """Per guild when guild ids are configured (they show up at once), globally otherwise."""
+        guild_ids = self.settings.discord_guild_ids
+        for guild_id in guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                synced = await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                log.error("could not sync slash commands to guild %s (%s): is the bot invited there with "
+                          "the applications.commands scope?", guild_id, exc.text or exc.status)
+                continue
+            log.info("synced %d slash commands to guild %s", len(synced), guild_id)
+        if not guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d slash commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("connected to Discord as %s in %d guild(s)", self.user, len(self.guilds))
+
+    # --- where the bot may answer -------------------------------------------------------
+
+    def allows(self, guild_id: int | None, channel: Any) -> bool:
+        """The optional guild and channel allow-lists (empty = everywhere). DMs are always allowed:
+        they share the single "dm" daily budget."""
+        if guild_id is None:
+            return True
+        if self.settings.allowed_guild_ids and guild_id not in self.settings.allowed_guild_ids:
+            return False
+        allowed_channels = self.settings.discord_allowed_channel_ids
+        if not allowed_channels:
+            return True
+        ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
+        return any(i in allowed_channels for i in ids if i is not None)
+
+    def allows_interaction(self, interaction: discord.Interaction) -> bool:
+        channel = interaction.channel or discord.Object(id=interaction.channel_id or 0)
+        return self.allows(interaction.guild_id, channel)
+
+    # --- answering ------------------------------------------------------------------------
+
+    async def answer_question(self, question: str, asker: Asker, send: Send) -> Answer | None:
+        """Admit, ask, deliver; a refusal from the rate limit or budget is told, not asked."""
+        admission = await self.service.admit(asker)
+        if not admission.ok:
+            await send(render.render_refusal(admission))
+            return None
+        answer = await self.service.ask(question, asker)
+        await self.deliver_answer(send, answer)
+        return answer
+
+    async def deliver_answer(self, send: Send, answer: Answer) -> None:
+        messages = render.render_answer(answer)
+        for text in messages[:-1]:
+            await send(text)
+        await send(messages[-1], view=answer_view(answer.trace.trace_id))
+
+    async def deliver_debug(self, send: Send, trace: Trace) -> None:
+        """The debug view, with the score chart (rendered off the event loop) on the last message."""
+        messages = render.render_debug(trace)
+        png = await asyncio.to_thread(score_chart_png, trace)
+        for text in messages[:-1]:
+            await send(text)
+        if png:
+            await send(messages[-1], file=discord.File(io.BytesIO(png), filename="scores.png"))
+        else:
+            await send(messages[-1])
+
+    async def show_debug_for_button(self, interaction: discord.Interaction, trace_id: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        send = followup_sender(interaction, ephemeral=True)
+        trace = await self.service.get_trace(trace_id)
+        if trace is None:
+            await send(render.TRACE_GONE)
+        else:
+            await self.deliver_debug(send, trace)
+
+    async def record_vote(self, interaction: discord.Interaction, trace_id: str, vote: str) -> None:
+        await self.service.record_feedback(trace_id, interaction_asker(interaction), vote)  # type: ignore[arg-type]
+        await interaction.response.send_message(
+            render.feedback_thanks(vote), ephemeral=True, allowed_mentions=render.NO_PINGS
+        )
+
+    # --- mentions, DMs and our threads --------------------------------------------------------
+
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None:
+            return
+        try:
+            await self._answer_message(message)
+        except Exception as exc:
+            await self.report_error(message.channel, exc)
+
+    def _question_in(self, message: discord.Message) -> str | None:
+        """The question a message asks us, or None when it is not for us."""
+        assert self.user is not None
+        channel = message.channel
+        if message.guild is None:
+            return message.content.strip()
+        if not self.allows(message.guild.id, channel):
+            return None
+        if self.user.id in message.raw_mentions:
+            return re.sub(rf"<@!?{self.user.id}>", " ", message.content).strip()
+        if isinstance(channel, discord.Thread) and channel.owner_id == self.user.id:
+            return message.content.strip()
+        return None
+
+    async def _answer_message(self, message: discord.Message) -> None:
+        question = self._question_in(message)
+        if question is None:
+            return
+        if not question:
+            await message.reply(render.EMPTY_QUESTION, allowed_mentions=render.NO_PINGS)
+            return
+        asker = Asker(
+            platform="discord",
+            user_id=str(message.author.id),
+            space_id=str(message.guild.id if message.guild else "dm"),
+            channel_id=str(message.channel.id),
+        )
+        admission = await self.service.admit(asker)
+        if not admission.ok:
+            await message.reply(render.render_refusal(admission), allowed_mentions=render.NO_PINGS)
+            return
+        target = await self._thread_for(message, question)
+        asker = asker.model_copy(update={"channel_id": str(target.id)})
+        async with target.typing():
+            answer = await self.service.ask(question, asker)
+        await self.deliver_answer(channel_sender(target), answer)
+
+    async def _thread_for(self, message: discord.Message, question: str) -> discord.abc.Messageable:
+        """A new thread from a mention in a text channel; the message's own channel otherwise."""
+        if not isinstance(message.channel, discord.TextChannel):
+            return message.channel
+        try:
+            return await message.create_thread(name=render.thread_name(question), auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.warning("could not start a thread in channel %s (%s); answering in the channel",
+                        message.channel.id, exc.text or exc.status)
+            return message.channel
+
+    # --- the one error handler -----------------------------------------------------------
+
+    async def _on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await self.report_error(interaction, getattr(error, "original", error))
+
+    async def report_error(self, where: discord.Interaction | discord.abc.Messageable, exc: BaseException) -> None:
+        """Log with the traceback, then tell the user something friendly (ephemeral when possible)."""
+        log.error("unexpected error while answering on Discord", exc_info=exc)
+        try:
+            if isinstance(where, discord.Interaction):
+                if where.response.is_done():
+                    await where.followup.send(render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS)
+                else:
+                    await where.response.send_message(
+                        render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS
+                    )
+            else:
+                await where.send(render.SOMETHING_BROKE, allowed_mentions=render.NO_PINGS)
+        except discord.HTTPException as send_exc:
+            log.warning("could not tell the user about the error: %s", send_exc)

@@ -1,0 +1,103 @@
+"""The slash commands. Each one checks where it is used, acknowledges within Discord's 3 seconds
+(``defer(thinking=True)``), then follows up; the bot (``interaction.client``) does the work."""
+
+from __future__ import annotations
+
+import io
+from typing import Optional
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.senders import followup_sender, interaction_asker
+from bot.render import discord as render
+from bot.render.split import split_message
+
+Question = app_commands.Range[str, 1, 1000]
+
+
+async def _refuse_outside_allow_list(interaction: discord.Interaction) -> bool:
+    if interaction.client.allows_interaction(interaction):
+        return False
+    await interaction.response.send_message(render.NOT_HERE, ephemeral=True)
+    return True
+
+
+@app_commands.command(name="ask", description="Ask a question about the AI Model Atlas")
+@app_commands.describe(question="Your question, in English or 中文")
+async def ask(interaction: discord.Interaction, question: Question) -> None:
+    """Answer in the channel, with sources and the Debug / 👍 / 👎 buttons."""
+    if await _refuse_outside_allow_list(interaction):
+        return
+    if not question.strip():
+        await interaction.response.send_message(render.EMPTY_QUESTION, ephemeral=True)
+        return
+    await interaction.response.defer(thinking=True)
+    await interaction.client.answer_question(
+        question.strip(), interaction_asker(interaction), followup_sender(interaction)
+    )
+
+
+@app_commands.command(name="debug", description="How your last answer here was found — or ask and show the trace")
+@app_commands.describe(question="Optional: ask this question and show how it was answered")
+async def debug(interaction: discord.Interaction, question: Optional[Question] = None) -> None:
+    """Only you see it: retrieved chunks and their scores, timings, cache, cost, diagnostics."""
+    if await _refuse_outside_allow_list(interaction):
+        return
+    bot = interaction.client
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    send = followup_sender(interaction, ephemeral=True)
+    asker = interaction_asker(interaction)
+    if question and question.strip():
+        answer = await bot.answer_question(question.strip(), asker, send)
+        if answer is not None:
+            await bot.deliver_debug(send, answer.trace)
+        return
+    trace = await bot.service.last_trace(asker)
+    if trace is None:
+        await send(render.NO_PREVIOUS_ANSWER)
+    else:
+        await bot.deliver_debug(send, trace)
+
+
+@app_commands.command(name="help", description="What this bot does and how to ask")
+async def help_(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message(render.HELP_TEXT, ephemeral=True)
+
+
+@app_commands.command(name="about", description="Which index, docs commit and models are live")
+async def about(interaction: discord.Interaction) -> None:
+    info = interaction.client.service.about()
+    await interaction.response.send_message(render.render_about(info), ephemeral=True)
+
+
+@app_commands.command(name="reindex", description="Admins: rebuild the index from the docs")
+async def reindex(interaction: discord.Interaction) -> None:
+    bot = interaction.client
+    if not bot.service.is_admin(interaction_asker(interaction)):
+        await interaction.response.send_message(render.ADMIN_ONLY, ephemeral=True)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    summary = await bot.service.reindex()
+    send = followup_sender(interaction, ephemeral=True)
+    for text in split_message(summary, render.MESSAGE_LIMIT):
+        await send(text)
+
+
+@app_commands.command(name="gaps", description="Admins: questions the docs did not answer well")
+async def gaps(interaction: discord.Interaction) -> None:
+    bot = interaction.client
+    if not bot.service.is_admin(interaction_asker(interaction)):
+        await interaction.response.send_message(render.ADMIN_ONLY, ephemeral=True)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    report = await bot.service.gaps_report()
+    send = followup_sender(interaction, ephemeral=True)
+    if len(report) <= render.MESSAGE_LIMIT:
+        await send(report)
+    else:
+        attachment = discord.File(io.BytesIO(report.encode()), filename="coverage-gaps.md")
+        await send(render.GAPS_ATTACHED, file=attachment)
+
+
+COMMANDS = (ask, debug, help_, about, reindex, gaps)

@@ -1,0 +1,38 @@
+"""Small glue shared by the commands, the buttons and the mention handler: who is asking, and a
+``send(content, view=..., file=...)`` that never pings, whether it replies to an interaction or
+posts into a channel."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.domain import Asker
+from bot.render.discord import NO_PINGS
+
+Send = Callable[..., Awaitable[Any]]
+
+
+def followup_sender(interaction: discord.Interaction, *, ephemeral: bool = False) -> Send:
+    async def send(content: str, **extra: Any) -> None:
+        await interaction.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS, **extra)
+
+    return send
+
+
+def channel_sender(channel: discord.abc.Messageable) -> Send:
+    async def send(content: str, **extra: Any) -> None:
+        await channel.send(content, allowed_mentions=NO_PINGS, **extra)
+
+    return send
+
+
+def interaction_asker(interaction: discord.Interaction) -> Asker:
+    return Asker(
+        platform="discord",
+        user_id=str(interaction.user.id),
+        space_id=str(interaction.guild_id or "dm"),
+        channel_id=str(interaction.channel_id),
+    )

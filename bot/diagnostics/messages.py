@@ -1,0 +1,138 @@
+"""One-line messages for every diagnostic, in English and Chinese.
+
+Keys are the diagnostic code, or ``code.variant`` when one code has several messages. Values are
+``str.format`` templates; ``make`` fills them and keeps the result on one short line.
+"""
+
+from __future__ import annotations
+
+from bot.domain import Diagnostic, Lang, Severity
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "FP1_MISSING_CONTENT.refused": (
+        "The Atlas does not seem to cover this: best evidence {score} is below the threshold {threshold}.",
+        "Atlas 似乎没有涵盖这个问题：最佳证据得分 {score} 低于阈值 {threshold}。",
+    ),
+    "FP1_MISSING_CONTENT.near": (
+        "Weak evidence: score {score} is barely above the refusal threshold {threshold}; the answer may be a stretch.",
+        "证据偏弱：得分 {score} 仅略高于拒答阈值 {threshold}，答案可能有些牵强。",
+    ),
+    "FP2_RANK_DISAGREEMENT": (
+        "Dense and keyword search disagree: {shared} of their top {k} docs overlap.",
+        "向量检索与关键词检索分歧较大：前 {k} 篇文档中仅有 {shared} 篇重合。",
+    ),
+    "FP2_FLAT_SCORES": (
+        "No result stands out: the top {n} fused scores are within {spread} of each other.",
+        "没有明显更相关的结果：前 {n} 个融合得分相差不到 {spread}。",
+    ),
+    "FP2_EXACT_TERM_MISSED": (
+        "The best keyword match for “{term}” (keyword rank #{rank}) did not make it into the context.",
+        "与“{term}”最匹配的关键词结果（关键词排名 #{rank}）没有进入上下文。",
+    ),
+    "FP3_NOT_IN_CONTEXT": (
+        "{count} highly ranked passage(s) were dropped before answering ({reasons}), e.g. {doc} › {section}.",
+        "有 {count} 个排名靠前的段落在作答前被丢弃（{reasons}），例如 {doc} › {section}。",
+    ),
+    "FP4_UNSUPPORTED": (
+        "{count} sentence(s) of the answer are not supported by the cited passages.",
+        "答案中有 {count} 句话在引用的段落里找不到依据。",
+    ),
+    "FP4_UNMARKED": (
+        "{count} sentence(s) of the answer carry no citation.",
+        "答案中有 {count} 句话没有标注引用。",
+    ),
+    "FP4_DANGLING_MARKERS": (
+        "Citation markers {markers} pointed to no source and were removed.",
+        "引用标记 {markers} 没有对应的来源，已被移除。",
+    ),
+    "FP5_WRONG_LANGUAGE": (
+        "The answer is written in {answer_lang} but the question was taken as {question_lang}.",
+        "回答使用的语言是 {answer_lang}，但问题被识别为 {question_lang}。",
+    ),
+    "FP5_TRUNCATED": (
+        "The answer was cut off at the model's token limit.",
+        "回答因达到模型的 token 上限而被截断。",
+    ),
+    "FP6_VAGUE_QUESTION": (
+        "The question is very short ({tokens} key word(s)) and the results span {docs} unrelated docs; try being more specific.",
+        "问题过于简短（{tokens} 个关键词），检索结果分散在 {docs} 篇不相关的文档中；请把问题问得更具体些。",
+    ),
+    "FP7_INCOMPLETE": (
+        "Part of the question has no supporting passage: “{part}”.",
+        "问题的一部分在上下文中找不到依据：“{part}”。",
+    ),
+    "LOW_VALUE_CONTEXT": (
+        "{count} of {slots} context slots hold low-value text ({kinds}).",
+        "上下文的 {slots} 个位置中有 {count} 个是低价值内容（{kinds}）。",
+    ),
+    "LANG_MISMATCH": (
+        "Only {same} context passage(s) are in {question_lang}; the answer leans on the {other_lang} version.",
+        "上下文中只有 {same} 个{question_lang}段落，回答主要依赖{other_lang}版本。",
+    ),
+    "PROMPT_INJECTION": (
+        "The question contains instructions aimed at the bot ({match}); they were ignored.",
+        "问题中含有针对机器人的指令（{match}），已忽略。",
+    ),
+    "PROMPT_INJECTION_CONTEXT": (
+        "Context quotes an attack string ({match}) — treated as content.",
+        "上下文引用了攻击字符串（{match}）——仅作为内容处理。",
+    ),
+    "STALE_EMBED_MODEL": (
+        "The query was embedded with {query_model} but the index was built with {index_model}; rebuild the index.",
+        "查询使用 {query_model} 编码，但索引由 {index_model} 构建；请重建索引。",
+    ),
+    "STALE_SOURCE_CHANGED": (
+        "The docs changed since the index was built; answers may be out of date until a reindex.",
+        "索引构建后文档已有改动；重建索引前答案可能已过时。",
+    ),
+    "STALE_INDEX_AGE": (
+        "The index is {days} days old.",
+        "索引已有 {days} 天未更新。",
+    ),
+    "COST_OVER_BUDGET": (
+        "This answer cost ${cost}, over the ${budget} budget.",
+        "本次回答花费 ${cost}，超出预算 ${budget}。",
+    ),
+    "TOKENS_OVER_BUDGET": (
+        "This answer used {tokens} tokens, over the {budget} budget.",
+        "本次回答使用了 {tokens} 个 token，超出预算 {budget}。",
+    ),
+    "LATENCY_OVER_BUDGET": (
+        "Slow stage(s): {stages}.",
+        "耗时过长的阶段：{stages}。",
+    ),
+    "CACHE_UNAVAILABLE": (
+        "The cache is unavailable ({why}); answers are computed afresh.",
+        "缓存不可用（{why}），每次都会重新生成答案。",
+    ),
+    "LLM_FALLBACK": (
+        "The language model failed ({error}); this is an extractive fallback answer.",
+        "语言模型调用失败（{error}），这是抽取式的备用答案。",
+    ),
+    "DIAGNOSTIC_ERROR": (
+        "The {check} check could not run on this trace.",
+        "{check} 检查无法在此追踪记录上运行。",
+    ),
+}
+
+LANG_NAMES = {"en": ("English", "英文"), "zh": ("Chinese", "中文")}
+MAX_CHARS = 240
+
+
+def lang_name(code: str, lang: Lang) -> str:
+    names = LANG_NAMES.get(code)
+    return (names[1] if lang == "zh" else names[0]) if names else code
+
+
+def short(value: object, limit: int = 60) -> str:
+    """A value fit for one line of a message: newlines flattened, long text cut."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def make(code: str, severity: Severity, lang: Lang, data: dict, variant: str = "", **fields: object) -> Diagnostic:
+    en, zh = MESSAGES[f"{code}.{variant}" if variant else code]
+    message = " ".join((zh if lang == "zh" else en).format(**{k: short(v) for k, v in fields.items()}).split())
+    if len(message) > MAX_CHARS:
+        message = message[: MAX_CHARS - 1] + "…"
+    return Diagnostic(code=code, severity=severity, message=message, data=data)

@@ -1,0 +1,208 @@
+"""Everything Telegram-specific about turning answers into messages: HTML parse mode, 4096 limits,
+the sources block, the debug view and the inline keyboard.
+
+Telegram's HTML accepts a handful of tags and needs ``<``, ``>`` and ``&`` escaped everywhere else.
+Answers are split as Markdown *before* rendering (``bot.render.split``), so a tag never straddles two
+messages; a part whose HTML still grows past the limit (escaping ``&`` costs five characters) is
+split again, smaller. Each message also carries a plain-text twin, sent if Telegram rejects the HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain import Answer, Citation, Lang, Trace
+from bot.render.debug_view import build_debug_view, debug_lines
+from bot.render.split import split_message
+
+MAX_CHARS = 4096  # Telegram's limit per message (we count UTF-16 units, as Telegram does)
+SPLIT_CHARS = 3500  # first split of the Markdown: leaves room for tags and escapes
+_MIN_SPLIT = 256  # below this, stop re-splitting and cut escaped plain text
+_HARD_CUT = 800  # 800 chars escape to at most 4000 ("&" -> "&amp;")
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")  # the same fences bot.render.split keeps whole
+_HEADING = re.compile(r"^#{1,6}\s+(.*\S)\s*#*\s*$")
+_INLINE = re.compile(
+    r"`(?P<code>[^`\n]+)`"
+    r"|\*\*(?P<bold>\S(?:[^\n]*?\S)?)\*\*"
+    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>https?://[^\s()<>\"]+)\)"
+)
+_LANG_CLASS = re.compile(r"[A-Za-z0-9_+#.-]{1,32}")
+
+SOURCES_LABEL = {"en": "Sources", "zh": "来源"}
+TWIN_LABEL = {"en": "中文版", "zh": "English"}  # the twin of an English doc is Chinese, and back
+EMPTY_ANSWER = {"en": "(empty answer)", "zh": "（空回答）"}
+
+
+@dataclass(frozen=True)
+class TelegramMessage:
+    """One message: HTML for parse_mode=HTML, and the plain text to fall back on."""
+
+    html: str
+    plain: str
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _link(url: str, label: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{escape(label)}</a>'
+
+
+def _inline(text: str, in_bold: bool = False) -> str:
+    """`code`, **bold** and [label](http...) on one line; everything else escaped.
+
+    Telegram forbids entities inside code and code inside bold, so in bold `code` stays plain text.
+    """
+    out, pos = [], 0
+    for m in _INLINE.finditer(text):
+        out.append(escape(text[pos : m.start()]))
+        if m.group("code") is not None:
+            out.append(escape(m.group(0)) if in_bold else f"<code>{escape(m.group('code'))}</code>")
+        elif m.group("bold") is not None:
+            out.append(escape(m.group(0)) if in_bold else f"<b>{_inline(m.group('bold'), True)}</b>")
+        else:
+            out.append(_link(m.group("url"), m.group("label")))
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def _code_block(opening: str, body: list[str]) -> str:
+    info = opening.split()[0] if opening.split() else ""
+    lang = info if _LANG_CLASS.fullmatch(info) else ""
+    content = escape("\n".join(body))
+    if not content.strip():
+        return ""
+    cls = f' class="language-{lang}"' if lang else ""
+    return f"<pre><code{cls}>{content}</code></pre>"
+
+
+def markdown_to_html(text: str) -> str:
+    """Telegram HTML for Markdown-ish answer text: fences, `code`, **bold**, links, # headings."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        fence = _FENCE.match(lines[i])
+        if fence:
+            j = i + 1
+            while j < len(lines) and not lines[j].strip().startswith(fence.group(1)):
+                j += 1
+            out.append(_code_block(fence.group(2), lines[i + 1 : j]))
+            i = j + 1
+            continue
+        heading = _HEADING.match(lines[i])
+        out.append(f"<b>{_inline(heading.group(1), True)}</b>" if heading else _inline(lines[i]))
+        i += 1
+    return "\n".join(out)
+
+
+def _fits(message: TelegramMessage) -> bool:
+    return utf16_len(message.html) <= MAX_CHARS and utf16_len(message.plain) <= MAX_CHARS
+
+
+def _hard_cut(text: str) -> list[TelegramMessage]:
+    pieces = [text[k : k + _HARD_CUT] for k in range(0, len(text), _HARD_CUT)]
+    return [TelegramMessage(escape(p), p) for p in pieces]
+
+
+def _render_parts(text: str, limit: int) -> list[TelegramMessage]:
+    out: list[TelegramMessage] = []
+    for part in split_message(text, limit):
+        message = TelegramMessage(markdown_to_html(part), part)
+        if _fits(message):
+            out.append(message)
+        elif limit > _MIN_SPLIT:
+            out.extend(_render_parts(part, limit // 2))
+        else:
+            out.extend(_hard_cut(part))
+    return out
+
+
+def render_markdown(text: str) -> list[TelegramMessage]:
+    """Markdown-ish text as Telegram messages, each within 4096 and never empty."""
+    parts = _render_parts(text, SPLIT_CHARS)
+    return [m for m in parts if m.plain.strip() and _visible(m.html).strip()]
+
+
+def _visible(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def _source_line(c: Citation) -> TelegramMessage:
+    html_line = f"[{c.n}] {_link(c.url, c.heading)}"
+    plain_line = f"[{c.n}] {c.heading} — {c.url}"
+    if c.twin_url:
+        html_line += f" · {_link(c.twin_url, TWIN_LABEL[c.lang])}"
+        plain_line += f" · {TWIN_LABEL[c.lang]}: {c.twin_url}"
+    return TelegramMessage(html_line, plain_line)
+
+
+def _append(messages: list[TelegramMessage], block: TelegramMessage) -> None:
+    """Add ``block`` under the last message if both fit in one, else as a message of its own."""
+    if messages:
+        joined = TelegramMessage(f"{messages[-1].html}\n\n{block.html}", f"{messages[-1].plain}\n\n{block.plain}")
+        if _fits(joined):
+            messages[-1] = joined
+            return
+    messages.append(block)
+
+
+def render_answer(answer: Answer) -> list[TelegramMessage]:
+    """The answer, then its sources block; the keyboard goes under the last message."""
+    messages = render_markdown(answer.text)
+    lang: Lang = answer.lang
+    if answer.citations:
+        header = TelegramMessage(f"<b>{SOURCES_LABEL[lang]}</b>", SOURCES_LABEL[lang])
+        lines = [header, *(_source_line(c) for c in answer.citations)]
+        block = lines[0]
+        for line in lines[1:]:
+            joined = TelegramMessage(f"{block.html}\n{line.html}", f"{block.plain}\n{line.plain}")
+            if _fits(joined):
+                block = joined
+            else:
+                _append(messages, block)
+                block = line
+        _append(messages, block)
+    return messages or [TelegramMessage(escape(EMPTY_ANSWER[lang]), EMPTY_ANSWER[lang])]
+
+
+def render_debug(trace: Trace) -> list[TelegramMessage]:
+    """The /debug view: a bold title, then the trace as short lines in <pre> blocks."""
+    lines = debug_lines(build_debug_view(trace))
+    chunks: list[list[str]] = [[]]
+    for line in lines:
+        line = line[:_HARD_CUT]
+        if sum(len(escape(x)) + 1 for x in chunks[-1]) + len(escape(line)) > SPLIT_CHARS:
+            chunks.append([])
+        chunks[-1].append(line)
+    title = "🔍 Debug"
+    messages = []
+    for n, chunk in enumerate(chunks):
+        body = "\n".join(chunk)
+        head = f"<b>{title}</b>\n" if n == 0 else ""
+        messages.append(TelegramMessage(f"{head}<pre>{escape(body)}</pre>", f"{title}\n{body}" if n == 0 else body))
+    return messages
+
+
+def answer_keyboard(trace_id: str, voted: str | None = None) -> InlineKeyboardMarkup:
+    """🔍 Debug, 👍, 👎 under an answer; callback data ``d:|u:|n:<trace_id>`` (Telegram allows 64 bytes)."""
+    up = "👍 ✓" if voted == "up" else "👍"
+    down = "👎 ✓" if voted == "down" else "👎"
+    return InlineKeyboardMarkup(
+        [[
+            InlineKeyboardButton("🔍 Debug", callback_data=f"d:{trace_id}"),
+            InlineKeyboardButton(up, callback_data=f"u:{trace_id}"),
+            InlineKeyboardButton(down, callback_data=f"n:{trace_id}"),
+        ]]
+    )

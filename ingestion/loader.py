@@ -1,0 +1,152 @@
+"""Find the Markdown docs under a source folder and pair each English doc with its Chinese twin.
+
+Every odd file is handled and named in a warning rather than stopping the run: non-UTF-8 or binary
+content, oversized files, empty files, symlink loops, a second path to the same file, duplicate
+content. ``X.md`` is English and ``X_zh.md`` Chinese; the name is checked against the text.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from bot.language import cjk_share
+from ingestion.anchors import heading_text
+from ingestion.cleaning import clean_markdown
+
+MAX_DOC_BYTES = 2_000_000
+_H1 = re.compile(r"^#\s+(.+)$", re.M)
+
+
+class SourceError(Exception):
+    """The source folder cannot be used at all (missing, empty, not a folder)."""
+
+
+@dataclass
+class SourceDoc:
+    path: str  # relative, POSIX
+    lang: str
+    text: str  # cleaned Markdown
+    sha256: str  # of the raw bytes
+    title: str
+    twin: str | None = None
+
+
+@dataclass
+class LoadResult:
+    docs: list[SourceDoc] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    unpaired: list[str] = field(default_factory=list)
+
+
+def twin_path(path: str) -> str:
+    p = PurePosixPath(path)
+    if p.stem.endswith("_zh"):
+        return str(p.with_name(p.stem[:-3] + p.suffix))
+    return str(p.with_name(p.stem + "_zh" + p.suffix))
+
+
+def lang_from_name(path: str) -> str:
+    return "zh" if PurePosixPath(path).stem.endswith("_zh") else "en"
+
+
+def _walk_markdown(root: Path, result: LoadResult) -> list[Path]:
+    """Every *.md below root, following symlinks once (a loop is reported, not followed)."""
+    found: list[Path] = []
+    seen_dirs: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen_dirs:
+            result.skipped.append((os.path.relpath(dirpath, root), "symlink loop or repeated folder"))
+            dirnames[:] = []
+            continue
+        seen_dirs.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.lower().endswith(".md"))
+    return found
+
+
+def _read(path: Path, rel: str, result: LoadResult) -> bytes | None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        result.skipped.append((rel, f"unreadable ({exc.strerror or exc})"))
+        return None
+    if size > MAX_DOC_BYTES:
+        result.skipped.append((rel, f"too large ({size / 1e6:.1f} MB > {MAX_DOC_BYTES / 1e6:.1f} MB)"))
+        return None
+    raw = path.read_bytes()
+    if not raw.strip():
+        result.skipped.append((rel, "empty"))
+        return None
+    if b"\x00" in raw[:8192]:
+        result.skipped.append((rel, "binary content"))
+        return None
+    return raw
+
+
+def load_docs(root: Path, exclude: list[str] | tuple[str, ...] = ()) -> LoadResult:
+    """Load every doc under ``root`` except paths matching an ``exclude`` glob."""
+    if not root.exists():
+        raise SourceError(f"source folder not found: {root}")
+    if not root.is_dir():
+        raise SourceError(f"source is not a folder: {root}")
+    result = LoadResult()
+    real_files: dict[str, str] = {}
+    by_hash: dict[str, str] = {}
+    for path in _walk_markdown(root, result):
+        rel = path.relative_to(root).as_posix()
+        if any(fnmatch.fnmatch(rel, pattern) for pattern in exclude):
+            continue
+        real = os.path.realpath(path)
+        if real in real_files:
+            result.skipped.append((rel, f"same file as {real_files[real]}"))
+            continue
+        real_files[real] = rel
+        raw = _read(path, rel, result)
+        if raw is None:
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            result.skipped.append((rel, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"))
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest in by_hash:
+            result.skipped.append((rel, f"identical content to {by_hash[digest]}"))
+            continue
+        by_hash[digest] = rel
+        cleaned = clean_markdown(text)
+        result.warnings.extend((rel, w) for w in cleaned.warnings)
+        if not re.search(r"\w", cleaned.text):
+            result.skipped.append((rel, "no text after cleaning"))
+            continue
+        lang = lang_from_name(rel)
+        share = cjk_share(cleaned.text)
+        if lang == "zh" and share < 0.1:
+            result.warnings.append((rel, f"named as Chinese but only {share:.0%} CJK; indexed as English"))
+            lang = "en"
+        elif lang == "en" and share > 0.5:
+            result.warnings.append((rel, f"named as English but {share:.0%} CJK; indexed as Chinese"))
+            lang = "zh"
+        h1 = _H1.search(cleaned.text)
+        title = heading_text(h1.group(1)) if h1 else PurePosixPath(rel).stem
+        result.docs.append(SourceDoc(path=rel, lang=lang, text=cleaned.text, sha256=digest, title=title))
+    if not result.docs and not result.skipped:
+        raise SourceError(f"no Markdown documents under {root}")
+    present = {d.path for d in result.docs}
+    lowered: dict[str, str] = {}
+    for doc in result.docs:
+        twin = twin_path(doc.path)
+        doc.twin = twin if twin in present else None
+        if doc.twin is None:
+            result.unpaired.append(doc.path)
+        other = lowered.setdefault(doc.path.lower(), doc.path)
+        if other != doc.path:
+            result.warnings.append((doc.path, f"differs from {other} only by case"))
+    return result

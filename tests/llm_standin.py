@@ -1,0 +1,139 @@
+"""A scriptable OpenAI-compatible chat server on loopback, for testing the LLM client over real HTTP.
+
+    standin = LLMStandIn()
+    base_url = await standin.start()          # http://127.0.0.1:<free port>/v1
+    standin.script(Reply.rate_limited(1), Reply.ok("RAG retrieves text [1]."))
+    ...
+    await standin.close()
+
+Each request takes the next scripted reply (then ``default``) and is recorded with its body, headers
+and arrival time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    text: str | None = "A stand-in answer."
+    finish_reason: str = "stop"
+    usage: dict | None = None  # omitted from the body when None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    raw_body: str | None = None  # sent verbatim instead of a completion
+    echo_auth: bool = False  # put the request's Authorization header in an error body (a careless server)
+
+    @classmethod
+    def ok(cls, text: str, usage: dict | None = None, finish_reason: str = "stop") -> Reply:
+        return cls(text=text, usage=usage, finish_reason=finish_reason)
+
+    @classmethod
+    def slow(cls, delay_s: float, text: str = "A late answer.") -> Reply:
+        return cls(text=text, delay_s=delay_s)
+
+    @classmethod
+    def error(cls, status: int, headers: dict[str, str] | None = None, echo_auth: bool = False) -> Reply:
+        return cls(status=status, headers=headers or {}, echo_auth=echo_auth)
+
+    @classmethod
+    def rate_limited(cls, retry_after_s: float) -> Reply:
+        return cls.error(429, {"Retry-After": f"{retry_after_s:g}"})
+
+    @classmethod
+    def malformed(cls) -> Reply:
+        return cls(raw_body='{"choices": [{"message": {"content": "cut off')
+
+    @classmethod
+    def no_choices(cls) -> Reply:
+        return cls(raw_body=json.dumps({"id": "x", "object": "chat.completion", "choices": []}))
+
+    @classmethod
+    def empty_content(cls) -> Reply:
+        return cls(text="")
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    body: dict
+    headers: dict[str, str]
+    at: float  # time.monotonic() on arrival
+
+
+class LLMStandIn:
+    def __init__(self, model: str = "standin-model", default: Reply | None = None) -> None:
+        self.model = model
+        self.default = default or Reply()
+        self.requests: list[RecordedRequest] = []
+        self._script: deque[Reply] = deque()
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    def script(self, *replies: Reply) -> None:
+        self._script.extend(replies)
+
+    async def start(self) -> str:
+        """Listen on a free loopback port in the running loop; return the OpenAI-style base URL."""
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}/v1"
+        return self.base_url
+
+    async def close(self) -> None:
+        self._closing.set()  # releases replies still sleeping for a client that gave up
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        raw = await request.text()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return web.json_response({"error": {"message": "request body is not JSON"}}, status=400)
+        self.requests.append(RecordedRequest(body=body, headers=dict(request.headers), at=time.monotonic()))
+        reply = self._script.popleft() if self._script else self.default
+        if reply.delay_s:
+            try:
+                await asyncio.wait_for(self._closing.wait(), reply.delay_s)
+            except TimeoutError:
+                pass
+        if reply.status != 200:
+            message = f"stand-in error {reply.status}"
+            if reply.echo_auth:
+                message += f"; you sent {request.headers.get('Authorization', '')}"
+            return web.json_response({"error": {"message": message}}, status=reply.status, headers=reply.headers)
+        if reply.raw_body is not None:
+            return web.Response(text=reply.raw_body, content_type="application/json")
+        completion = {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "model": body.get("model", self.model),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": reply.text},
+                    "finish_reason": reply.finish_reason,
+                }
+            ],
+        }
+        if reply.usage is not None:
+            completion["usage"] = reply.usage
+        return web.json_response(completion)
