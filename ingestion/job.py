@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bot.domain import Chunk
 from bot.index.embedders import Embedder
 from bot.index.generations import (
+    INDEX_FORMAT,
     IndexLayout,
     Manifest,
     chroma_client,
@@ -72,6 +73,7 @@ def _text_key(text: str) -> str:
 def compute_index_id(loaded: LoadResult, source: ResolvedSource, embedder: Embedder, chunker: ChunkerConfig,
                      tokenizer_version: str) -> str:
     payload = {
+        "format": INDEX_FORMAT,
         "docs": sorted((d.path, d.sha256, d.lang, d.twin) for d in loaded.docs),
         "embedder": embedder.fingerprint,
         "chunker": chunker.fingerprint(),
@@ -169,6 +171,11 @@ def build_index(
         bm25 = bm25s.BM25(k1=1.2, b=0.5)
         bm25.index(corpus_tokens, show_progress=False)
         bm25.save(str(gen / "bm25"), show_progress=False)
+        doc_freq: dict[str, int] = {}
+        for tokens in corpus_tokens:
+            for token in set(tokens):
+                doc_freq[token] = doc_freq.get(token, 0) + 1
+        write_json(gen / "lexicon.json", doc_freq)
 
         log.info("writing vectors to Chroma")
         client = chroma_client(gen, chroma_host, chroma_port)
@@ -193,6 +200,7 @@ def build_index(
         report.seconds = time.perf_counter() - started
         manifest = Manifest(
             index_id=index_id,
+            format=INDEX_FORMAT,
             built_at=time.time(),
             build_seconds=round(report.seconds, 2),
             embed_model=embedder.name,

@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 from pydantic import SecretStr
-from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_random
 
 from bot.answering.checks import check_answer
 from bot.answering.prompts import DEFAULT_MAX_CONTEXT_CHARS, PromptSet
@@ -96,7 +96,7 @@ class LLMClient:
         self.temperature = temperature
         self.price_in_per_mtok = price_in_per_mtok
         self.price_out_per_mtok = price_out_per_mtok
-        self._backoff = wait_exponential_jitter(initial=backoff_s, max=backoff_s * 8, jitter=backoff_s)
+        self._backoff = wait_exponential(multiplier=backoff_s, max=backoff_s * 8) + wait_random(0, backoff_s)
         self._secret = api_key.get_secret_value()
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/") + "/", headers=headers)
@@ -174,6 +174,8 @@ class LLMClient:
             raise _AttemptFailed(f"timed out after {timeout:.1f} s", retryable=True) from None
         except httpx.TransportError as exc:
             raise _AttemptFailed(f"connection failed: {type(exc).__name__}", retryable=True) from None
+        except httpx.RequestError as exc:
+            raise _AttemptFailed(f"request failed: {type(exc).__name__}", retryable=True) from None
 
         status = response.status_code
         if status in (401, 403):
@@ -187,6 +189,8 @@ class LLMClient:
         if status >= 400:
             detail = self._redact(response.text[:200])
             raise _AttemptFailed(f"LLM rejected the request (HTTP {status}): {detail}", retryable=False)
+        if status >= 300:
+            raise _AttemptFailed(f"unexpected HTTP {status}: check the LLM base URL", retryable=False)
         return _parse_completion(response)
 
     def _wait(self, state: RetryCallState) -> float:

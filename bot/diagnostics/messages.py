@@ -47,7 +47,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "FP5_WRONG_LANGUAGE": (
         "The answer is written in {answer_lang} but the question was taken as {question_lang}.",
-        "回答使用的语言是 {answer_lang}，但问题被识别为 {question_lang}。",
+        "回答使用的是{answer_lang}，但问题被识别为{question_lang}。",
     ),
     "FP5_TRUNCATED": (
         "The answer was cut off at the model's token limit.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import make
 from bot.domain import Diagnostic
@@ -18,8 +20,8 @@ def stale_index(f: Facts) -> list[Diagnostic]:
     if f.inp.source_changed:
         out.append(make("STALE_SOURCE_CHANGED", "warn", f.lang, {"index_id": index.index_id if index else trace.index_id}))
     built_at = index.built_at if index else trace.index_built_at
-    if built_at:
-        days = (f.now - built_at) / DAY_S
+    days = (f.now - built_at) / DAY_S if built_at else math.nan
+    if math.isfinite(days):
         severity = "warn" if days > f.config.index_age_warn_days else "info" if days > f.config.index_age_info_days else None
         if severity:
             out.append(make("STALE_INDEX_AGE", severity, f.lang, {"age_days": round(days, 1)}, days=int(days)))

@@ -20,10 +20,12 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel
 
 COMPLETE = "COMPLETE"
+INDEX_FORMAT = 2  # bump when the files of a generation change; readers refuse other formats
 
 
 class Manifest(BaseModel):
     index_id: str
+    format: int = 1
     built_at: float
     build_seconds: float
     embed_model: str

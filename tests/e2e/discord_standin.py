@@ -27,6 +27,7 @@ GUILD_ID = 800000000000000001
 CHANNEL_ID = 810000000000000001  # #general, where the bot is mentioned
 OTHER_CHANNEL_ID = 810000000000000002
 USER_ID = 700000000000000001
+BOT_ROLE_ID = 820000000000000001  # the role Discord gives a bot on joining; "@Atlas" often completes to it
 
 BOT_USER = {"id": str(APP_ID), "username": "atlas", "discriminator": "0", "global_name": "Atlas",
             "avatar": None, "bot": True}
@@ -44,6 +45,7 @@ class Call:
     body: Any = None  # the JSON body, or a multipart's payload_json
     files: list[tuple[str, bytes]] = field(default_factory=list)
     at: float = 0.0
+    status: int = 0  # what the stand-in answered; 404 = a route it does not know
 
     @property
     def message(self) -> dict:
@@ -89,6 +91,9 @@ class DiscordStandin:
         self._ids = itertools.count(1_100_000_000_000_000_001)
         self._seq = 0
         self._ws: web.WebSocketResponse | None = None
+        self._live = False  # False between a RECONNECT and the RESUME: events wait in _missed
+        self._missed: list[dict] = []
+        self.resumes: list[dict] = []  # RESUME payloads received
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -137,9 +142,26 @@ class DiscordStandin:
                 await ws.send_json({"op": 11})
             elif frame["op"] == 2:
                 await self._ready()
+            elif frame["op"] == 6:
+                await self._resume(frame["d"])
         return ws
 
+    async def reconnect(self) -> None:
+        """Ask the bot to reconnect (opcode 7), as Discord does; events meanwhile are replayed on RESUME."""
+        assert self._ws is not None
+        self._live = False
+        await self._ws.send_json({"op": 7, "d": None})
+
+    async def _resume(self, payload: dict) -> None:
+        self.resumes.append(payload)
+        await self._send({"op": 0, "t": "RESUMED", "s": self._next_seq(), "d": {}})
+        self._live = True
+        missed, self._missed = self._missed, []
+        for frame in missed:
+            await self._send(frame)
+
     async def _ready(self) -> None:
+        self._live = True
         await self.dispatch("READY", {
             "v": 10, "user": BOT_USER, "session_id": "standin-session", "resume_gateway_url": self.gateway_url,
             "guilds": [{"id": str(GUILD_ID), "unavailable": True}], "private_channels": [],
@@ -149,18 +171,32 @@ class DiscordStandin:
             "id": str(GUILD_ID), "name": "Study Group", "owner_id": str(USER_ID), "unavailable": False,
             "member_count": 2, "large": False, "features": [], "emojis": [], "stickers": [],
             "roles": [{"id": str(GUILD_ID), "name": "@everyone", "permissions": "0", "position": 0, "color": 0,
-                       "hoist": False, "managed": False, "mentionable": False, "flags": 0}],
+                       "hoist": False, "managed": False, "mentionable": False, "flags": 0},
+                      {"id": str(BOT_ROLE_ID), "name": "Atlas", "permissions": "0", "position": 1, "color": 0,
+                       "hoist": False, "managed": True, "mentionable": True, "flags": 0,
+                       "tags": {"bot_id": str(APP_ID)}}],
             "channels": [_text_channel(CHANNEL_ID, "general", 0), _text_channel(OTHER_CHANNEL_ID, "random", 1)],
             "threads": [], "members": [], "voice_states": [], "presences": [], "stage_instances": [],
             "guild_scheduled_events": [], "joined_at": NOW,
         })
         self.guild_created.set()
 
-    async def dispatch(self, event: str, data: dict) -> None:
-        """Push a DISPATCH event to the connected bot."""
-        assert self._ws is not None, "the bot is not connected"
+    def _next_seq(self) -> int:
         self._seq += 1
-        await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+        return self._seq
+
+    async def _send(self, frame: dict) -> None:
+        """To the newest connection (a reconnecting bot opens a new one)."""
+        assert self._ws is not None, "the bot is not connected"
+        await self._ws.send_json(frame)
+
+    async def dispatch(self, event: str, data: dict) -> None:
+        """Push a DISPATCH event to the bot; while it is reconnecting, hold it for the RESUME."""
+        frame = {"op": 0, "t": event, "s": self._next_seq(), "d": data}
+        if self._live:
+            await self._send(frame)
+        else:
+            self._missed.append(frame)
 
     # --- REST ----------------------------------------------------------------------------
 
@@ -178,7 +214,9 @@ class DiscordStandin:
                     call.files.append((part.filename or "", await part.read()))
         self.calls.append(call)
         try:
-            return self._respond(call)
+            response = self._respond(call)
+            call.status = response.status
+            return response
         finally:
             async with self._changed:
                 self._changed.notify_all()
@@ -254,24 +292,29 @@ class DiscordStandin:
     # --- what the test pushes ------------------------------------------------------------
 
     def message_payload(self, channel_id: int, content: str, *, author: dict = HUMAN, mentions: list[dict] = (),
-                        components: list[dict] = (), flags: int = 0, guild: bool = True) -> dict:
+                        mention_roles: list[str] = (), components: list[dict] = (), flags: int = 0,
+                        guild: bool = True) -> dict:
         message = {"id": str(self.next_id()), "channel_id": str(channel_id), "author": author, "content": content,
                    "timestamp": NOW, "edited_timestamp": None, "tts": False, "mention_everyone": False,
-                   "mentions": list(mentions), "mention_roles": [], "attachments": [], "embeds": [],
+                   "mentions": list(mentions), "mention_roles": list(mention_roles), "attachments": [], "embeds": [],
                    "pinned": False, "type": 0, "flags": flags, "components": list(components)}
         if guild:
             message["guild_id"] = str(GUILD_ID)
-            message["member"] = {"roles": [], "joined_at": NOW, "deaf": False, "mute": False}
+            message["member"] = {"roles": [], "joined_at": NOW, "deaf": False, "mute": False, "flags": 0}
         return message
 
     async def post_message(self, content: str, *, channel_id: int = CHANNEL_ID, mention_bot: bool = False,
-                           guild: bool = True) -> dict:
-        """A human writes a message (MESSAGE_CREATE); with ``mention_bot`` it starts with @Atlas."""
-        if mention_bot:
+                           via_role: bool = False, guild: bool = True) -> dict:
+        """A human writes a message (MESSAGE_CREATE); with ``mention_bot`` it starts with @Atlas — the
+        bot user's mention, or with ``via_role`` the bot's role's."""
+        mentions, roles = [], []
+        if mention_bot and via_role:
+            content, roles = f"<@&{BOT_ROLE_ID}> {content}", [str(BOT_ROLE_ID)]
+        elif mention_bot:
             content = f"<@{APP_ID}> {content}"
-        mentions = [{**BOT_USER, "member": {"roles": [], "joined_at": NOW, "deaf": False, "mute": False}}] \
-            if mention_bot else []
-        message = self.message_payload(channel_id, content, mentions=mentions, guild=guild)
+            mentions = [{**BOT_USER, "member": {"roles": [], "joined_at": NOW, "deaf": False, "mute": False,
+                                                "flags": 0}}]
+        message = self.message_payload(channel_id, content, mentions=mentions, mention_roles=roles, guild=guild)
         await self.dispatch("MESSAGE_CREATE", message)
         return message
 
@@ -280,7 +323,7 @@ class DiscordStandin:
         return {"id": str(interaction_id), "application_id": str(APP_ID), "type": type_, "data": data,
                 "token": f"itoken-{interaction_id}", "version": 1, "guild_id": str(GUILD_ID),
                 "channel_id": str(channel_id), "channel": _text_channel(channel_id, "general", 0),
-                "member": {"user": user, "roles": [], "joined_at": NOW, "deaf": False, "mute": False,
+                "member": {"user": user, "roles": [], "joined_at": NOW, "deaf": False, "mute": False, "flags": 0,
                            "permissions": "2147483647"},
                 "app_permissions": "2147483647", "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
                 "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0,

@@ -78,7 +78,8 @@ def parse_telegram_html(text: str) -> str:
                 raise TelegramHTMLError(f'Unsupported start tag "{name}" at byte offset {at}')
             if closing:
                 if not stack or stack[-1] != name:
-                    raise TelegramHTMLError(f'Unmatched end tag at byte offset {at}, expected "</{stack[-1] if stack else ""}>"')
+                    expected = stack[-1] if stack else ""
+                    raise TelegramHTMLError(f'Unmatched end tag at byte offset {at}, expected "</{expected}>"')
                 stack.pop()
             else:
                 attrs = {a.group(1).lower(): html.unescape(a.group(2) or a.group(3) or "")
@@ -202,12 +203,17 @@ class TelegramStandIn:
         self._new_update = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        runner = web.AppRunner(app, shutdown_timeout=0.5)
+        runner = web.AppRunner(app, shutdown_timeout=0.5, access_log=None)
         self._loop.run_until_complete(runner.setup())
         self._loop.run_until_complete(web.SockSite(runner, self._sock).start())
         self._ready.set()
         self._loop.run_forever()
+        self._new_update.set()  # wake pending long polls so they answer before the server goes
         self._loop.run_until_complete(runner.cleanup())
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     def _add_update(self, update: dict) -> None:

@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 
 __all__ = ["AtlasBot", "run"]
 
+NO_TOKEN = "ATLAS_DISCORD_TOKEN is empty: set it to the bot token from the Discord Developer Portal (Bot → Token)."
+BAD_TOKEN = ("Discord rejected ATLAS_DISCORD_TOKEN: reset the token in the Developer Portal (Bot → Token) "
+             "and set it again.")
+NO_INTENT = ("Discord refused the Message Content intent: enable it in the Developer Portal "
+             "(Bot → Privileged Gateway Intents).")
+
 
 async def _serve(bot: AtlasBot, token: str) -> None:
     async with bot:
@@ -23,19 +29,21 @@ async def _serve(bot: AtlasBot, token: str) -> None:
 
 
 def run(settings: Settings, service: AtlasService) -> int:
-    """Connect and answer until stopped; blocks. Returns a process exit code (0 on a clean stop)."""
+    """Connect and answer until stopped; blocks. Returns a process exit code (0 on a clean stop).
+
+    Setup problems become one clear log line and a non-zero code, never a traceback."""
     token = settings.discord_token.get_secret_value().strip()
     if not token:
-        log.error("ATLAS_DISCORD_TOKEN is empty: set it to the bot token from the Discord Developer Portal (Bot → Token).")
+        log.error(NO_TOKEN)
         return 2
     bot = AtlasBot(settings, service)
     try:
         asyncio.run(_serve(bot, token))
     except discord.LoginFailure:
-        log.error("Discord rejected ATLAS_DISCORD_TOKEN: reset the token in the Developer Portal (Bot → Token) and set it again.")
+        log.error(BAD_TOKEN)
         return 1
     except discord.PrivilegedIntentsRequired:
-        log.error("Discord refused the Message Content intent: enable it in the Developer Portal (Bot → Privileged Gateway Intents).")
+        log.error(NO_INTENT)
         return 1
     except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
         log.error("could not connect to Discord: %s", exc)

@@ -17,7 +17,7 @@ from discord import app_commands
 from bot.adapters.discord.commands import COMMANDS
 from bot.adapters.discord.senders import Send, channel_sender, followup_sender, interaction_asker
 from bot.adapters.discord.views import AnswerButton, answer_view
-from bot.domain import Answer, Asker, Trace
+from bot.domain import Answer, Asker, Trace, Vote
 from bot.render import discord as render
 from bot.render.chart import score_chart_png
 from bot.service import AtlasService
@@ -36,7 +36,7 @@ class AtlasBot(discord.Client):
         self.settings = settings
         self.service = service
         self.tree = app_commands.CommandTree(self)
-        self.tree.on_error = self._on_app_command_error
+        self.tree.error(self._on_app_command_error)
         self._service_started = False
 
     async def setup_hook(self) -> None:
@@ -132,8 +132,8 @@ class AtlasBot(discord.Client):
         else:
             await self.deliver_debug(send, trace)
 
-    async def record_vote(self, interaction: discord.Interaction, trace_id: str, vote: str) -> None:
-        await self.service.record_feedback(trace_id, interaction_asker(interaction), vote)  # type: ignore[arg-type]
+    async def record_vote(self, interaction: discord.Interaction, trace_id: str, vote: Vote) -> None:
+        await self.service.record_feedback(trace_id, interaction_asker(interaction), vote)
         await interaction.response.send_message(
             render.feedback_thanks(vote), ephemeral=True, allowed_mentions=render.NO_PINGS
         )
@@ -156,8 +156,10 @@ class AtlasBot(discord.Client):
             return message.content.strip()
         if not self.allows(message.guild.id, channel):
             return None
-        if self.user.id in message.raw_mentions:
-            return re.sub(rf"<@!?{self.user.id}>", " ", message.content).strip()
+        own_role = message.guild.self_role  # "@Atlas" picked from the autocomplete is often this role
+        mention = rf"<@!?{self.user.id}>" + (rf"|<@&{own_role.id}>" if own_role else "")
+        if self.user.id in message.raw_mentions or (own_role and own_role.id in message.raw_role_mentions):
+            return re.sub(mention, " ", message.content).strip()
         if isinstance(channel, discord.Thread) and channel.owner_id == self.user.id:
             return message.content.strip()
         return None
@@ -181,9 +183,12 @@ class AtlasBot(discord.Client):
             return
         target = await self._thread_for(message, question)
         asker = asker.model_copy(update={"channel_id": str(target.id)})
-        async with target.typing():
-            answer = await self.service.ask(question, asker)
-        await self.deliver_answer(channel_sender(target), answer)
+        try:
+            async with target.typing():
+                answer = await self.service.ask(question, asker)
+            await self.deliver_answer(channel_sender(target), answer)
+        except Exception as exc:  # tell them in the thread they are watching
+            await self.report_error(target, exc)
 
     async def _thread_for(self, message: discord.Message, question: str) -> discord.abc.Messageable:
         """A new thread from a mention in a text channel; the message's own channel otherwise."""
@@ -198,7 +203,9 @@ class AtlasBot(discord.Client):
 
     # --- the one error handler -----------------------------------------------------------
 
-    async def _on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
         await self.report_error(interaction, getattr(error, "original", error))
 
     async def report_error(self, where: discord.Interaction | discord.abc.Messageable, exc: BaseException) -> None:
@@ -207,7 +214,9 @@ class AtlasBot(discord.Client):
         try:
             if isinstance(where, discord.Interaction):
                 if where.response.is_done():
-                    await where.followup.send(render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS)
+                    await where.followup.send(
+                        render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS
+                    )
                 else:
                     await where.response.send_message(
                         render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS

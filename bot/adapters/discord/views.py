@@ -33,7 +33,8 @@ def custom_id(action: Action, trace_id: str) -> str:
 class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID_TEMPLATE):
     def __init__(self, action: Action, trace_id: str) -> None:
         emoji, label, style = _LOOK[action]
-        super().__init__(discord.ui.Button(style=style, emoji=emoji, label=label, custom_id=custom_id(action, trace_id)))
+        button = discord.ui.Button(style=style, emoji=emoji, label=label, custom_id=custom_id(action, trace_id))
+        super().__init__(button)
         self.action: Action = action
         self.trace_id = trace_id
 
@@ -49,7 +50,7 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
             if self.action == "debug":
                 await bot.show_debug_for_button(interaction, self.trace_id)
             else:
-                await bot.record_vote(interaction, self.trace_id, self.action)
+                await bot.record_vote(interaction, self.trace_id, "up" if self.action == "up" else "down")
         except Exception as exc:  # one error path for the whole adapter
             await bot.report_error(interaction, exc)
 

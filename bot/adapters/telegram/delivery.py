@@ -61,15 +61,21 @@ async def send_all(
 async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
     """Show "typing…" in the chat until the block ends. Purely cosmetic: failures are ignored."""
 
+    async def show() -> bool:
+        try:
+            await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            return True
+        except TelegramError as exc:
+            log.debug("chat action failed: %s", exc)
+            return False
+
     async def keep_typing() -> None:
         while True:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            except TelegramError as exc:
-                log.debug("chat action failed: %s", exc)
-                return
             await asyncio.sleep(TYPING_EVERY_S)
+            if not await show():
+                return
 
+    await show()
     task = asyncio.create_task(keep_typing())
     try:
         yield

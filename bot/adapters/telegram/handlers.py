@@ -13,8 +13,8 @@ import threading
 from datetime import datetime, timezone
 
 from telegram import Message, MessageEntity, Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import NetworkError, TelegramError
+from telegram.constants import ChatType
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.adapters.telegram.delivery import send_all, send_one, typing
@@ -167,11 +167,14 @@ async def about_command(update: Update, context: Context) -> None:
         await _say(update, context, text("no_index", ui_lang(update, context)))
         return
     built = datetime.fromtimestamp(info.built_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    rows = [("index", info.index_id), ("built", built), ("source", info.source), ("commit", info.commit or "–"),
-            ("embedder", f"{info.embed_model} ({info.embed_dim}-d)"), ("size", f"{info.chunks} chunks, {info.docs} docs"),
-            ("llm", info.llm_model or "none (extractive)"), ("prompt", info.prompt_version or "–")]
-    body = "\n".join(f"<b>{escape(k)}</b>: {escape(v)}" for k, v in rows)
-    await send_one(context.bot, update.effective_chat.id, TelegramMessage(body, "\n".join(f"{k}: {v}" for k, v in rows)))
+    rows = [
+        ("index", info.index_id), ("built", built), ("source", info.source), ("commit", info.commit or "–"),
+        ("embedder", f"{info.embed_model} ({info.embed_dim}-d)"), ("size", f"{info.chunks} chunks, {info.docs} docs"),
+        ("llm", info.llm_model or "none (extractive)"), ("prompt", info.prompt_version or "–"),
+    ]
+    html_body = "\n".join(f"<b>{escape(k)}</b>: {escape(v)}" for k, v in rows)
+    plain_body = "\n".join(f"{k}: {v}" for k, v in rows)
+    await send_one(context.bot, update.effective_chat.id, TelegramMessage(html_body, plain_body))
 
 
 async def _refuse_non_admin(update: Update, context: Context) -> bool:
@@ -207,7 +210,10 @@ async def on_button(update: Update, context: Context) -> None:
     if action in VOTES:
         await service_of(context).record_feedback(trace_id, asker_of(update, context), VOTES[action])
         await query.answer(text("thanks", lang))
-        await query.edit_message_reply_markup(answer_keyboard(trace_id, voted=VOTES[action]))
+        try:
+            await query.edit_message_reply_markup(answer_keyboard(trace_id, voted=VOTES[action]))
+        except BadRequest as exc:  # the same vote twice ("message is not modified"), or an old message
+            log.debug("could not mark the vote: %s", exc.message)
         return
     trace = await service_of(context).get_trace(trace_id)
     if trace is None:
@@ -234,7 +240,6 @@ async def on_error(update: object, context: Context) -> None:
     log.error("failed to handle an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         try:
-            await context.bot.send_message(update.effective_chat.id, text("error", ui_lang(update, context)),
-                                           parse_mode=ParseMode.HTML)
+            await context.bot.send_message(update.effective_chat.id, text("error", ui_lang(update, context)))
         except TelegramError as exc:
             log.warning("could not tell the user about the failure: %s", exc)

@@ -1,0 +1,162 @@
+"""The embedded default answer: no model, no network. From the chosen chunks, pick the few
+sentences, bullets, code blocks or tables that answer the question and cite each with [n].
+
+A unit's score is the share of the question's (idf-weighted) terms it contains, plus a little for
+coming first in its section, where the Atlas usually states the point. The best chunk leads with
+up to three units, in their original order; the next chunks add their single best unit each. A code
+block or table is kept whole and only when the question asks for one or it is the best evidence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from bot.domain import Chunk
+from bot.index.tokenizer import BilingualTokenizer
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_SENT_EN = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'*`(\[])")
+_SENT_ZH = re.compile(r"(?<=[。！？])")
+_BULLET = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
+_WANTS_CODE = re.compile(r"\b(code|command|snippet|example|script|config|yaml|json|install|run|cli)\b|代码|命令|示例|配置|怎么跑|安装", re.I)
+_WANTS_TABLE = re.compile(r"\b(compare|comparison|vs\.?|versus|difference|table|which)\b|对比|区别|比较|哪个", re.I)
+
+
+@dataclass
+class Unit:
+    text: str
+    kind: str  # sentence | bullet | code | table | quote
+    position: int
+
+
+@dataclass
+class ExtractedPart:
+    chunk: Chunk
+    units: list[str]
+
+
+def split_units(text: str) -> list[Unit]:
+    units: list[Unit] = []
+    lines = text.split("\n")
+    i = 0
+    para: list[str] = []
+
+    def flush_para() -> None:
+        if not para:
+            return
+        joined = " ".join(p.strip() for p in para).strip()
+        para.clear()
+        if not joined:
+            return
+        pieces = _SENT_ZH.split(joined) if re.search(r"[。！？]", joined) else _SENT_EN.split(joined)
+        for piece in pieces:
+            if piece.strip():
+                units.append(Unit(piece.strip(), "sentence", len(units)))
+
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE.match(line):
+            flush_para()
+            fence = _FENCE.match(line).group(1)[0] * 3
+            j = i + 1
+            while j < len(lines) and not lines[j].strip().startswith(fence):
+                j += 1
+            units.append(Unit("\n".join(lines[i : j + 1]), "code", len(units)))
+            i = j + 1
+            continue
+        if line.lstrip().startswith("|"):
+            flush_para()
+            j = i
+            while j < len(lines) and lines[j].lstrip().startswith("|"):
+                j += 1
+            units.append(Unit("\n".join(lines[i:j]), "table", len(units)))
+            i = j
+            continue
+        if _BULLET.match(line):
+            flush_para()
+            units.append(Unit(line.strip(), "bullet", len(units)))
+        elif line.lstrip().startswith(">"):
+            flush_para()
+            units.append(Unit(line.lstrip("> ").strip(), "quote", len(units)))
+        elif not line.strip() or line.lstrip().startswith("#"):
+            flush_para()
+        else:
+            para.append(line)
+        i += 1
+    flush_para()
+    return units
+
+
+class ExtractiveAnswerer:
+    def __init__(self, tokenizer: BilingualTokenizer, max_chars: int = 700) -> None:
+        self.tokenizer = tokenizer
+        self.max_chars = max_chars
+
+    def _score(self, unit: Unit, weights: dict[str, float], total: float) -> float:
+        if total <= 0:
+            return 0.0
+        tokens = set(self.tokenizer.tokens(unit.text))
+        overlap = sum(w for t, w in weights.items() if t in tokens) / total
+        return overlap + (0.15 if unit.position == 0 else 0.0) + (0.05 if unit.kind == "bullet" else 0.0)
+
+    def extract(self, question: str, chunks: list[Chunk], doc_freq) -> list[ExtractedPart]:
+        """``doc_freq(token) -> int`` gives each question term its weight (rarer counts more)."""
+        q_tokens = list(dict.fromkeys(self.tokenizer.tokens(question)))
+        weights = {t: math.log(1 + 1000 / (1 + doc_freq(t))) for t in q_tokens}
+        total = sum(weights.values())
+        wants_code = bool(_WANTS_CODE.search(question))
+        wants_table = bool(_WANTS_TABLE.search(question))
+        parts: list[ExtractedPart] = []
+        budget = self.max_chars
+        for rank, chunk in enumerate(chunks):
+            units = split_units(chunk.text)
+            if not units:
+                continue
+            scored = []
+            for unit in units:
+                score = self._score(unit, weights, total)
+                if unit.kind == "code" and not wants_code:
+                    score *= 0.3
+                if unit.kind == "table" and not wants_table:
+                    score *= 0.6
+                scored.append((score, unit))
+            best = sorted(scored, key=lambda su: -su[0])
+            take = 3 if rank == 0 else 1
+            picked: list[Unit] = []
+            for score, unit in best:
+                if len(picked) >= take:
+                    break
+                if rank > 0 and score < 0.2:
+                    break
+                size = len(unit.text)
+                if picked and size > budget:
+                    continue
+                picked.append(unit)
+                budget -= size
+            if rank == 0 and picked and all(u.kind in ("bullet",) for u in picked):
+                lead = next((u for u in units if u.kind == "sentence" and u.position < picked[0].position), None)
+                if lead is not None and lead not in picked:
+                    picked.insert(0, lead)  # "…these steps:" reads better before its bullets
+            if picked:
+                parts.append(ExtractedPart(chunk, [u.text for u in sorted(picked, key=lambda u: u.position)]))
+            if budget <= 0:
+                break
+        return parts
+
+
+def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> str:
+    """Lead paragraph from the best chunk, then one line per further source, each with its [n]."""
+    blocks: list[str] = []
+    for i, part in enumerate(parts):
+        marker = f"[{numbers[part.chunk.id]}]"
+        prose = [u for u in part.units if not (_FENCE.match(u) or u.lstrip().startswith("|"))]
+        whole = [u for u in part.units if _FENCE.match(u) or u.lstrip().startswith("|")]
+        if prose:
+            joiner = "" if lang == "zh" else " "
+            text = joiner.join(_BULLET.sub("", u) if len(prose) > 1 or i > 0 else u for u in prose)
+            blocks.append(f"{text} {marker}" if i == 0 else f"- {text} {marker}")
+        for block in whole:
+            blocks.append(f"{block}\n{marker}")
+    return "\n\n".join(blocks)

@@ -1,0 +1,101 @@
+"""Retrieval and answer metrics over golden questions, exactly as /work/shared/eval/README.md
+defines them: docs are the DISTINCT docs of the retrieved chunks, best first; a gold doc matches by
+exact path (so in the same language); ``twin@5`` also accepts the other-language twin."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+LANGS = ("en", "zh", "mixed")
+GROUPS = LANGS + ("overall",)
+HIGHER_IS_BETTER = ("hit@1", "hit@3", "hit@5", "mrr@10", "twin@5", "refusal_recall", "key_fact_recall",
+                    "citation_valid", "cited_gold_share")
+LOWER_IS_BETTER = ("false_refusal", "latency_p50_ms", "latency_p95_ms")
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+def twin_of(doc: str) -> str:
+    """``X.md`` ↔ ``X_zh.md``."""
+    if doc.endswith("_zh.md"):
+        return doc[: -len("_zh.md")] + ".md"
+    return doc[: -len(".md")] + "_zh.md" if doc.endswith(".md") else doc
+
+
+def gold_docs(question: dict) -> list[str]:
+    return [g["doc"] for g in question.get("gold") or []]
+
+
+def first_rank(docs: list[str], targets: Iterable[str]) -> int | None:
+    """1-based rank of the first of ``targets`` in ``docs``, or None."""
+    wanted = set(targets)
+    return next((i + 1 for i, doc in enumerate(docs) if doc in wanted), None)
+
+
+def gold_rank(docs: list[str], question: dict) -> int | None:
+    return first_rank(docs, gold_docs(question))
+
+
+def markers_resolve(text: str, citations: list[dict]) -> bool:
+    """Every [n] in the text points to a citation."""
+    numbers = {c.get("n") for c in citations}
+    return all(int(n) in numbers for n in MARKER.findall(text))
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _share(hits: Iterable[bool]) -> float | None:
+    hits = list(hits)
+    return round(sum(hits) / len(hits), 4) if hits else None
+
+
+def _group_metrics(pairs: list[tuple[dict, dict]]) -> dict:
+    """Metrics for (record, question) pairs of one group."""
+    answerable = [(r, q) for r, q in pairs if q.get("answerable", True)]
+    unanswerable = [(r, q) for r, q in pairs if not q.get("answerable", True)]
+    ranks = [gold_rank(r["docs"], q) for r, q in answerable]
+    twin_ranks = [first_rank(r["docs"], gold_docs(q) + [twin_of(d) for d in gold_docs(q)]) for r, q in answerable]
+    facts = [(fact.lower() in (r.get("answer") or "").lower()) for r, q in answerable for fact in q.get("key_facts") or []]
+    answered = [r for r, _ in pairs if not r["refused"]]
+    cited = [(c["doc"] in gold_docs(q)) for r, q in answerable if not r["refused"]
+             for c in {c["doc"]: c for c in r.get("citations") or []}.values()]
+    latencies = [r["latency_ms"] for r, _ in pairs if r.get("latency_ms") is not None]
+    metrics = {
+        "n": len(pairs),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        **{f"hit@{k}": _share(rank is not None and rank <= k for rank in ranks) for k in (1, 3, 5)},
+        "mrr@10": round(sum(1 / rank for rank in ranks if rank and rank <= 10) / len(ranks), 4) if ranks else None,
+        "twin@5": _share(rank is not None and rank <= 5 for rank in twin_ranks),
+        "refusal_recall": _share(r["refused"] for r, _ in unanswerable),
+        "false_refusal": _share(r["refused"] for r, _ in answerable),
+        "key_fact_recall": _share(facts),
+        "citation_valid": _share(markers_resolve(r.get("answer") or "", r.get("citations") or []) for r in answered),
+        "cited_gold_share": _share(cited),
+        "latency_p50_ms": _round(percentile(latencies, 50)),
+        "latency_p95_ms": _round(percentile(latencies, 95)),
+        "diagnostics": dict(sorted(Counter(d["code"] for r, _ in pairs for d in r.get("diagnostics") or []).items())),
+    }
+    return metrics
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def compute_metrics(records: list[dict], questions: list[dict]) -> dict:
+    """``{"en": {...}, "zh": {...}, "mixed": {...}, "overall": {...}}``; a metric whose denominator
+    is empty (e.g. refusal_recall with no unanswerable question) is None."""
+    by_id = {q["id"]: q for q in questions}
+    pairs = [(r, by_id[r["id"]]) for r in records if r["id"] in by_id]
+    summary = {lang: _group_metrics([(r, q) for r, q in pairs if q["lang"] == lang]) for lang in LANGS}
+    summary["overall"] = _group_metrics(pairs)
+    return summary

@@ -1,0 +1,93 @@
+"""The live index, read-only, as the ask pipeline sees it.
+
+``IndexReader.current()`` returns the generation named by ``CURRENT`` and reloads when an ingest job
+switches it, so a running bot picks up a rebuild without a restart; the generation it was using stays
+on disk (``keep_generations``) for the queries still in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from bot.domain import Chunk
+from bot.index.generations import INDEX_FORMAT, IndexLayout, Manifest, chroma_client, read_manifest
+
+log = logging.getLogger(__name__)
+
+
+class IndexMissing(Exception):
+    """No complete index has been built yet."""
+
+
+@dataclass
+class LiveIndex:
+    manifest: Manifest
+    chunks: list[Chunk]
+    by_id: dict[str, Chunk]
+    bm25: bm25s.BM25
+    collection: object  # a Chroma collection
+    doc_freq: dict[str, int]  # token -> number of chunks containing it
+
+    @classmethod
+    def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
+        manifest = read_manifest(gen_dir)
+        if manifest.format != INDEX_FORMAT:
+            raise IndexMissing(f"the index at {gen_dir} has format {manifest.format}, this bot reads format "
+                               f"{INDEX_FORMAT}: run `atlas-bot ingest` to rebuild it")
+        with open(gen_dir / "chunks.jsonl") as fh:
+            chunks = [Chunk.model_validate_json(line) for line in fh]
+        bm25 = bm25s.BM25.load(str(gen_dir / "bm25"), show_progress=False)
+        doc_freq = json.loads((gen_dir / "lexicon.json").read_text())
+        client = chroma_client(gen_dir, chroma_host, chroma_port)
+        collection = client.get_collection(manifest.collection, embedding_function=None)
+        return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq)
+
+    @property
+    def index_id(self) -> str:
+        return self.manifest.index_id
+
+    def dense(self, query_vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        res = self.collection.query(query_embeddings=[query_vector.tolist()], n_results=min(n, len(self.chunks)),
+                                    include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def lexical(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk, in chunk order (zeros when no token is known)."""
+        if not tokens:
+            return np.zeros(len(self.chunks), dtype=np.float32)
+        return self.bm25.get_scores(tokens)
+
+
+class IndexReader:
+    def __init__(self, data_dir: Path, chroma_host: str | None = None, chroma_port: int = 8000) -> None:
+        self.layout = IndexLayout(data_dir / "index")
+        self._chroma = (chroma_host, chroma_port)
+        self._live: LiveIndex | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> LiveIndex:
+        """Blocking (loads from disk on a switch): call it off the event loop."""
+        stamp = self.layout.pointer_stamp()
+        if self._live is not None and stamp == self._stamp:
+            return self._live
+        with self._lock:
+            stamp = self.layout.pointer_stamp()
+            if self._live is not None and stamp == self._stamp:
+                return self._live
+            index_id = self.layout.current_id()
+            if index_id is None:
+                raise IndexMissing(f"no index under {self.layout.root}: run `atlas-bot ingest` first")
+            if self._live is None or self._live.index_id != index_id:
+                log.info("loading index generation %s", index_id)
+                self._live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
+            self._stamp = stamp
+            return self._live

@@ -1,0 +1,101 @@
+"""Hybrid retrieval: BM25 over jieba/stemmed tokens and dense vectors from Chroma, fused by weighted
+scores, with a boost for the question's language and support from the twin document.
+
+Weighted fusion rather than reciprocal-rank fusion because the channels are not equally good here:
+on the dev set BM25 alone reached hit@1 0.77, the multilingual dense channel 0.45, and equal-weight
+RRF pulled the better channel down. Each channel is normalised by its best score for this query, so
+the weights mean the same thing for every question. A document also earns part of its twin's score:
+an English term in a Chinese question often matches the English twin best, which says the Chinese
+doc is the right one too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.domain import Chunk
+from bot.index.reader import LiveIndex
+
+
+@dataclass(frozen=True)
+class FusionWeights:
+    lexical: float = 1.0
+    dense: float = 0.5
+    same_language: float = 0.5
+    twin_support: float = 0.3
+    dense_floor: float = 0.2  # cosine below this counts as no similarity at all
+
+
+@dataclass
+class Scored:
+    chunk: Chunk
+    fused: float
+    lexical: float  # raw BM25
+    dense: float  # cosine
+    lexical_rank: int | None
+    dense_rank: int | None
+
+
+@dataclass
+class Retrieval:
+    ranked: list[Scored]  # best first, at most ``candidates`` long
+    best_lexical_same_lang: float
+    best_dense_same_lang: float
+    lexical_ranking: list[str] = field(default_factory=list)  # chunk ids, best first
+    dense_ranking: list[str] = field(default_factory=list)
+
+
+def _ranks(order: list[str]) -> dict[str, int]:
+    return {cid: i + 1 for i, cid in enumerate(order)}
+
+
+def retrieve(
+    index: LiveIndex,
+    tokens: list[str],
+    query_vector: np.ndarray | None,
+    lang: str,
+    weights: FusionWeights,
+    candidates: int = 40,
+) -> Retrieval:
+    """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
+    chunks = index.chunks
+    n = len(chunks)
+    lexical = np.asarray(index.lexical(tokens), dtype=np.float32)
+    dense = np.zeros(n, dtype=np.float32)
+    dense_ranking: list[str] = []
+    if query_vector is not None:
+        position = {c.id: i for i, c in enumerate(chunks)}
+        for cid, sim in index.dense(query_vector, candidates * 2):
+            dense[position[cid]] = sim
+            dense_ranking.append(cid)
+    langs = np.array([c.lang == lang for c in chunks])
+    lex_norm = lexical / (lexical.max() or 1.0)
+    top_dense = dense.max()
+    dense_norm = np.clip((dense - weights.dense_floor) / max(top_dense - weights.dense_floor, 1e-6), 0, 1)
+    raw = weights.lexical * lex_norm + weights.dense * dense_norm
+
+    doc_best: dict[str, float] = {}
+    for chunk, score in zip(chunks, raw):
+        if score > doc_best.get(chunk.doc, -1.0):
+            doc_best[chunk.doc] = float(score)
+    twin_bonus = np.array([doc_best.get(c.twin, 0.0) if c.twin else 0.0 for c in chunks], dtype=np.float32)
+    fused = raw + weights.same_language * langs + weights.twin_support * twin_bonus
+    fused[(lexical <= 0) & (dense_norm <= 0)] = 0.0  # nothing matched: never a candidate
+
+    order = [int(i) for i in np.argsort(-fused, kind="stable")[:candidates] if fused[i] > 0]
+    lexical_ranking = [chunks[int(i)].id for i in np.argsort(-lexical, kind="stable")[:candidates] if lexical[i] > 0]
+    lex_ranks, dense_ranks = _ranks(lexical_ranking), _ranks(dense_ranking)
+    ranked = [
+        Scored(chunk=chunks[i], fused=float(fused[i]), lexical=float(lexical[i]), dense=float(dense[i]),
+               lexical_rank=lex_ranks.get(chunks[i].id), dense_rank=dense_ranks.get(chunks[i].id))
+        for i in order
+    ]
+    return Retrieval(
+        ranked=ranked,
+        best_lexical_same_lang=float(lexical[langs].max()) if langs.any() else 0.0,
+        best_dense_same_lang=float(dense[langs].max()) if langs.any() else 0.0,
+        lexical_ranking=lexical_ranking,
+        dense_ranking=dense_ranking,
+    )
