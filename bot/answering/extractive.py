@@ -3,8 +3,9 @@ sentences, bullets, code blocks or tables that answer the question and cite each
 
 A unit's score is the share of the question's (idf-weighted) terms it contains, plus a little for
 coming first in its section, where the Atlas usually states the point. The best chunk leads with
-up to three units, in their original order; the next chunks add their single best unit each. A code
-block or table is kept whole and only when the question asks for one or it is the best evidence.
+up to three units, in their original order (with the code block a sentence announces); at most two
+more chunks add their single best unit each, if it is relevant enough. A code block or table is kept
+whole, and taken only from the best chunk unless the question asks for one.
 """
 
 from __future__ import annotations
@@ -90,9 +91,12 @@ def split_units(text: str) -> list[Unit]:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, tokenizer: BilingualTokenizer, max_chars: int = 700) -> None:
+    def __init__(self, tokenizer: BilingualTokenizer, max_chars: int = 700, max_sources: int = 3,
+                 min_secondary: float = 0.35) -> None:
         self.tokenizer = tokenizer
         self.max_chars = max_chars
+        self.max_sources = max_sources
+        self.min_secondary = min_secondary  # a further source adds a line only if it is this relevant
 
     def _score(self, unit: Unit, weights: dict[str, float], total: float) -> float:
         if total <= 0:
@@ -110,40 +114,48 @@ class ExtractiveAnswerer:
         wants_table = bool(_WANTS_TABLE.search(question))
         parts: list[ExtractedPart] = []
         budget = self.max_chars
-        for rank, chunk in enumerate(chunks):
+        for rank, chunk in enumerate(chunks[: self.max_sources]):
             units = split_units(chunk.text)
-            if not units:
-                continue
             scored = []
             for unit in units:
+                if unit.kind in ("code", "table") and rank > 0 and not (wants_code or wants_table):
+                    continue  # a block from a secondary source is rarely the answer
                 score = self._score(unit, weights, total)
                 if unit.kind == "code" and not wants_code:
                     score *= 0.3
                 if unit.kind == "table" and not wants_table:
                     score *= 0.6
                 scored.append((score, unit))
-            best = sorted(scored, key=lambda su: -su[0])
-            take = 3 if rank == 0 else 1
             picked: list[Unit] = []
-            for score, unit in best:
-                if len(picked) >= take:
+            for score, unit in sorted(scored, key=lambda su: -su[0]):
+                if len(picked) >= (3 if rank == 0 else 1) or (rank > 0 and score < self.min_secondary):
                     break
-                if rank > 0 and score < 0.2:
-                    break
-                size = len(unit.text)
-                if picked and size > budget:
+                if picked and len(unit.text) > budget:
                     continue
                 picked.append(unit)
-                budget -= size
-            if rank == 0 and picked and all(u.kind in ("bullet",) for u in picked):
-                lead = next((u for u in units if u.kind == "sentence" and u.position < picked[0].position), None)
-                if lead is not None and lead not in picked:
-                    picked.insert(0, lead)  # "…these steps:" reads better before its bullets
+                budget -= len(unit.text)
+            if rank == 0 and picked:
+                picked = self._complete(picked, units, budget)
             if picked:
                 parts.append(ExtractedPart(chunk, [u.text for u in sorted(picked, key=lambda u: u.position)]))
             if budget <= 0:
                 break
         return parts
+
+    def _complete(self, picked: list[Unit], units: list[Unit], budget: int) -> list[Unit]:
+        """Keep what a picked sentence announces ("…run:" → the command) and lead bullets with their intro."""
+        out = list(picked)
+        for unit in picked:
+            follow = units[unit.position + 1] if unit.position + 1 < len(units) else None
+            if unit.text.rstrip().endswith((":", "：")) and follow is not None and follow not in out \
+                    and len(follow.text) <= max(budget, 400):
+                out.append(follow)
+        first = min(out, key=lambda u: u.position)
+        if first.kind == "bullet":
+            lead = next((u for u in reversed(units[: first.position]) if u.kind == "sentence"), None)
+            if lead is not None and lead not in out:
+                out.append(lead)
+        return out
 
 
 def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> str:

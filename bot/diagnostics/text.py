@@ -41,21 +41,22 @@ def _stem(word: str) -> str:
     return word
 
 
-def content_terms(text: str) -> list[str]:
-    """The words that carry meaning, in order, lowercased; repeats kept."""
+def content_terms(text: str, *, stem: bool = True) -> list[str]:
+    """The words that carry meaning, in order, lowercased; repeats kept. With ``stem=False`` the
+    words are as written (lowercased), one for one with the stemmed list."""
     terms: list[str] = []
     pos = 0
     for run in _CJK_RUN.finditer(text):
-        terms.extend(_latin_terms(text[pos : run.start()]))
+        terms.extend(_latin_terms(text[pos : run.start()], stem))
         terms.extend(w for w in jieba.lcut(run.group()) if len(w) > 1 and w not in ZH_STOPWORDS)
         pos = run.end()
-    terms.extend(_latin_terms(text[pos:]))
+    terms.extend(_latin_terms(text[pos:], stem))
     return terms
 
 
-def _latin_terms(text: str) -> list[str]:
+def _latin_terms(text: str, stem: bool) -> list[str]:
     words = (w.lower().rstrip(".") for w in _WORD.findall(text))
-    return [_stem(w) for w in words if len(w) > 1 and w not in EN_STOPWORDS]
+    return [_stem(w) if stem else w for w in words if len(w) > 1 and w not in EN_STOPWORDS]
 
 
 _QUOTED = re.compile(r"\"([^\"]{2,60})\"|“([^”]{2,60})”|「([^」]{2,60})」|`([^`]{2,60})`")
@@ -79,14 +80,17 @@ def exact_terms(text: str) -> list[str]:
 
 
 _PART_SPLIT = re.compile(
-    r"[?？]+|\s+(?:and|vs\.?|versus|as well as)\s+|(?<=\S)\s*(?:和|以及|还有)\s*"
+    r"[?？]+|\s+(?:vs\.?|versus)\s+|,?\s+(?:and|or|as well as)\s+(?=(?:how|what|why|which|when|where|who|is|are"
+    r"|does|do|can|should)\b)|(?<=\S)\s*(?:和|以及|还有)\s*"
     r"|(?:^|\s)(?:\(?\d[.)、]|（\d）|[①②③④⑤])\s*",
     re.IGNORECASE,
 )
 
 
 def question_parts(question: str) -> list[str]:
-    """The parts of a multi-part question (one item when it has a single part)."""
+    """The parts of a multi-part question (one item when it has a single part): split at question
+    marks, numbered items, "vs", 和/以及/还有, and at "and"/"or" when a new question word follows
+    ("what is X and how does it work"), not in "download and load them"."""
     parts = [p.strip(" ,;，；。:：") for p in _PART_SPLIT.split(question)]
     parts = [p for p in parts if p]
     return parts or [question]

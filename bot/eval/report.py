@@ -117,10 +117,10 @@ def write_chart(summary: dict, out_png: Path) -> Path:
         bars = ax.bar([x + (i - 1) * width for x in range(len(GROUPS))], values, width, label=metric)
         ax.bar_label(bars, fmt="%.2f", fontsize=7)
     ax.set_xticks(range(len(GROUPS)), [f"{g} (n={summary.get(g, {}).get('answerable', 0)})" for g in GROUPS])
-    ax.set_ylim(0, 1.1)
+    ax.set_ylim(0, 1.22)
     ax.set_ylabel("score")
     ax.set_title("Retrieval per language")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper center", ncol=3, fontsize=8)
     fig.tight_layout()
     fig.savefig(out_png, format="png")
     return out_png

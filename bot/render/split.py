@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*")
+# Keep the separator with the piece before it, so rejoining loses and adds nothing.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s)|(?<=[。！？；])")
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
@@ -74,20 +75,20 @@ def _split_text(text: str, limit: int) -> list[str]:
     pieces = [p for p in _SENTENCE_END.split(text) if p]
     out, cur = [], ""
     for piece in pieces:
-        sep = "" if not cur or re.match(r"[\u3000-\u9fff]", piece[:1]) else " "
-        if len(cur) + len(sep) + len(piece) <= limit:
-            cur = cur + sep + piece
+        if len(cur) + len(piece) <= limit:
+            cur += piece
             continue
         if cur:
-            out.append(cur)
+            out.append(cur.rstrip())
+            piece = piece.lstrip()
         while len(piece) > limit:  # no sentence end in reach: cut at the last space, else hard
             cut = piece.rfind(" ", 0, limit)
             cut = cut if cut > limit // 2 else limit
             out.append(piece[:cut].rstrip())
             piece = piece[cut:].lstrip()
         cur = piece
-    if cur:
-        out.append(cur)
+    if cur.strip():
+        out.append(cur.rstrip())
     return out
 
 

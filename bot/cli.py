@@ -1,0 +1,215 @@
+"""``atlas-bot``: ingest, ask, chat, eval, gaps, discord, telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from bot.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Atlas Bot: answers questions about the AI Model Atlas.")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "jieba", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    source: Optional[Path] = typer.Option(None, "--source", help="Docs folder (default: content/sources.toml)."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Build or update the index (incremental; switches atomically when complete)."""
+    from bot.bootstrap import run_ingest
+    from bot.index.embedders import EmbedderError
+    from bot.index.generations import IndexBusy
+    from bot.render.terminal import print_build_report
+    from ingestion.loader import SourceError
+
+    _logging(verbose)
+    settings = _settings()
+    try:
+        report = run_ingest(settings, source, progress=not quiet and sys.stderr.isatty())
+    except (SourceError, EmbedderError, IndexBusy) as exc:
+        raise _fail(str(exc), 2)
+    print_build_report(console, report)
+
+
+def _ask_once(question: str, debug: bool, as_json: bool) -> None:
+    from bot.bootstrap import build_pipeline
+    from bot.domain import Asker
+    from bot.render.terminal import print_answer, print_trace
+
+    settings = _settings()
+
+    async def run():
+        pipeline = build_pipeline(settings)
+        await pipeline.start()
+        try:
+            return await pipeline.ask(question, Asker(platform="cli", user_id=os.environ.get("USER", "local")))
+        finally:
+            await pipeline.close()
+
+    answer = asyncio.run(run())
+    if as_json:
+        payload = {
+            "text": answer.text,
+            "lang": answer.lang,
+            "refused": answer.refused,
+            "citations": [c.model_dump(mode="json") for c in answer.citations],
+            "trace": answer.trace.model_dump(mode="json"),
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+        return
+    print_answer(console, answer)
+    if debug:
+        print_trace(console, answer.trace)
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in English or Chinese."),
+    debug: bool = typer.Option(False, "--debug", help="Show the trace: candidates, timings, diagnostics."),
+    as_json: bool = typer.Option(False, "--json", help="Print the Answer as JSON."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Answer one question."""
+    _logging(verbose)
+    _ask_once(question, debug, as_json)
+
+
+@app.command()
+def chat(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """An interactive session; /debug shows the trace of the last answer, /quit leaves."""
+    from bot.bootstrap import build_pipeline
+    from bot.domain import Asker
+    from bot.render.terminal import print_answer, print_trace
+
+    _logging(verbose)
+    settings = _settings()
+    asker = Asker(platform="cli", user_id=os.environ.get("USER", "local"))
+
+    async def loop() -> None:
+        pipeline = build_pipeline(settings)
+        await pipeline.start()
+        last = None
+        console.print("[bold]Atlas Bot[/bold] — ask about the AI Model Atlas. /debug shows the last trace, /quit leaves.")
+        try:
+            while True:
+                try:
+                    line = await asyncio.to_thread(console.input, "[cyan]›[/cyan] ")
+                except (EOFError, KeyboardInterrupt):
+                    break
+                line = line.strip()
+                if line in ("/quit", "/exit"):
+                    break
+                if line == "/debug":
+                    if last is None:
+                        console.print("No answer yet.")
+                    else:
+                        print_trace(console, last.trace)
+                    continue
+                if not line:
+                    continue
+                last = await pipeline.ask(line, asker)
+                print_answer(console, last)
+        finally:
+            await pipeline.close()
+
+    asyncio.run(loop())
+
+
+@app.command("eval")
+def eval_command(
+    set_path: Path = typer.Option(Path("../shared/eval/dev.jsonl"), "--set", help="Golden questions (JSONL)."),
+    out: Path = typer.Option(Path("var/eval/run.json"), "--out", help="Where to write the run JSON."),
+    compare: Optional[Path] = typer.Option(None, "--compare", help="A baseline run JSON to compare against."),
+    tolerance: float = typer.Option(0.02, "--tolerance", help="Largest allowed drop of a metric."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run a golden set through the real pipeline; report metrics; gate on regressions."""
+    from bot.bootstrap import build_pipeline
+    from bot.eval.harness import evaluate
+
+    _logging(verbose)
+    if not set_path.exists():
+        raise _fail(f"golden set not found: {set_path}", 2)
+    settings = _settings()
+
+    async def run() -> int:
+        pipeline = build_pipeline(settings)
+        await pipeline.start()
+        try:
+            return await evaluate(pipeline, set_path, out, compare, tolerance)
+        finally:
+            await pipeline.close()
+
+    raise typer.Exit(asyncio.run(run()))
+
+
+@app.command()
+def gaps(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Questions the Atlas did not answer (or that got 👎), grouped: what to write next."""
+    from bot.bootstrap import build_pipeline
+
+    _logging(verbose)
+    settings = _settings()
+
+    async def run() -> str:
+        pipeline = build_pipeline(settings)
+        await pipeline.start()
+        try:
+            return await pipeline.gaps_report()
+        finally:
+            await pipeline.close()
+
+    console.print(asyncio.run(run()), markup=False, highlight=False)
+
+
+@app.command()
+def discord(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Run the Discord bot (token from ATLAS_DISCORD_TOKEN)."""
+    from bot.adapters.discord import run
+    from bot.bootstrap import build_pipeline
+
+    _logging(verbose)
+    settings = _settings()
+    raise typer.Exit(run(settings, build_pipeline(settings)))
+
+
+@app.command()
+def telegram(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Run the Telegram bot (token from ATLAS_TELEGRAM_TOKEN); webhook when ATLAS_TELEGRAM_WEBHOOK_URL is set."""
+    from bot.adapters.telegram import run
+    from bot.bootstrap import build_pipeline
+
+    _logging(verbose)
+    settings = _settings()
+    raise typer.Exit(run(settings, build_pipeline(settings)))
+
+
+if __name__ == "__main__":
+    app()

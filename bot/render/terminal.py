@@ -1,0 +1,69 @@
+"""Rendering for a terminal (rich): answers, sources, the trace, the ingest summary."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+from bot.domain import Answer, Trace
+from bot.render.debug_view import build_debug_view
+
+
+def print_answer(console: Console, answer: Answer) -> None:
+    console.print(Markdown(answer.text))
+    if answer.citations:
+        console.print()
+        console.print("[bold]Sources[/bold]" if answer.lang == "en" else "[bold]来源[/bold]")
+        for c in answer.citations:
+            twin = ""
+            if c.twin_url:
+                twin = f" · [link={c.twin_url}]{'English' if c.lang == 'zh' else '中文版'}[/link]"
+            console.print(f"[{c.n}] [link={c.url}]{c.heading}[/link]{twin}", highlight=False)
+            console.print(f"    {c.url}", style="dim", highlight=False, soft_wrap=True)
+    for note in answer.trace.notes:
+        console.print(f"[dim]note: {note}[/dim]")
+
+
+def print_trace(console: Console, trace: Trace) -> None:
+    view = build_debug_view(trace, max_rows=12)
+    facts = Table(show_header=False, box=None, pad_edge=False)
+    for key, value in view.facts:
+        facts.add_row(f"[bold]{key}[/bold]", value)
+    console.print(facts)
+    console.print("timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in view.timings))
+    if trace.evidence:
+        console.print("evidence: " + ", ".join(f"{k}={v}" for k, v in trace.evidence.items()), highlight=False)
+    table = Table(title="candidates", show_lines=False)
+    for col in ("#", "used", "doc › section", "lang", "dense", "lexical", "fused"):
+        table.add_column(col)
+    for r in view.candidates:
+        used = "✅" if r.used else (r.dropped or "")
+        table.add_row(str(r.rank), used, f"{r.doc} › {r.section}", r.lang, r.dense, r.lexical, r.fused)
+    console.print(table)
+    if view.diagnostics:
+        for d in view.diagnostics:
+            console.print(f"{d.icon} [bold]{d.code}[/bold] ({d.severity}): {d.message}", highlight=False)
+    else:
+        console.print("diagnostics: none")
+
+
+def print_build_report(console: Console, report) -> None:
+    table = Table(title=f"index {report.index_id} — {report.status}")
+    table.add_column("")
+    table.add_column("value")
+    langs = sorted(set(report.docs) | set(report.chunks))
+    for lang in langs:
+        table.add_row(f"{lang} docs / chunks", f"{report.docs.get(lang, 0)} / {report.chunks.get(lang, 0)}")
+    table.add_row("new / changed / deleted docs", f"{len(report.new)} / {len(report.changed)} / {len(report.deleted)}")
+    table.add_row("chunks embedded / reused", f"{report.embedded} / {report.reused}")
+    table.add_row("model", report.model)
+    table.add_row("source", report.source)
+    table.add_row("time", f"{report.seconds:.1f} s")
+    console.print(table)
+    if report.unpaired:
+        console.print(f"[yellow]docs without a twin:[/yellow] {', '.join(report.unpaired)}", highlight=False)
+    for path, reason in report.skipped:
+        console.print(f"[yellow]skipped[/yellow] {path}: {reason}", highlight=False)
+    for path, warning in report.warnings:
+        console.print(f"[yellow]warning[/yellow] {path}: {warning}", highlight=False)

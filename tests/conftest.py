@@ -1,0 +1,45 @@
+"""Shared fixtures: an index of the real Atlas (built once per test session), settings that never
+read a developer's .env, and Redis databases private to the test run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+ATLAS = (REPO.parent / "shared" / "atlas").resolve()
+DEV_SET = (REPO.parent / "shared" / "eval" / "dev.jsonl").resolve()
+TEST_REDIS_URL = os.environ.get("ATLAS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    """Settings for a test: no .env file, a private data dir, no LLM unless given."""
+    values = dict(data_dir=data_dir, source_dir=ATLAS, redis_url=None, llm_base_url=None)
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(scope="session")
+def use_embedder():
+    from bot.index.embedders import load_embedder
+
+    return load_embedder("use-multilingual-v3")
+
+
+@pytest.fixture(scope="session")
+def atlas_data_dir(tmp_path_factory, use_embedder) -> Path:
+    """A data dir holding an index of ../shared/atlas (about 15-40 s, once per session)."""
+    from bot.bootstrap import run_ingest
+
+    data_dir = tmp_path_factory.mktemp("atlas-var")
+    run_ingest(make_settings(data_dir), progress=False, embedder=use_embedder)
+    return data_dir
+
+
+@pytest.fixture
+def atlas_settings(atlas_data_dir) -> Settings:
+    return make_settings(atlas_data_dir)
