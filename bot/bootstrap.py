@@ -7,9 +7,11 @@ import asyncio
 import logging
 from pathlib import Path
 
+from bot.answering.citations import doc_url
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.gaps import GapRecorder, group_gaps, render_gaps_report
 from bot.index.embedders import Embedder, load_embedder
-from bot.index.generations import IndexLayout
+from bot.index.generations import IndexLayout, Manifest
 from bot.index.reader import IndexReader
 from bot.index.tokenizer import BilingualTokenizer
 from bot.limits import Limiter
@@ -49,6 +51,21 @@ def run_ingest(settings: Settings, source: Path | None = None, *, progress: bool
     )
 
 
+def source_changed(manifest: Manifest) -> bool | None:
+    """Do the docs on disk differ from those the index was built from? None when the folder is gone."""
+    from ingestion.loader import load_docs
+
+    root = Path(manifest.source_path)
+    if not root.is_dir():
+        return None
+    try:
+        loaded = load_docs(root, exclude=manifest.excluded)
+    except Exception:  # noqa: BLE001 - an unreadable source is "unknown", never a failed answer
+        log.warning("could not check the source folder %s", root, exc_info=True)
+        return None
+    return {d.path: d.sha256 for d in loaded.docs} != manifest.docs
+
+
 def build_pipeline(settings: Settings, *, embedder: Embedder | None = None) -> AskPipeline:
     """Everything the bot needs, built once. Nothing here touches the network or the event loop."""
     embedder = embedder or load_embedder(settings.embed_model)
@@ -69,8 +86,14 @@ def build_pipeline(settings: Settings, *, embedder: Embedder | None = None) -> A
                 f"{report.embedded} embedded, {report.reused} reused, {len(report.changed)} changed, "
                 f"{len(report.new)} new, {len(report.deleted)} deleted docs in {report.seconds:.1f} s")
 
+    reader = IndexReader(settings.data_dir, settings.chroma_host, settings.chroma_port)
+    gaps = GapRecorder(store, settings.gaps_max, url_for=lambda doc, section: doc_url(reader.current().manifest, doc))
+
+    async def gaps_report() -> str:
+        return render_gaps_report(group_gaps(await gaps.entries()))
+
     parts = PipelineParts(
-        reader=IndexReader(settings.data_dir, settings.chroma_host, settings.chroma_port),
+        reader=reader,
         embedder=embedder,
         tokenizer=tokenizer,
         store=store,
@@ -82,6 +105,10 @@ def build_pipeline(settings: Settings, *, embedder: Embedder | None = None) -> A
         llm=llm,
         prompts=prompts,
         reindex=reindex,
+        diagnostics=settings.diag,
+        source_check=source_changed,
+        gaps=gaps,
+        gaps_report=gaps_report,
     )
     return AskPipeline(parts, top_k=settings.top_k, candidates=settings.candidates, cache_ttl_s=settings.cache_ttl_s,
                        trace_ttl_s=settings.trace_ttl_s, admins=tuple(settings.admin_user_ids))

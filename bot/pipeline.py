@@ -23,6 +23,7 @@ from bot.answering.citations import make_citation
 from bot.answering.context import select_context
 from bot.answering.extractive import ExtractiveAnswerer, compose
 from bot.answering.messages import message
+from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
 from bot.domain import Answer, AnswerCheck, Asker, Candidate, Chunk, Citation, IndexInfo, Trace, Vote
 from bot.index.embedders import Embedder
 from bot.index.reader import IndexMissing, IndexReader, LiveIndex
@@ -59,7 +60,8 @@ class PipelineParts:
     evidence: EvidenceConfig
     llm: object | None = None  # bot.answering.llm.LLMClient
     prompts: object | None = None  # bot.answering.prompts.PromptSet
-    diagnose: object | None = None  # callable(pipeline, question, answer, index) -> list[Diagnostic]
+    diagnostics: DiagnosticsConfig | None = None
+    source_check: object | None = None  # callable(Manifest) -> bool | None: has the source changed?
     gaps: object | None = None  # bot.gaps.GapRecorder
     reindex: object | None = None  # async callable() -> str
     gaps_report: object | None = None  # async callable() -> str
@@ -76,6 +78,7 @@ class AskPipeline:
         self.cache_ttl_s = cache_ttl_s
         self.trace_ttl_s = trace_ttl_s
         self.admins = set(admins)
+        self._source_checked: dict[str, tuple[float, bool | None]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -106,7 +109,6 @@ class AskPipeline:
 
     async def ask(self, question: str, asker: Asker) -> Answer:
         started = time.perf_counter()
-        timings: dict[str, float] = {}
         original = question or ""
         question = original.strip()
         last_lang = await self._last_lang(asker)
@@ -115,6 +117,7 @@ class AskPipeline:
         trace = Trace(trace_id=uuid.uuid4().hex[:16], question=question[:MAX_QUESTION_CHARS], created_at=time.time(),
                       language=decision, prompt_version=self.prompt_version, llm_model=self.llm_model,
                       embed_model=self.parts.embedder.name, cache_backend=self.parts.store.backend)
+        timings = trace.timings_ms  # pydantic copied the dict given to it: write to the trace's own
         if not re.search(r"\w", question):
             trace.answer_mode = "empty"
             return await self._finish(Answer(text=message("empty", lang), lang=lang, trace=trace), asker, started)
@@ -152,8 +155,13 @@ class AskPipeline:
                 return await self._finish(answer.model_copy(update={"trace": hit}), asker, started)
         trace.cache = "miss" if self.parts.store.status == "ok" else self.parts.store.status
         answer = await self._answer(question, lang, trace, index, timings)
-        if self.parts.diagnose is not None:
-            trace.diagnostics = self.parts.diagnose(self, question, answer, index)
+        if self.parts.diagnostics is not None:
+            t = time.perf_counter()
+            source_changed = await self._source_changed(index)
+            inp = DiagnosisInput(question=question, answer=answer, chunks=index.by_id, index=self.about(),
+                                 query_embed_model=self.parts.embedder.name, source_changed=source_changed)
+            trace.diagnostics = await asyncio.to_thread(diagnose, inp, self.parts.diagnostics)
+            timings["diagnose"] = _ms(t)
         if answer.trace.answer_mode in ("extractive", "llm", "refused") and not trace.cache.startswith("unavailable"):
             await self.parts.store.set(key, answer.model_dump_json(), self.cache_ttl_s)
             if self.parts.store.status != "ok":
@@ -161,6 +169,16 @@ class AskPipeline:
         if answer.refused and self.parts.gaps is not None:
             await self.parts.gaps.record(answer, "refused")
         return await self._finish(answer, asker, started)
+
+    async def _source_changed(self, index: LiveIndex) -> bool | None:
+        """Whether the docs changed since the index was built; checked at most every 10 minutes."""
+        if self.parts.source_check is None:
+            return None
+        checked = self._source_checked.get(index.index_id)
+        if checked is None or time.monotonic() - checked[0] > 600:
+            changed = await asyncio.to_thread(self.parts.source_check, index.manifest)
+            checked = self._source_checked[index.index_id] = (time.monotonic(), changed)
+        return checked[1]
 
     async def _query_vector(self, question: str, index: LiveIndex, trace: Trace) -> np.ndarray | None:
         embedder = self.parts.embedder

@@ -9,11 +9,14 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.diagnostics.inputs import DiagnosticsConfig
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ATLAS_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
 
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Field(Path("./var"), description="Everything the bot writes lives here.")
@@ -35,7 +38,6 @@ class Settings(BaseSettings):
     # --- retrieval -------------------------------------------------------------------------
     top_k: int = 5
     candidates: int = 40
-    index_max_age_days: float = 90.0
 
     # --- cache -----------------------------------------------------------------------------
     redis_url: str | None = Field("redis://127.0.0.1:6379/0", description="Empty: in-process LRU.")
@@ -57,10 +59,8 @@ class Settings(BaseSettings):
     price_out_per_mtok: float = 0.0
     prompt_version: str = "v1"
 
-    # --- diagnostics thresholds ----------------------------------------------------------
-    diag_cost_budget_usd: float = 0.01
-    diag_tokens_budget: int = 6000
-    diag_stage_budget_ms: float = 1500.0
+    # --- diagnostics thresholds: ATLAS_DIAG__<FIELD>, e.g. ATLAS_DIAG__COST_BUDGET_USD ---------
+    diag: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig)
 
     # --- chat adapters ---------------------------------------------------------------------
     discord_token: SecretStr = SecretStr("")

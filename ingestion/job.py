@@ -212,6 +212,7 @@ def build_index(
             source_path=str(source.path),
             source_commit=source.commit,
             url_template=source.spec.url_template,
+            excluded=list(source.spec.exclude),
             docs=current_docs,
             counts=counts,
             chunks=len(chunks),

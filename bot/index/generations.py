@@ -20,7 +20,7 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel
 
 COMPLETE = "COMPLETE"
-INDEX_FORMAT = 2  # bump when the files of a generation change; readers refuse other formats
+INDEX_FORMAT = 3  # bump when the files of a generation change; readers refuse other formats
 
 
 class Manifest(BaseModel):
@@ -37,6 +37,7 @@ class Manifest(BaseModel):
     source_path: str
     source_commit: str | None
     url_template: str
+    excluded: list[str] = []  # globs of the source folder that are not docs
     docs: dict[str, str]  # path -> sha256 of the raw file
     counts: dict[str, dict[str, int]]  # lang -> {"docs": n, "chunks": n}
     chunks: int

@@ -10,7 +10,7 @@ from bot.diagnostics import DiagnosticsConfig, diagnose
 from bot.diagnostics.messages import MESSAGES
 from bot.domain import AnswerCheck
 from bot.language import text_lang
-from tests.diagnostics.builders import DAY, FT, HALL, NOW, RAG, VDB, Case, cand, chunk
+from tests.diagnostics.builders import DAY, HALL, NOW, RAG, VDB, Case, cand, chunk
 
 CONFIG = DiagnosticsConfig()
 

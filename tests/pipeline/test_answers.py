@@ -1,0 +1,188 @@
+"""What a study-group member gets back from the pipeline over the real Atlas index (extractive answers,
+in-process cache): the language, the citations, the refusals, bad input, and the /debug trace."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import pytest
+
+from bot.answering.messages import MESSAGES
+from bot.bootstrap import build_pipeline
+from bot.domain import Asker
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.integration
+
+CITATION_URL = re.compile(r"^https://github\.com/Hao610/AI-Model-Atlas/blob/(?P<commit>[0-9a-f]{7,40})/(?P<path>[^#]+)#(?P<anchor>.+)$")
+NOT_COVERED = MESSAGES["not_covered"]
+
+
+def asker(user_id: str = "alice", channel_id: str = "c1") -> Asker:
+    return Asker(platform="discord", user_id=user_id, space_id="g1", channel_id=channel_id)
+
+
+@pytest.fixture
+async def pipeline(atlas_data_dir, use_embedder):
+    pipe = build_pipeline(make_settings(atlas_data_dir), embedder=use_embedder)
+    await pipe.start()
+    yield pipe
+    await pipe.close()
+
+
+def assert_markers_resolve(answer) -> None:
+    numbers = {c.n for c in answer.citations}
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers, answer.text
+    assert markers <= numbers, f"markers {markers} but citations {numbers}"
+
+
+def assert_citation_links(citation) -> None:
+    match = CITATION_URL.match(citation.url)
+    assert match, citation.url
+    assert match["path"] == citation.doc
+    assert citation.twin_url and citation.twin_url.startswith(citation.url.split("/blob/")[0] + "/blob/")
+
+
+async def test_an_english_question_gets_an_english_cited_answer(pipeline):
+    answer = await pipeline.ask("What is RAG and why does it reduce hallucination?", asker())
+    assert answer.lang == "en" and not answer.refused
+    assert answer.trace.answer_mode == "extractive"
+    assert_markers_resolve(answer)
+    for citation in answer.citations:
+        assert_citation_links(citation)
+    assert any(c.lang == "en" for c in answer.citations)
+    assert any("rag" in c.doc.lower() for c in answer.citations)
+
+
+async def test_a_chinese_question_gets_a_chinese_answer_citing_chinese_docs(pipeline):
+    answer = await pipeline.ask("幻觉怎么解决", asker())
+    assert answer.lang == "zh" and not answer.refused
+    assert_markers_resolve(answer)
+    assert all(c.doc.endswith("_zh.md") for c in answer.citations)
+    assert re.search(r"[\u4e00-\u9fff]", answer.text)
+    for citation in answer.citations:
+        assert_citation_links(citation)
+
+
+async def test_a_code_switched_question_is_answered_in_chinese(pipeline):
+    answer = await pipeline.ask("RAG 的 chunk 怎么切", asker())
+    assert answer.lang == "zh"
+    assert answer.trace.language.lang == "zh"
+    assert not answer.refused
+    assert any(c.doc.endswith("_zh.md") for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("anyone have a good mapo tofu recipe?", "en"), ("有没有好吃的麻婆豆腐菜谱？", "zh")],
+)
+async def test_an_off_topic_question_is_refused_with_the_nearest_sections(pipeline, question, lang):
+    answer = await pipeline.ask(question, asker())
+    assert answer.refused
+    assert answer.lang == lang
+    assert answer.text.startswith(NOT_COVERED[lang])
+    assert 1 <= len(answer.citations) <= 3
+    for citation in answer.citations:
+        assert citation.heading in answer.text
+    assert answer.trace.answer_mode == "refused"
+    assert not any(c.used for c in answer.trace.candidates)
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", "🙂🙂🙂", "???"])
+async def test_empty_or_symbol_only_messages_get_a_prompt_to_ask(pipeline, question):
+    answer = await pipeline.ask(question, asker())
+    assert answer.text == MESSAGES["empty"]["en"]
+    assert answer.trace.answer_mode == "empty"
+    assert not answer.citations
+
+
+async def test_an_empty_message_follows_the_askers_last_language(pipeline):
+    await pipeline.ask("幻觉怎么解决", asker("zoe"))
+    answer = await pipeline.ask("🙂", asker("zoe"))
+    assert answer.text == MESSAGES["empty"]["zh"]
+
+
+async def test_a_20000_character_message_is_truncated_and_answered(pipeline):
+    question = "How does LoRA fine-tuning work? " + "please explain in detail " * 800
+    assert len(question) > 20_000
+    answer = await pipeline.ask(question, asker())
+    assert answer.text
+    assert any("first 1500 characters" in note for note in answer.trace.notes)
+    assert len(answer.trace.question) <= 1500
+
+
+async def test_the_trace_explains_the_answer_and_serialises_to_json(pipeline):
+    answer = await pipeline.ask("How does prompt injection work?", asker())
+    trace = answer.trace
+    assert {"index", "cache", "tokenize", "embed", "retrieve", "select", "answer", "total"} <= set(trace.timings_ms)
+    assert trace.index_id == pipeline.about().index_id
+    assert trace.embed_model == "use-multilingual-v3"
+    assert trace.prompt_version == "extractive"
+    assert trace.cache == "miss" and trace.cache_backend == "lru"
+    assert trace.language.reason
+    ranked = trace.candidates
+    assert ranked and [c.fused_rank for c in ranked] == list(range(1, len(ranked) + 1))
+    assert any(c.dense_rank for c in ranked) and any(c.lexical_rank for c in ranked)
+    used = [c for c in ranked if c.used]
+    assert used and {c.chunk_id for c in used} == set(trace.context_ids)
+    assert all(c.dropped for c in ranked if not c.used)
+    assert "refuse" in trace.evidence
+    again = json.loads(trace.model_dump_json())
+    assert again["candidates"][0]["fused_rank"] == 1 and again["trace_id"] == trace.trace_id
+
+
+async def test_last_trace_is_the_askers_own_last_answer_in_that_channel(pipeline):
+    alice_first = await pipeline.ask("What is LoRA?", asker("alice", "c1"))
+    bob = await pipeline.ask("What is a vector database?", asker("bob", "c1"))
+    alice_elsewhere = await pipeline.ask("What is an agent?", asker("alice", "c2"))
+    assert (await pipeline.last_trace(asker("alice", "c1"))).trace_id == alice_first.trace.trace_id
+    assert (await pipeline.last_trace(asker("bob", "c1"))).trace_id == bob.trace.trace_id
+    assert (await pipeline.last_trace(asker("alice", "c2"))).trace_id == alice_elsewhere.trace.trace_id
+    assert await pipeline.last_trace(asker("carol", "c1")) is None
+    fetched = await pipeline.get_trace(bob.trace.trace_id)
+    assert fetched.question == "What is a vector database?"
+    assert await pipeline.get_trace("no-such-trace") is None
+
+
+async def test_feedback_is_stored_with_the_voter(pipeline):
+    answer = await pipeline.ask("What is RAG?", asker())
+    await pipeline.record_feedback(answer.trace.trace_id, asker("alice"), "up")
+    await pipeline.record_feedback(answer.trace.trace_id, asker("bob"), "down")
+    votes = await pipeline.parts.store.items(f"feedback:v1:{answer.trace.trace_id}")
+    assert votes == [b"discord:bob:down", b"discord:alice:up"]
+
+
+async def test_about_describes_the_live_index(pipeline):
+    info = pipeline.about()
+    assert info.chunks > 1000 and info.docs > 50
+    assert info.embed_model == "use-multilingual-v3"
+
+
+async def test_the_event_loop_keeps_ticking_during_a_cold_ask(atlas_data_dir, use_embedder):
+    """A cold index load plus embedding must run off the loop (a Discord heartbeat would stall)."""
+    pipe = build_pipeline(make_settings(atlas_data_dir), embedder=use_embedder)  # not started: index not loaded
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    try:
+        answer = await pipe.ask("How do embeddings capture meaning?", asker())
+    finally:
+        done.set()
+        await task
+        await pipe.close()
+    assert answer.citations
+    assert len(gaps) > 5
+    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps) * 1000:.0f} ms"
