@@ -31,7 +31,7 @@ from bot.index.tokenizer import BilingualTokenizer
 from bot.language import detect_question_language
 from bot.limits import Limiter
 from bot.retrieval.evidence import EvidenceConfig, assess
-from bot.retrieval.hybrid import FusionWeights, Retrieval, retrieve
+from bot.retrieval.hybrid import FusionWeights, Retrieval, retrieve, wants_navigation
 from bot.service import Admission
 from bot.store import Store
 
@@ -201,12 +201,16 @@ class AskPipeline:
         parts = self.parts
         t = time.perf_counter()
         tokens = await asyncio.to_thread(parts.tokenizer.tokens, question)
+        tokens, corrected = index.spelling.expand(tokens)
+        if corrected:
+            trace.notes.append("read " + ", ".join(f"{a}→{b}" for a, b in corrected.items()))
         timings["tokenize"] = _ms(t)
         t = time.perf_counter()
         vector = await self._query_vector(question, index, trace)
         timings["embed"] = _ms(t)
         t = time.perf_counter()
-        retrieval = await asyncio.to_thread(retrieve, index, tokens, vector, lang, parts.weights, self.candidates)
+        retrieval = await asyncio.to_thread(retrieve, index, tokens, vector, lang, parts.weights, self.candidates,
+                                            wants_navigation(question))
         timings["retrieve"] = _ms(t)
         t = time.perf_counter()
         trace.evidence = await asyncio.to_thread(

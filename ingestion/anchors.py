@@ -12,7 +12,8 @@ import re
 import unicodedata
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_INLINE = re.compile(r"(\*\*|__|\*|_|~~|`)")
+# a code span keeps its text; `_` is emphasis only at a word edge ("snake_case" keeps it, as GitHub does)
+_INLINE = re.compile(r"(`+)(.*?)\1|\*\*|\*|~~|(?<!\w)_+|_+(?!\w)")
 _HTML = re.compile(r"<[^>]+>")
 _KEEP_CATEGORIES = ("L", "M", "N", "Pc")
 
@@ -21,7 +22,7 @@ def heading_text(raw: str) -> str:
     """The text GitHub renders for a heading line's content (links → label, emphasis and code marks dropped)."""
     text = _LINK.sub(r"\1", raw)
     text = _HTML.sub("", text)
-    text = _INLINE.sub("", text)
+    text = _INLINE.sub(lambda m: m.group(2) if m.group(1) else "", text)
     return re.sub(r"\s+#+\s*$", "", text).strip()
 
 

@@ -23,7 +23,7 @@ from ingestion.loader import SourceDoc
 
 _SEP = "\x1f"  # header path separator: never appears in a heading, unlike "/"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_SENTENCE = re.compile(r"(?<=[。！？!?；])|(?<=[.;:])\s+(?=[A-Z0-9\"'(*`\[-])")
+_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.;:])\s+(?=[A-Z0-9\"'(*`\[-])")
 _LINK_ONLY = re.compile(r"^\s*([-*+]|\d+\.|\|)?\s*[^\w\u4e00-\u9fff]*\[[^\]]+\]\([^)]*\)[\s|:.,;。，、—–-]*$")
 _CONTENT = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
 
@@ -34,7 +34,7 @@ class ChunkerConfig:
     min_content: int = 12  # letters/digits/CJK a chunk needs to be worth indexing
 
     def fingerprint(self) -> dict:
-        return {"kind": "markdown-structure", "version": 3, "max_chars": self.max_chars, "min_content": self.min_content}
+        return {"kind": "markdown-structure", "version": 4, "max_chars": self.max_chars, "min_content": self.min_content}
 
 
 def _blocks(body: str) -> list[str]:

@@ -18,7 +18,8 @@ _IMAGE = r"!\[[^\]]*\]\([^)]*\)"
 _BADGE_LINE = re.compile(rf"^\s*((\[{_IMAGE}\]\([^)]*\)|{_IMAGE}|<img[^>]*>)\s*)+$", re.I)
 _LAYOUT_TAG = re.compile(r"^\s*</?(p|div|center|br|picture|source|a)(\s[^>]*)?/?>\s*$", re.I)
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# a fenced block (kept: a comment in an HTML snippet is code) or an HTML comment (dropped)
+_FENCED_OR_COMMENT = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1[`~]*[ \t]*$|<!--.*?-->", re.S | re.M)
 
 
 @dataclass
@@ -38,8 +39,16 @@ def _is_nav(line: str) -> bool:
 
 def clean_markdown(text: str) -> Cleaned:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    comments = len(_COMMENT.findall(text))
-    text = _COMMENT.sub("", text)
+    comments = 0
+
+    def drop_comment(m: re.Match) -> str:
+        nonlocal comments
+        if m.group(1):
+            return m.group(0)
+        comments += 1
+        return ""
+
+    text = _FENCED_OR_COMMENT.sub(drop_comment, text)
     out: list[str] = []
     warnings: list[str] = []
     dropped = comments

@@ -158,6 +158,7 @@ def build_index(
             report.embedded = len(missing)
 
         gen = layout.gen_dir(index_id)
+        layout.remove(index_id)  # a kept older generation with this id (an edit reverted): its Chroma store would clash
         gen.mkdir(parents=True, exist_ok=True)
         log.info("writing generation %s", index_id)
         with open(gen / "chunks.jsonl", "w") as fh:
@@ -176,6 +177,7 @@ def build_index(
             for token in set(tokens):
                 doc_freq[token] = doc_freq.get(token, 0) + 1
         write_json(gen / "lexicon.json", doc_freq)
+        write_json(gen / "titles.json", {d.path: tokenizer.tokens(d.title) for d in loaded.docs})
 
         log.info("writing vectors to Chroma")
         client = chroma_client(gen, chroma_host, chroma_port)

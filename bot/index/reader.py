@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import bm25s
 import numpy as np
 
 from bot.domain import Chunk
+from bot.retrieval.spelling import SpellingIndex
 from bot.index.generations import INDEX_FORMAT, IndexLayout, Manifest, chroma_client, read_manifest
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ class LiveIndex:
     bm25: bm25s.BM25
     collection: object  # a Chroma collection
     doc_freq: dict[str, int]  # token -> number of chunks containing it
+    spelling: SpellingIndex
+    title_tokens: dict[str, list[str]]  # doc -> tokens of its title (filled by the pipeline's tokenizer)
+    hubs: set[str]  # index pages: docs that link to many other docs
 
     @classmethod
     def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
@@ -47,7 +52,9 @@ class LiveIndex:
         doc_freq = json.loads((gen_dir / "lexicon.json").read_text())
         client = chroma_client(gen_dir, chroma_host, chroma_port)
         collection = client.get_collection(manifest.collection, embedding_function=None)
-        return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq)
+        title_tokens = json.loads((gen_dir / "titles.json").read_text())
+        return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex(doc_freq),
+                   title_tokens, _hubs(chunks))
 
     @property
     def index_id(self) -> str:
@@ -64,6 +71,17 @@ class LiveIndex:
         if not tokens:
             return np.zeros(len(self.chunks), dtype=np.float32)
         return self.bm25.get_scores(tokens)
+
+
+_MD_LINK = re.compile(r"\]\(([^)#\s]+\.md)")
+
+
+def _hubs(chunks: list[Chunk], min_links: int = 8) -> set[str]:
+    """Docs linking to at least ``min_links`` other docs: the Atlas's tables of contents and maps."""
+    targets: dict[str, set[str]] = {}
+    for chunk in chunks:
+        targets.setdefault(chunk.doc, set()).update(_MD_LINK.findall(chunk.text))
+    return {doc for doc, links in targets.items() if len(links) >= min_links}
 
 
 class IndexReader:

@@ -11,6 +11,8 @@ doc is the right one too.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +28,20 @@ class FusionWeights:
     same_language: float = 0.5
     twin_support: float = 0.3
     dense_floor: float = 0.2  # cosine below this counts as no similarity at all
+    title_match: float = 0.15  # the question names the doc ("in the zero trust chapter")
+    hub_for_navigation: float = 0.4  # "which chapter should I read…" → the index pages that link to chapters
+
+
+_NAVIGATION = re.compile(
+    r"\b(which|what) (chapter|module|section|phase|part|doc|page|lesson)s?\b|\bwhere (does|do|is|are|can)\b.*"
+    r"\b(explain|cover|discuss|talk|learn|read)|\bshould i (read|start|learn)|\bread (first|before)|"
+    r"哪一?章|哪个?章节|哪一?节|哪个?模块|哪个?阶段|应该(先)?(看|读|学)|先(看|读|学)|读哪|看哪|在哪(里|儿)?(讲|提到|介绍)|都讲(了)?(些)?什么",
+    re.IGNORECASE,
+)
+
+
+def wants_navigation(question: str) -> bool:
+    return bool(_NAVIGATION.search(question))
 
 
 @dataclass
@@ -51,6 +67,22 @@ def _ranks(order: list[str]) -> dict[str, int]:
     return {cid: i + 1 for i, cid in enumerate(order)}
 
 
+def _title_scores(index: LiveIndex, tokens: list[str]) -> dict[str, float]:
+    """Share of each doc title's (idf-weighted) terms that the question contains."""
+    asked = set(tokens)
+    n = len(index.chunks)
+    scores: dict[str, float] = {}
+    for doc, title_tokens in index.title_tokens.items():
+        if not title_tokens:
+            continue
+        weights = {t: math.log((n + 1) / (index.doc_freq.get(t, 0) + 0.5)) for t in title_tokens}
+        total = sum(weights.values())
+        hit = sum(w for t, w in weights.items() if t in asked)
+        if total > 0 and hit > 0:
+            scores[doc] = hit / total
+    return scores
+
+
 def retrieve(
     index: LiveIndex,
     tokens: list[str],
@@ -58,6 +90,7 @@ def retrieve(
     lang: str,
     weights: FusionWeights,
     candidates: int = 40,
+    navigation: bool = False,
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
@@ -82,6 +115,11 @@ def retrieve(
             doc_best[chunk.doc] = float(score)
     twin_bonus = np.array([doc_best.get(c.twin, 0.0) if c.twin else 0.0 for c in chunks], dtype=np.float32)
     fused = raw + weights.same_language * langs + weights.twin_support * twin_bonus
+    titles = _title_scores(index, tokens)
+    if titles:
+        fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)
+    if navigation:
+        fused += weights.hub_for_navigation * np.array([c.doc in index.hubs for c in chunks], dtype=np.float32)
     fused[(lexical <= 0) & (dense_norm <= 0)] = 0.0  # nothing matched: never a candidate
 
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:candidates] if fused[i] > 0]
