@@ -31,7 +31,7 @@ from bot.index.tokenizer import BilingualTokenizer
 from bot.language import detect_question_language
 from bot.limits import Limiter
 from bot.retrieval.evidence import EvidenceConfig, assess
-from bot.retrieval.hybrid import FusionWeights, Retrieval, retrieve, wants_navigation
+from bot.retrieval.hybrid import FusionWeights, Retrieval, about_project, retrieve, wants_navigation
 from bot.service import Admission
 from bot.store import Store
 
@@ -210,7 +210,7 @@ class AskPipeline:
         timings["embed"] = _ms(t)
         t = time.perf_counter()
         retrieval = await asyncio.to_thread(retrieve, index, tokens, vector, lang, parts.weights, self.candidates,
-                                            wants_navigation(question))
+                                            wants_navigation(question), about_project(question))
         timings["retrieve"] = _ms(t)
         t = time.perf_counter()
         trace.evidence = await asyncio.to_thread(

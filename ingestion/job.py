@@ -80,6 +80,7 @@ def compute_index_id(loaded: LoadResult, source: ResolvedSource, embedder: Embed
         "tokenizer": tokenizer_version,
         "commit": source.commit,
         "url": source.spec.url_template,
+        "project_docs": list(source.spec.project_docs),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -134,6 +135,15 @@ def build_index(
             report.chunks = dict(prev_manifest.counts and {k: v["chunks"] for k, v in prev_manifest.counts.items()})
             report.seconds = time.perf_counter() - started
             return report
+        if layout.is_complete(index_id):  # a kept generation holds exactly this content (an edit was reverted)
+            kept = read_manifest(layout.gen_dir(index_id))
+            layout.mark_complete(index_id)  # now the newest generation, so pruning keeps it
+            layout.switch_to(index_id)
+            log.info("switched to generation %s", index_id)
+            report.chunks = {k: v["chunks"] for k, v in kept.counts.items()}
+            report.reused = kept.chunks
+            report.seconds = time.perf_counter() - started
+            return report
 
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       disable=not progress, transient=False) as bar:
@@ -158,7 +168,6 @@ def build_index(
             report.embedded = len(missing)
 
         gen = layout.gen_dir(index_id)
-        layout.remove(index_id)  # a kept older generation with this id (an edit reverted): its Chroma store would clash
         gen.mkdir(parents=True, exist_ok=True)
         log.info("writing generation %s", index_id)
         with open(gen / "chunks.jsonl", "w") as fh:
@@ -215,6 +224,7 @@ def build_index(
             source_commit=source.commit,
             url_template=source.spec.url_template,
             excluded=list(source.spec.exclude),
+            project_docs=list(source.spec.project_docs),
             docs=current_docs,
             counts=counts,
             chunks=len(chunks),

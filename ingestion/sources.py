@@ -20,6 +20,7 @@ class SourceSpec:
     attribution: str
     url_template: str
     exclude: tuple[str, ...] = ()
+    project_docs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def load_spec(manifest: Path) -> SourceSpec:
         attribution=data.get("attribution", ""),
         url_template=data["url_template"],
         exclude=tuple(data.get("exclude", ())),
+        project_docs=tuple(data.get("project_docs", ())),
     )
 
 

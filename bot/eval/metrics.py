@@ -38,10 +38,13 @@ def gold_rank(docs: list[str], question: dict) -> int | None:
     return first_rank(docs, gold_docs(question))
 
 
+_CODE = re.compile(r"```.*?(```|$)|`[^`\n]*`", re.S)
+
+
 def markers_resolve(text: str, citations: list[dict]) -> bool:
-    """Every [n] in the text points to a citation."""
+    """Every [n] in the text points to a citation; ``choices[0]`` inside code is not a marker."""
     numbers = {c.get("n") for c in citations}
-    return all(int(n) in numbers for n in MARKER.findall(text))
+    return all(int(n) in numbers for n in MARKER.findall(_CODE.sub("", text)))
 
 
 def percentile(values: list[float], p: float) -> float | None:

@@ -38,6 +38,7 @@ class Manifest(BaseModel):
     source_commit: str | None
     url_template: str
     excluded: list[str] = []  # globs of the source folder that are not docs
+    project_docs: list[str] = []  # globs of the docs that describe the source's own project
     docs: dict[str, str]  # path -> sha256 of the raw file
     counts: dict[str, dict[str, int]]  # lang -> {"docs": n, "chunks": n}
     chunks: int
@@ -108,6 +109,7 @@ class IndexLayout:
         return [d.name for d in self.generations.iterdir() if d.is_dir() and not (d / COMPLETE).exists()]
 
     def remove(self, index_id: str) -> None:
+        (self.gen_dir(index_id) / COMPLETE).unlink(missing_ok=True)  # a removal cut short leaves no "complete" wreck
         shutil.rmtree(self.gen_dir(index_id), ignore_errors=True)
 
     @contextmanager

@@ -7,6 +7,7 @@ on disk (``keep_generations``) for the queries still in flight.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import logging
 import re
@@ -39,6 +40,7 @@ class LiveIndex:
     spelling: SpellingIndex
     title_tokens: dict[str, list[str]]  # doc -> tokens of its title (filled by the pipeline's tokenizer)
     hubs: set[str]  # index pages: docs that link to many other docs
+    project_docs: set[str]  # docs about the source's own project (sources.toml: project_docs)
 
     @classmethod
     def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
@@ -54,7 +56,8 @@ class LiveIndex:
         collection = client.get_collection(manifest.collection, embedding_function=None)
         title_tokens = json.loads((gen_dir / "titles.json").read_text())
         return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex(doc_freq),
-                   title_tokens, _hubs(chunks))
+                   title_tokens, _hubs(chunks),
+                   {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)})
 
     @property
     def index_id(self) -> str:

@@ -1,8 +1,13 @@
-"""Rendering for a terminal (rich): answers, sources, the trace, the ingest summary."""
+"""Rendering for a terminal (rich): answers, sources, the trace, the ingest summary.
+
+Every string that comes from data (a question, a heading, a server's error) goes through ``escape``:
+rich reads ``[...]`` as markup, and a stray closing tag such as ``[/INST]`` raises ``MarkupError``.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.markdown import Markdown
 from rich.table import Table
 
@@ -19,31 +24,31 @@ def print_answer(console: Console, answer: Answer) -> None:
             twin = ""
             if c.twin_url:
                 twin = f" · [link={c.twin_url}]{'English' if c.lang == 'zh' else '中文版'}[/link]"
-            console.print(f"[{c.n}] [link={c.url}]{c.heading}[/link]{twin}", highlight=False)
+            console.print(f"[{c.n}] [link={c.url}]{escape(c.heading)}[/link]{twin}", highlight=False)
             console.print(f"    {c.url}", style="dim", highlight=False, soft_wrap=True)
     for note in answer.trace.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+        console.print(f"[dim]note: {escape(note)}[/dim]")
 
 
 def print_trace(console: Console, trace: Trace) -> None:
     view = build_debug_view(trace, max_rows=12)
     facts = Table(show_header=False, box=None, pad_edge=False)
     for key, value in view.facts:
-        facts.add_row(f"[bold]{key}[/bold]", value)
+        facts.add_row(f"[bold]{key}[/bold]", escape(value))
     console.print(facts)
     console.print("timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in view.timings))
     if trace.evidence:
-        console.print("evidence: " + ", ".join(f"{k}={v}" for k, v in trace.evidence.items()), highlight=False)
+        console.print("evidence: " + escape(", ".join(f"{k}={v}" for k, v in trace.evidence.items())), highlight=False)
     table = Table(title="candidates", show_lines=False)
     for col in ("#", "used", "doc › section", "lang", "dense", "lexical", "fused"):
         table.add_column(col)
     for r in view.candidates:
         used = "✅" if r.used else (r.dropped or "")
-        table.add_row(str(r.rank), used, f"{r.doc} › {r.section}", r.lang, r.dense, r.lexical, r.fused)
+        table.add_row(str(r.rank), escape(used), escape(f"{r.doc} › {r.section}"), r.lang, r.dense, r.lexical, r.fused)
     console.print(table)
     if view.diagnostics:
         for d in view.diagnostics:
-            console.print(f"{d.icon} [bold]{d.code}[/bold] ({d.severity}): {d.message}", highlight=False)
+            console.print(f"{d.icon} [bold]{escape(d.code)}[/bold] ({d.severity}): {escape(d.message)}", highlight=False)
     else:
         console.print("diagnostics: none")
 
@@ -58,12 +63,12 @@ def print_build_report(console: Console, report) -> None:
     table.add_row("new / changed / deleted docs", f"{len(report.new)} / {len(report.changed)} / {len(report.deleted)}")
     table.add_row("chunks embedded / reused", f"{report.embedded} / {report.reused}")
     table.add_row("model", report.model)
-    table.add_row("source", report.source)
+    table.add_row("source", escape(str(report.source)))
     table.add_row("time", f"{report.seconds:.1f} s")
     console.print(table)
     if report.unpaired:
-        console.print(f"[yellow]docs without a twin:[/yellow] {', '.join(report.unpaired)}", highlight=False)
+        console.print(f"[yellow]docs without a twin:[/yellow] {escape(', '.join(report.unpaired))}", highlight=False)
     for path, reason in report.skipped:
-        console.print(f"[yellow]skipped[/yellow] {path}: {reason}", highlight=False)
+        console.print(f"[yellow]skipped[/yellow] {escape(f'{path}: {reason}')}", highlight=False)
     for path, warning in report.warnings:
-        console.print(f"[yellow]warning[/yellow] {path}: {warning}", highlight=False)
+        console.print(f"[yellow]warning[/yellow] {escape(f'{path}: {warning}')}", highlight=False)

@@ -30,6 +30,7 @@ class FusionWeights:
     dense_floor: float = 0.2  # cosine below this counts as no similarity at all
     title_match: float = 0.15  # the question names the doc ("in the zero trust chapter")
     hub_for_navigation: float = 0.4  # "which chapter should I read…" → the index pages that link to chapters
+    project_docs: float = 0.3  # "does this project's app…" → the docs about the Atlas's own project
 
 
 _NAVIGATION = re.compile(
@@ -40,8 +41,20 @@ _NAVIGATION = re.compile(
 )
 
 
+_PROJECT = re.compile(
+    r"\b(this|the|your|atlas'?s?) (project|repo|repository|system|app|sandbox|bot)\b|\brag-app\b|\bapp\.py\b|"
+    r"\bcapstone\b|\bsidebar\b|项目|这个系统|本系统|该系统|沙盒|侧边栏|界面",
+    re.IGNORECASE,
+)
+
+
 def wants_navigation(question: str) -> bool:
     return bool(_NAVIGATION.search(question))
+
+
+def about_project(question: str) -> bool:
+    """The question is about the Atlas's own project (its sandbox app, architecture, intro)."""
+    return bool(_PROJECT.search(question))
 
 
 @dataclass
@@ -91,6 +104,7 @@ def retrieve(
     weights: FusionWeights,
     candidates: int = 40,
     navigation: bool = False,
+    project: bool = False,
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
@@ -120,6 +134,8 @@ def retrieve(
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)
     if navigation:
         fused += weights.hub_for_navigation * np.array([c.doc in index.hubs for c in chunks], dtype=np.float32)
+    if project:
+        fused += weights.project_docs * np.array([c.doc in index.project_docs for c in chunks], dtype=np.float32)
     fused[(lexical <= 0) & (dense_norm <= 0)] = 0.0  # nothing matched: never a candidate
 
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:candidates] if fused[i] > 0]
