@@ -148,6 +148,8 @@ def eval_command(
     out: Path = typer.Option(Path("var/eval/run.json"), "--out", help="Where to write the run JSON."),
     compare: Optional[Path] = typer.Option(None, "--compare", help="A baseline run JSON to compare against."),
     tolerance: float = typer.Option(0.02, "--tolerance", help="Largest allowed drop of a metric."),
+    without_answers: bool = typer.Option(False, "--without-answers",
+                                         help="Blank the answer texts in the run JSON (for a baseline kept in git)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run a golden set through the real pipeline; report metrics; gate on regressions."""
@@ -167,7 +169,13 @@ def eval_command(
         finally:
             await pipeline.close()
 
-    raise typer.Exit(asyncio.run(run()))
+    code = asyncio.run(run())
+    if without_answers and out.exists():
+        data = json.loads(out.read_text())
+        for record in data["records"]:
+            record["answer"] = ""
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -30,7 +30,6 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = 64
     chunk_max_chars: int = 900
-    chunk_min_chars: int = 40
     chroma_host: str | None = Field(None, description="Use a Chroma server instead of the embedded store.")
     chroma_port: int = 8000
     keep_generations: int = 2

@@ -34,8 +34,10 @@ class _LRU:
         self.data.move_to_end(key)
         return value
 
-    def set(self, key: str, value: object, ttl: int | None) -> None:
-        self.data[key] = (time.time() + ttl if ttl else 0.0, value)
+    def set(self, key: str, value: object, ttl: int | None, keep_ttl: bool = False) -> None:
+        """``keep_ttl``: an existing key keeps its expiry (like Redis INCR on a key with a TTL)."""
+        current = self.data.get(key) if keep_ttl else None
+        self.data[key] = (current[0] if current else (time.time() + ttl if ttl else 0.0), value)
         self.data.move_to_end(key)
         while len(self.data) > self.size:
             self.data.popitem(last=False)
@@ -118,7 +120,7 @@ class Store:
         """Increment a counter that expires ``ttl`` s after its first increment; None if unavailable."""
         if self._redis is None:
             value = int(self._lru.get(key) or 0) + 1
-            self._lru.set(key, value, ttl if value == 1 else None)
+            self._lru.set(key, value, ttl, keep_ttl=True)
             return value
 
         async def op(r):

@@ -55,6 +55,14 @@ def test_ask_debug_prints_the_candidate_table_and_timings(atlas_data_dir, tmp_pa
     assert "Traceback" not in out + done.stderr
 
 
+def test_debug_output_survives_brackets_that_look_like_markup(atlas_data_dir, tmp_path):
+    question = "what does [/INST] mean in a [red] Llama prompt?"
+    done = run_cli(["ask", question, "--debug"], atlas_data_dir, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert question in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 def test_chat_answers_then_shows_the_trace_on_debug(atlas_data_dir, tmp_path):
     done = run_cli(["chat"], atlas_data_dir, tmp_path, stdin="What is a vector database?\n/debug\n/quit\n")
     assert done.returncode == 0, done.stderr

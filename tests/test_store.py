@@ -72,6 +72,16 @@ async def test_lru_counters_lists_and_binary_values():
     assert await store.get("vec") == b"\x00\x01\xff"
 
 
+@pytest.mark.unit
+async def test_an_lru_counter_expires_ttl_after_its_first_increment(clock):
+    store = Store(None)
+    assert await store.incr("rate", 60) == 1
+    clock.now += 30
+    assert await store.incr("rate", 60) == 2
+    clock.now += 31  # 61 s after the first increment, however many came after it
+    assert await store.incr("rate", 60) == 1
+
+
 @pytest.mark.integration
 async def test_unreachable_redis_at_start_falls_back_to_the_lru():
     store = Store(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2)

@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(name_or_path, device="cpu")
         self.name = display_name or name_or_path
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
         ident = hashlib.sha1(f"{name_or_path}|{self._model.max_seq_length}".encode()).hexdigest()[:8]
         self.fingerprint = f"st:{self.name}:{self.dim}:{ident}"
