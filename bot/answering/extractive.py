@@ -38,6 +38,15 @@ class ExtractedPart:
     units: list[str]
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+
+
+def _link_share(text: str) -> float:
+    """Share of a unit's characters spent on link targets and markup."""
+    markup = sum(len(m.group(0)) - len(m.group(1)) for m in _LINK.finditer(text))
+    return markup / max(len(text), 1)
+
+
 def split_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     lines = text.split("\n")
@@ -120,6 +129,8 @@ class ExtractiveAnswerer:
             for unit in units:
                 if unit.kind in ("code", "table") and rank > 0 and not (wants_code or wants_table):
                     continue  # a block from a secondary source is rarely the answer
+                if unit.kind not in ("code", "table") and _link_share(unit.text) > 0.3:
+                    continue  # "Source: [file](…)", "next: [chapter](…)" — pointers, not answers
                 score = self._score(unit, weights, total)
                 if unit.kind == "code" and not wants_code:
                     score *= 0.3
@@ -158,17 +169,30 @@ class ExtractiveAnswerer:
         return out
 
 
+def _is_block(unit: str) -> bool:
+    return bool(_FENCE.match(unit)) or unit.lstrip().startswith("|")
+
+
 def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> str:
-    """Lead paragraph from the best chunk, then one line per further source, each with its [n]."""
+    """The best chunk's units in their own order (prose joined into a paragraph, code blocks and tables
+    kept whole), then one line per further source; every paragraph or block ends with its [n]."""
     blocks: list[str] = []
+    joiner = "" if lang == "zh" else " "
     for i, part in enumerate(parts):
         marker = f"[{numbers[part.chunk.id]}]"
-        prose = [u for u in part.units if not (_FENCE.match(u) or u.lstrip().startswith("|"))]
-        whole = [u for u in part.units if _FENCE.match(u) or u.lstrip().startswith("|")]
-        if prose:
-            joiner = "" if lang == "zh" else " "
-            text = joiner.join(_BULLET.sub("", u) if len(prose) > 1 or i > 0 else u for u in prose)
-            blocks.append(f"{text} {marker}" if i == 0 else f"- {text} {marker}")
-        for block in whole:
-            blocks.append(f"{block}\n{marker}")
+        if i > 0:
+            prose = [_BULLET.sub("", u) for u in part.units if not _is_block(u)]
+            blocks.append(f"- {joiner.join(prose)} {marker}")
+            continue
+        paragraph: list[str] = []
+        for unit in part.units:
+            if _is_block(unit):
+                if paragraph:
+                    blocks.append(f"{joiner.join(paragraph)} {marker}")
+                    paragraph = []
+                blocks.append(f"{unit}\n{marker}")
+            else:
+                paragraph.append(unit if len(part.units) == 1 else _BULLET.sub("", unit))
+        if paragraph:
+            blocks.append(f"{joiner.join(paragraph)} {marker}")
     return "\n\n".join(blocks)
