@@ -17,6 +17,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
+import jieba
 import numpy as np
 
 from bot.answering.citations import make_citation
@@ -84,6 +85,7 @@ class AskPipeline:
     async def start(self) -> None:
         await self.parts.store.connect()
         await asyncio.to_thread(self.parts.tokenizer.warm_up)
+        await asyncio.to_thread(jieba.initialize)  # the diagnostics' and gap report's segmenter
         try:
             await asyncio.to_thread(self.parts.reader.current)
         except IndexMissing as exc:
