@@ -17,7 +17,7 @@ from bot.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Atlas Bot: answers questions about the AI Model Atlas.")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays on one line in logs
 
 
 def _settings() -> Settings:

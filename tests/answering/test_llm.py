@@ -12,19 +12,11 @@ from bot.answering.llm import LLMClient, LLMUnavailable, estimate_tokens, genera
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.settings import Settings
 from tests.answering import sample_chunks
-from tests.llm_standin import LLMStandIn, Reply
+from tests.llm_standin import LLMStandIn, Reply, standin  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
 
 API_KEY = "sk-test-5f1c9e2a7b"
-
-
-@pytest.fixture
-async def standin():
-    server = LLMStandIn()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

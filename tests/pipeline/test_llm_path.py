@@ -12,21 +12,13 @@ from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.bootstrap import build_pipeline
 from bot.domain import Asker
 from tests.conftest import TEST_REDIS_URL, make_settings
-from tests.llm_standin import LLMStandIn, Reply
+from tests.llm_standin import LLMStandIn, Reply, standin  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
 
 ASKER = Asker(platform="discord", user_id="u1", space_id="g1", channel_id="c1")
 QUESTION = "How does RAG reduce hallucination?"
 USAGE = {"prompt_tokens": 1200, "completion_tokens": 80, "total_tokens": 1280}
-
-
-@pytest.fixture
-async def standin():
-    server = LLMStandIn()
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

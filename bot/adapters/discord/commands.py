@@ -71,13 +71,20 @@ async def about(interaction: discord.Interaction) -> None:
     await interaction.response.send_message(render.render_about(info), ephemeral=True)
 
 
+async def _admit_admin(interaction: discord.Interaction) -> bool:
+    """Admins get a private "thinking…"; anyone else a private refusal."""
+    if not interaction.client.service.is_admin(interaction_asker(interaction)):
+        await interaction.response.send_message(render.ADMIN_ONLY, ephemeral=True)
+        return False
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    return True
+
+
 @app_commands.command(name="reindex", description="Admins: rebuild the index from the docs")
 async def reindex(interaction: discord.Interaction) -> None:
     bot = interaction.client
-    if not bot.service.is_admin(interaction_asker(interaction)):
-        await interaction.response.send_message(render.ADMIN_ONLY, ephemeral=True)
+    if not await _admit_admin(interaction):
         return
-    await interaction.response.defer(ephemeral=True, thinking=True)
     summary = await bot.service.reindex()
     send = followup_sender(interaction, ephemeral=True)
     for text in split_message(summary, render.MESSAGE_LIMIT):
@@ -87,10 +94,8 @@ async def reindex(interaction: discord.Interaction) -> None:
 @app_commands.command(name="gaps", description="Admins: questions the docs did not answer well")
 async def gaps(interaction: discord.Interaction) -> None:
     bot = interaction.client
-    if not bot.service.is_admin(interaction_asker(interaction)):
-        await interaction.response.send_message(render.ADMIN_ONLY, ephemeral=True)
+    if not await _admit_admin(interaction):
         return
-    await interaction.response.defer(ephemeral=True, thinking=True)
     report = await bot.service.gaps_report()
     send = followup_sender(interaction, ephemeral=True)
     if len(report) <= render.MESSAGE_LIMIT:
