@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path

@@ -26,7 +26,6 @@ def text_lang(text: str) -> str:
 
 _WORD = re.compile(r"[A-Za-z]+")
 _SYMBOLS_ONLY = re.compile(r"^[\W\d_]*$", re.UNICODE)
-_PROFILE_CACHE: dict[str, object] = {}
 
 
 def _langdetect(text: str) -> str | None:

@@ -15,18 +15,24 @@ import re
 import time
 import unicodedata
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import jieba
 import numpy as np
 
+from bot.answering.checks import says_not_covered
 from bot.answering.citations import make_citation
 from bot.answering.context import select_context
 from bot.answering.extractive import ExtractiveAnswerer, compose
+from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
+from bot.answering.prompts import PromptSet
 from bot.answering.messages import message
 from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
 from bot.domain import Answer, AnswerCheck, Asker, Candidate, Chunk, Citation, IndexInfo, Trace, Vote
+from bot.gaps import GapRecorder
 from bot.index.embedders import Embedder
+from bot.index.generations import Manifest
 from bot.index.reader import IndexMissing, IndexReader, LiveIndex
 from bot.index.tokenizer import BilingualTokenizer
 from bot.language import detect_question_language
@@ -59,13 +65,13 @@ class PipelineParts:
     extractive: ExtractiveAnswerer
     weights: FusionWeights
     evidence: EvidenceConfig
-    llm: object | None = None  # bot.answering.llm.LLMClient
-    prompts: object | None = None  # bot.answering.prompts.PromptSet
+    llm: LLMClient | None = None  # None: extractive answers only
+    prompts: PromptSet | None = None
     diagnostics: DiagnosticsConfig | None = None
-    source_check: object | None = None  # callable(Manifest) -> bool | None: has the source changed?
-    gaps: object | None = None  # bot.gaps.GapRecorder
-    reindex: object | None = None  # async callable() -> str
-    gaps_report: object | None = None  # async callable() -> str
+    source_check: Callable[[Manifest], bool | None] | None = None  # have the docs changed since the build?
+    gaps: GapRecorder | None = None
+    reindex: Callable[[], Awaitable[str]] | None = None
+    gaps_report: Callable[[], Awaitable[str]] | None = None
 
 
 class AskPipeline:
@@ -111,8 +117,7 @@ class AskPipeline:
 
     async def ask(self, question: str, asker: Asker) -> Answer:
         started = time.perf_counter()
-        original = question or ""
-        question = original.strip()
+        question = (question or "").strip()
         last_lang = await self._last_lang(asker)
         decision = detect_question_language(question, last_lang=last_lang, preferred=asker.preferred_lang)
         lang = decision.lang
@@ -157,6 +162,8 @@ class AskPipeline:
                 return await self._finish(answer.model_copy(update={"trace": hit}), asker, started)
         trace.cache = "miss" if self.parts.store.status == "ok" else self.parts.store.status
         answer = await self._answer(question, lang, trace, index, timings)
+        if decision.note:  # e.g. a French question: say why the answer is in English
+            answer.text = f"_{decision.note}_\n\n{answer.text}"
         if self.parts.diagnostics is not None:
             t = time.perf_counter()
             source_changed = await self._source_changed(index)
@@ -258,9 +265,6 @@ class AskPipeline:
 
     async def _generate(self, question: str, lang: str, chunks: list[Chunk], trace: Trace,
                         index: LiveIndex) -> Answer | None:
-        from bot.answering.checks import says_not_covered
-        from bot.answering.llm import LLMUnavailable, generate_answer
-
         try:
             generated = await generate_answer(self.parts.llm, self.parts.prompts, question, lang, chunks)
         except LLMUnavailable as exc:

@@ -43,3 +43,14 @@ def atlas_data_dir(tmp_path_factory, use_embedder) -> Path:
 @pytest.fixture
 def atlas_settings(atlas_data_dir) -> Settings:
     return make_settings(atlas_data_dir)
+
+
+@pytest.fixture
+async def llm_standin():
+    """A stand-in OpenAI-compatible server on a free loopback port (``tests/llm_standin.py``)."""
+    from tests.llm_standin import LLMStandIn
+
+    server = LLMStandIn()
+    await server.start()
+    yield server
+    await server.close()

@@ -39,7 +39,7 @@ def make_answer(question: str, text: str | None = None, lang: str = "en", refuse
                  twin_url="https://github.com/Hao610/AI-Model-Atlas/blob/abc/docs/deep_dives/05_rag_principles_zh.md",
                  lang="en", chunk_id="c1"),
     ]
-    body = text if text is not None else f"RAG retrieves relevant text and pastes it into the prompt [1]."
+    body = text if text is not None else "RAG retrieves relevant text and pastes it into the prompt [1]."
     return Answer(text=body, lang=lang, refused=refused, citations=citations, trace=trace)
 
 

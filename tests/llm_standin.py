@@ -18,7 +18,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-import pytest
 from aiohttp import web
 
 
@@ -138,12 +137,3 @@ class LLMStandIn:
         if reply.usage is not None:
             completion["usage"] = reply.usage
         return web.json_response(completion)
-
-
-@pytest.fixture
-async def standin():
-    """A stand-in LLM server on a free loopback port, for one test (import this fixture to use it)."""
-    server = LLMStandIn()
-    await server.start()
-    yield server
-    await server.close()

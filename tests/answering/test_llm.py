@@ -12,7 +12,7 @@ from bot.answering.llm import LLMClient, LLMUnavailable, estimate_tokens, genera
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.settings import Settings
 from tests.answering import sample_chunks
-from tests.llm_standin import LLMStandIn, Reply, standin  # noqa: F401 (fixture)
+from tests.llm_standin import LLMStandIn, Reply
 
 pytestmark = pytest.mark.integration
 
@@ -20,13 +20,13 @@ API_KEY = "sk-test-5f1c9e2a7b"
 
 
 @pytest.fixture
-async def make_client(standin: LLMStandIn):
+async def make_client(llm_standin: LLMStandIn):
     clients: list[LLMClient] = []
 
     def make(**overrides) -> LLMClient:
         params = dict(
-            base_url=standin.base_url,
-            model="standin-model",
+            base_url=llm_standin.base_url,
+            model="llm_standin-model",
             api_key=SecretStr(API_KEY),
             timeout_s=2.0,
             budget_s=10.0,
@@ -50,8 +50,8 @@ def prompts() -> PromptSet:
     return PromptSet.load(DEFAULT_PROMPTS_DIR, "v1")
 
 
-async def test_a_good_answer_comes_back_with_tokens_and_cost(standin, make_client, prompts) -> None:
-    standin.script(Reply.ok(
+async def test_a_good_answer_comes_back_with_tokens_and_cost(llm_standin, make_client, prompts) -> None:
+    llm_standin.script(Reply.ok(
         "RAG retrieves relevant passages from an external knowledge base and pastes them into the prompt [1].",
         usage={"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
     ))
@@ -65,22 +65,22 @@ async def test_a_good_answer_comes_back_with_tokens_and_cost(standin, make_clien
     assert answer.check.answer_lang == "en" and not answer.check.truncated
     assert answer.context_ids == ["rag-1", "vdb-zh-1", "leak-1"]
 
-    sent = standin.requests[0]
+    sent = llm_standin.requests[0]
     assert sent.headers["Authorization"] == f"Bearer {API_KEY}"
-    assert sent.body["model"] == "standin-model"
+    assert sent.body["model"] == "llm_standin-model"
     assert "[1] 05. Why is RAG so Effective? › The RAG Solution" in sent.body["messages"][1]["content"]
 
 
-async def test_tokens_are_estimated_when_the_server_reports_no_usage(standin, make_client) -> None:
-    standin.script(Reply.ok("检索增强生成先检索再回答"))
+async def test_tokens_are_estimated_when_the_server_reports_no_usage(llm_standin, make_client) -> None:
+    llm_standin.script(Reply.ok("检索增强生成先检索再回答"))
     result = await make_client().complete([{"role": "user", "content": "RAG 是什么？" * 10}])
     assert result.tokens_out == 12  # one token per CJK character
     assert result.tokens_in == estimate_tokens("RAG 是什么？" * 10) > 0
     assert result.cost_usd > 0
 
 
-async def test_markers_pointing_nowhere_and_a_wrong_language_reach_the_check(standin, make_client, prompts) -> None:
-    standin.script(Reply.ok("RAG retrieves passages from an external knowledge base [1][7]. Vector databases use HNSW."))
+async def test_markers_pointing_nowhere_and_a_wrong_language_reach_the_check(llm_standin, make_client, prompts) -> None:
+    llm_standin.script(Reply.ok("RAG retrieves passages from an external knowledge base [1][7]. Vector databases use HNSW."))
     answer = await generate_answer(make_client(), prompts, "RAG 是什么？", "zh", sample_chunks())
     assert "[7]" not in answer.text
     assert answer.check.markers_dropped == [7]
@@ -88,8 +88,8 @@ async def test_markers_pointing_nowhere_and_a_wrong_language_reach_the_check(sta
     assert answer.check.answer_lang == "en"
 
 
-async def test_markers_are_checked_against_the_chunks_that_fit_the_budget(standin, make_client, prompts) -> None:
-    standin.script(Reply.ok("RAG retrieves relevant passages from an external knowledge base [1][3]."))
+async def test_markers_are_checked_against_the_chunks_that_fit_the_budget(llm_standin, make_client, prompts) -> None:
+    llm_standin.script(Reply.ok("RAG retrieves relevant passages from an external knowledge base [1][3]."))
     answer = await generate_answer(
         make_client(), prompts, "What does RAG do?", "en", sample_chunks(), max_context_chars=300
     )
@@ -98,36 +98,36 @@ async def test_markers_are_checked_against_the_chunks_that_fit_the_budget(standi
     assert answer.check.markers_dropped == [3]
 
 
-async def test_a_cut_off_answer_is_marked_truncated(standin, make_client, prompts) -> None:
-    standin.script(Reply.ok("RAG retrieves relevant passages from an external", finish_reason="length"))
+async def test_a_cut_off_answer_is_marked_truncated(llm_standin, make_client, prompts) -> None:
+    llm_standin.script(Reply.ok("RAG retrieves relevant passages from an external", finish_reason="length"))
     answer = await generate_answer(make_client(), prompts, "What does RAG do?", "en", sample_chunks())
     assert answer.result.finish_reason == "length"
     assert answer.check.truncated
 
 
-async def test_a_timeout_then_success_answers_on_the_second_attempt(standin, make_client) -> None:
-    standin.script(Reply.slow(5.0), Reply.ok("RAG retrieves passages [1]."))
+async def test_a_timeout_then_success_answers_on_the_second_attempt(llm_standin, make_client) -> None:
+    llm_standin.script(Reply.slow(5.0), Reply.ok("RAG retrieves passages [1]."))
     result = await make_client(timeout_s=0.3).complete([{"role": "user", "content": "What does RAG do?"}])
     assert result.text == "RAG retrieves passages [1]."
     assert result.attempts == 2
 
 
-async def test_retry_after_is_honoured(standin, make_client) -> None:
-    standin.script(Reply.rate_limited(1), Reply.ok("RAG retrieves passages [1]."))
+async def test_retry_after_is_honoured(llm_standin, make_client) -> None:
+    llm_standin.script(Reply.rate_limited(1), Reply.ok("RAG retrieves passages [1]."))
     result = await make_client().complete([{"role": "user", "content": "What does RAG do?"}])
     assert result.attempts == 2
-    first, second = standin.requests
+    first, second = llm_standin.requests
     assert second.at - first.at >= 1.0
 
 
-async def test_a_retry_after_past_the_budget_gives_up_at_once(standin, make_client) -> None:
-    standin.script(Reply.rate_limited(30))
+async def test_a_retry_after_past_the_budget_gives_up_at_once(llm_standin, make_client) -> None:
+    llm_standin.script(Reply.rate_limited(30))
     with pytest.raises(LLMUnavailable) as failure:
         await make_client(budget_s=5.0).complete([{"role": "user", "content": "What does RAG do?"}])
     assert failure.value.attempts == 1
     assert "rate limited (HTTP 429, Retry-After 30 s)" in failure.value.reason
     assert "5 s budget" in failure.value.reason
-    assert len(standin.requests) == 1
+    assert len(llm_standin.requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -135,30 +135,30 @@ async def test_a_retry_after_past_the_budget_gives_up_at_once(standin, make_clie
     [Reply.error(500), Reply.error(503), Reply.malformed(), Reply.no_choices(), Reply.empty_content()],
     ids=["500", "503", "not-json", "no-choices", "empty-content"],
 )
-async def test_server_errors_and_malformed_replies_are_retried(standin, make_client, failure: Reply) -> None:
-    standin.script(failure, Reply.ok("RAG retrieves passages [1]."))
+async def test_server_errors_and_malformed_replies_are_retried(llm_standin, make_client, failure: Reply) -> None:
+    llm_standin.script(failure, Reply.ok("RAG retrieves passages [1]."))
     result = await make_client().complete([{"role": "user", "content": "What does RAG do?"}])
     assert result.text == "RAG retrieves passages [1]."
     assert result.attempts == 2
 
 
-async def test_persistent_failure_raises_one_domain_error_after_every_retry(standin, make_client) -> None:
-    standin.default = Reply.error(503)
+async def test_persistent_failure_raises_one_domain_error_after_every_retry(llm_standin, make_client) -> None:
+    llm_standin.default = Reply.error(503)
     with pytest.raises(LLMUnavailable) as failure:
         await make_client(max_retries=2).complete([{"role": "user", "content": "What does RAG do?"}])
     assert failure.value.attempts == 3
     assert failure.value.reason == "server error (HTTP 503)"
-    assert len(standin.requests) == 3
+    assert len(llm_standin.requests) == 3
 
 
-async def test_the_budget_caps_retries_before_max_retries(standin, make_client) -> None:
-    standin.default = Reply.slow(5.0)
+async def test_the_budget_caps_retries_before_max_retries(llm_standin, make_client) -> None:
+    llm_standin.default = Reply.slow(5.0)
     with pytest.raises(LLMUnavailable) as failure:
         await make_client(timeout_s=0.3, budget_s=0.5, max_retries=10).complete(
             [{"role": "user", "content": "What does RAG do?"}]
         )
     assert 1 <= failure.value.attempts <= 2
-    assert len(standin.requests) == failure.value.attempts
+    assert len(llm_standin.requests) == failure.value.attempts
     assert failure.value.reason.startswith("timed out after")
 
 
@@ -173,20 +173,20 @@ async def test_an_unreachable_server_is_reported_as_a_connection_failure(make_cl
     assert failure.value.reason.startswith("connection failed")
 
 
-async def test_a_rejected_key_fails_at_once_without_leaking_it(standin, make_client, caplog) -> None:
+async def test_a_rejected_key_fails_at_once_without_leaking_it(llm_standin, make_client, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    standin.script(Reply.error(401, echo_auth=True))
+    llm_standin.script(Reply.error(401, echo_auth=True))
     with pytest.raises(LLMUnavailable) as failure:
         await make_client(max_retries=5).complete([{"role": "user", "content": "What does RAG do?"}])
     assert failure.value.reason == "LLM rejected the API key (HTTP 401)"
     assert failure.value.attempts == 1
-    assert len(standin.requests) == 1
+    assert len(llm_standin.requests) == 1
     assert API_KEY not in str(failure.value) and API_KEY not in repr(failure.value)
     assert caplog.records and API_KEY not in caplog.text
 
 
-async def test_other_client_errors_are_not_retried_and_echoed_keys_are_redacted(standin, make_client) -> None:
-    standin.script(Reply.error(400, echo_auth=True))
+async def test_other_client_errors_are_not_retried_and_echoed_keys_are_redacted(llm_standin, make_client) -> None:
+    llm_standin.script(Reply.error(400, echo_auth=True))
     with pytest.raises(LLMUnavailable) as failure:
         await make_client().complete([{"role": "user", "content": "What does RAG do?"}])
     assert failure.value.attempts == 1

@@ -186,3 +186,10 @@ async def test_the_event_loop_keeps_ticking_during_a_cold_ask(atlas_data_dir, us
     assert answer.citations
     assert len(gaps) > 5
     assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps) * 1000:.0f} ms"
+
+
+async def test_a_question_in_another_language_is_answered_in_english_and_says_why(pipeline):
+    answer = await pipeline.ask("Wie funktioniert die Quantisierung von Sprachmodellen genau?", asker())
+    assert answer.lang == "en"
+    assert answer.text.startswith("_Answered in English")
+    assert answer.trace.language.detected == "de"
