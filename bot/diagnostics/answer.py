@@ -3,10 +3,14 @@ says, or came out in the wrong format (language, cut off)."""
 
 from __future__ import annotations
 
+import re
+
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import lang_name, make
 from bot.domain import Diagnostic
 from bot.language import text_lang
+
+_CODE = re.compile(r"```.*?(```|$)", re.S)
 
 
 def unsupported(f: Facts) -> list[Diagnostic]:
@@ -32,7 +36,9 @@ def wrong_format(f: Facts) -> list[Diagnostic]:
     answer, trace = f.inp.answer, f.inp.answer.trace
     check = trace.answer_check
     out: list[Diagnostic] = []
-    written = check.answer_lang if check and check.answer_lang else (text_lang(answer.text) if answer.text.strip() else None)
+    # a quoted code block or a bare [n] is not the language the answer speaks
+    prose = re.sub(r"\[\d+\]", "", _CODE.sub("", answer.text))
+    written = check.answer_lang if check and check.answer_lang else (text_lang(prose) if re.search(r"[^\W\d_]", prose) else None)
     wanted = trace.language.lang
     if written and written != wanted:
         data = {"answer_lang": written, "question_lang": wanted}

@@ -33,8 +33,8 @@ class DiagnosticsConfig(BaseModel):
     vague_top_k: int = Field(5, ge=1)
     vague_min_docs: int = Field(4, ge=2)  # ... when its top-k candidates come from this many docs
     # FP7 incomplete: a part of a multi-part question is covered when this share of its words is in context.
-    part_min_overlap: float = Field(0.34, ge=0, le=1)
-    part_min_tokens: int = Field(1, ge=1)  # parts with fewer content words are not checked
+    part_min_overlap: float = Field(0.3, ge=0, le=1)
+    part_min_tokens: int = Field(3, ge=1)  # parts with fewer content words ("what am I doing wrong") are not checked
     # Low-value context.
     near_duplicate_jaccard: float = Field(0.8, ge=0, le=1)
     link_share_max: float = Field(0.5, ge=0, le=1)  # share of a chunk's text inside Markdown links
