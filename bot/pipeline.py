@@ -21,15 +21,15 @@ from dataclasses import dataclass
 import jieba
 import numpy as np
 
+from bot.answering.answers import extractive_answer, llm_answer, refusal
 from bot.answering.checks import says_not_covered
-from bot.answering.citations import make_citation
 from bot.answering.context import select_context
-from bot.answering.extractive import ExtractiveAnswerer, compose
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
-from bot.answering.prompts import PromptSet
 from bot.answering.messages import message
+from bot.answering.prompts import PromptSet
 from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
-from bot.domain import Answer, AnswerCheck, Asker, Candidate, Chunk, Citation, IndexInfo, Trace, Vote
+from bot.domain import Answer, AnswerCheck, Asker, Candidate, Chunk, IndexInfo, Trace, Vote
 from bot.gaps import GapRecorder
 from bot.index.embedders import Embedder
 from bot.index.generations import Manifest
@@ -159,18 +159,14 @@ class AskPipeline:
                     "cache_backend": self.parts.store.backend, "timings_ms": timings,
                     "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0, "language": decision,
                 })
-                return await self._finish(answer.model_copy(update={"trace": hit}), asker, started)
+                answer = answer.model_copy(update={"trace": hit})
+                await self._diagnose(question, answer, index)  # cache, age and latency are this request's
+                return await self._finish(answer, asker, started)
         trace.cache = "miss" if self.parts.store.status == "ok" else self.parts.store.status
         answer = await self._answer(question, lang, trace, index, timings)
         if decision.note:  # e.g. a French question: say why the answer is in English
             answer.text = f"_{decision.note}_\n\n{answer.text}"
-        if self.parts.diagnostics is not None:
-            t = time.perf_counter()
-            source_changed = await self._source_changed(index)
-            inp = DiagnosisInput(question=question, answer=answer, chunks=index.by_id, index=self.about(),
-                                 query_embed_model=self.parts.embedder.name, source_changed=source_changed)
-            trace.diagnostics = await asyncio.to_thread(diagnose, inp, self.parts.diagnostics)
-            timings["diagnose"] = _ms(t)
+        await self._diagnose(question, answer, index)
         if answer.trace.answer_mode in ("extractive", "llm", "refused") and not trace.cache.startswith("unavailable"):
             await self.parts.store.set(key, answer.model_dump_json(), self.cache_ttl_s)
             if self.parts.store.status != "ok":
@@ -178,6 +174,16 @@ class AskPipeline:
         if answer.refused and self.parts.gaps is not None:
             await self.parts.gaps.record(answer, "refused")
         return await self._finish(answer, asker, started)
+
+    async def _diagnose(self, question: str, answer: Answer, index: LiveIndex) -> None:
+        if self.parts.diagnostics is None:
+            return
+        t = time.perf_counter()
+        source_changed = await self._source_changed(index)
+        inp = DiagnosisInput(question=question, answer=answer, chunks=index.by_id, index=self.about(),
+                             query_embed_model=self.parts.embedder.name, source_changed=source_changed)
+        answer.trace.diagnostics = await asyncio.to_thread(diagnose, inp, self.parts.diagnostics)
+        answer.trace.timings_ms["diagnose"] = _ms(t)
 
     async def _source_changed(self, index: LiveIndex) -> bool | None:
         """Whether the docs changed since the index was built; checked at most every 10 minutes."""
@@ -232,8 +238,8 @@ class AskPipeline:
             trace.notes.append("the question's language had little support; the answer uses the other language")
 
         if trace.evidence["refuse"] or not selection.chosen:
-            trace.answer_mode = "refused"
-            return self._refusal(lang, trace, retrieval, index)
+            own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
+            return refusal(lang, trace, own or [s.chunk for s in retrieval.ranked], index.manifest)
 
         chosen = [s.chunk for s in selection.chosen]
         if parts.llm is not None and parts.prompts is not None:
@@ -243,28 +249,14 @@ class AskPipeline:
             if generated is not None:
                 return generated
         t = time.perf_counter()
-        answer = await asyncio.to_thread(self._extract, question, lang, chosen, trace, index)
+        answer = await asyncio.to_thread(extractive_answer, parts.extractive, question, lang, chosen, trace,
+                                         index.manifest, lambda tok: index.doc_freq.get(tok, 0))
         timings["answer"] = _ms(t)
         return answer
 
-    def _extract(self, question: str, lang: str, chunks: list[Chunk], trace: Trace, index: LiveIndex) -> Answer:
-        parts = self.parts.extractive.extract(question, chunks, lambda tok: index.doc_freq.get(tok, 0))
-        numbers = {p.chunk.id: i + 1 for i, p in enumerate(parts)}
-        text = compose(parts, numbers, lang)
-        if parts and all(p.chunk.lang != lang for p in parts):
-            text = f"{message('from_twin', lang)}\n\n{text}"
-        citations = [make_citation(numbers[p.chunk.id], p.chunk, index.manifest) for p in parts]
-        used = set(numbers)
-        for cand in trace.candidates:
-            if cand.used and cand.chunk_id not in used:
-                cand.used, cand.dropped = False, "nothing extracted"
-        trace.context_ids = list(numbers)
-        if trace.answer_mode != "fallback":
-            trace.answer_mode = "extractive"
-        return Answer(text=text, lang=lang, citations=citations, trace=trace)
-
     async def _generate(self, question: str, lang: str, chunks: list[Chunk], trace: Trace,
                         index: LiveIndex) -> Answer | None:
+        """The LLM's checked answer; None (and the reason in the trace) when it is unavailable."""
         try:
             generated = await generate_answer(self.parts.llm, self.parts.prompts, question, lang, chunks)
         except LLMUnavailable as exc:
@@ -272,47 +264,11 @@ class AskPipeline:
             trace.answer_check = AnswerCheck(error=exc.reason, attempts=exc.attempts)
             trace.notes.append(f"LLM unavailable ({exc.reason}); extractive answer instead")
             return None
-        result = generated.result
-        trace.tokens_in, trace.tokens_out, trace.cost_usd = result.tokens_in, result.tokens_out, result.cost_usd
-        trace.answer_check = generated.check
-        trace.context_ids = list(generated.context_ids)
-        for cand in trace.candidates:
-            if cand.chunk_id in generated.left_out_ids:
-                cand.used, cand.dropped = False, "budget"
+        answer = llm_answer(generated, lang, trace, index.by_id, index.manifest)
         if says_not_covered(generated.text):
-            trace.answer_mode = "refused"
             trace.notes.append("the LLM found no answer in the context")
-            text = generated.text
-            return Answer(text=text, lang=lang, refused=True, trace=trace,
-                          citations=self._nearest(chunks, index, limit=3))
-        trace.answer_mode = "llm"
-        by_id = index.by_id
-        cited = {int(n) for n in re.findall(r"\[(\d+)\]", generated.text)}
-        citations = [make_citation(n, by_id[cid], index.manifest)
-                     for n, cid in enumerate(generated.context_ids, start=1) if n in cited]
-        return Answer(text=generated.text, lang=lang, citations=citations, trace=trace)
-
-    def _nearest(self, chunks: list[Chunk], index: LiveIndex, limit: int) -> list[Citation]:
-        out: list[Citation] = []
-        seen: set[tuple[str, str]] = set()
-        for chunk in chunks:
-            key = (chunk.doc, chunk.anchor)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append(make_citation(len(out) + 1, chunk, index.manifest))
-            if len(out) == limit:
-                break
-        return out
-
-    def _refusal(self, lang: str, trace: Trace, retrieval: Retrieval, index: LiveIndex) -> Answer:
-        nearest = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
-        citations = self._nearest(nearest or [s.chunk for s in retrieval.ranked], index, limit=3)
-        for cand in trace.candidates:
-            cand.used = False
-        trace.context_ids = []
-        lines = [message("not_covered", lang)] + [f"- {c.heading}" for c in citations]
-        return Answer(text="\n".join(lines), lang=lang, refused=True, citations=citations, trace=trace)
+            return refusal(lang, trace, chunks, index.manifest)
+        return answer
 
     async def _finish(self, answer: Answer, asker: Asker, started: float) -> Answer:
         answer.trace.timings_ms["total"] = _ms(started)

@@ -10,6 +10,7 @@ import pytest
 from bot.answering.checks import NOT_COVERED
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.bootstrap import build_pipeline
+from bot.answering.messages import message
 from bot.domain import Asker
 from tests.conftest import TEST_REDIS_URL, make_settings
 from tests.llm_standin import Reply
@@ -113,7 +114,9 @@ async def test_the_llm_saying_not_covered_is_a_refusal_with_the_nearest_sections
     assert answer.refused and answer.lang == lang
     assert answer.trace.answer_mode == "refused"
     assert any("LLM found no answer" in note for note in answer.trace.notes)
-    assert NOT_COVERED[lang] in answer.text
+    # the same wording and section list as a refusal decided by retrieval
+    assert answer.text.startswith(message("not_covered", lang))
+    assert all(f"- {c.heading}" in answer.text for c in answer.citations)
     assert 1 <= len(answer.citations) <= 3
     assert len({(c.doc, c.section) for c in answer.citations}) == len(answer.citations)
 
