@@ -39,6 +39,8 @@ class ExtractedPart:
 
 
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+_NEXT = re.compile(r"^\W*(next|now that|in the next|up next|接下来|下一[章节步]|下面)", re.IGNORECASE)
+_CONTENT = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
 
 
 def _link_share(text: str) -> float:
@@ -127,10 +129,11 @@ class ExtractiveAnswerer:
             units = split_units(chunk.text)
             scored = []
             for unit in units:
-                if unit.kind in ("code", "table") and rank > 0 and not (wants_code or wants_table):
-                    continue  # a block from a secondary source is rarely the answer
-                if unit.kind not in ("code", "table") and _link_share(unit.text) > 0.3:
-                    continue  # "Source: [file](…)", "next: [chapter](…)" — pointers, not answers
+                if unit.kind in ("code", "table") and rank > 0 and (len(unit.text) > 500 or not (wants_code or wants_table)):
+                    continue  # a (long) block from a secondary source is rarely the answer
+                if unit.kind not in ("code", "table") and (_link_share(unit.text) > 0.2 or _NEXT.match(unit.text)
+                                                           or not _CONTENT.search(_BULLET.sub("", unit.text))):
+                    continue  # "Source: [file](…)", "Next, let's step into […](…)" — pointers, not answers
                 score = self._score(unit, weights, total)
                 if unit.kind == "code" and not wants_code:
                     score *= 0.3
@@ -174,25 +177,37 @@ def _is_block(unit: str) -> bool:
 
 
 def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> str:
-    """The best chunk's units in their own order (prose joined into a paragraph, code blocks and tables
-    kept whole), then one line per further source; every paragraph or block ends with its [n]."""
+    """The best chunk's units in their own order — sentences joined into a paragraph, bullets kept as
+    a list, code blocks and tables whole — then one line per further source. Each paragraph, list or
+    block ends with its [n]."""
     blocks: list[str] = []
     joiner = "" if lang == "zh" else " "
     for i, part in enumerate(parts):
         marker = f"[{numbers[part.chunk.id]}]"
         if i > 0:
             prose = [_BULLET.sub("", u) for u in part.units if not _is_block(u)]
-            blocks.append(f"- {joiner.join(prose)} {marker}")
+            if prose:
+                blocks.append(f"- {joiner.join(prose)} {marker}")
+            blocks.extend(f"{u}\n{marker}" for u in part.units if _is_block(u))
             continue
-        paragraph: list[str] = []
+        run: list[str] = []
+        run_kind = ""
+
+        def flush() -> None:
+            if run:
+                body = joiner.join(run) if run_kind == "sentence" else "\n".join(f"- {_BULLET.sub('', u)}" for u in run)
+                blocks.append(f"{body} {marker}")
+                run.clear()
+
         for unit in part.units:
-            if _is_block(unit):
-                if paragraph:
-                    blocks.append(f"{joiner.join(paragraph)} {marker}")
-                    paragraph = []
+            kind = "block" if _is_block(unit) else "bullet" if _BULLET.match(unit) else "sentence"
+            if kind == "block":
+                flush()
                 blocks.append(f"{unit}\n{marker}")
-            else:
-                paragraph.append(unit if len(part.units) == 1 else _BULLET.sub("", unit))
-        if paragraph:
-            blocks.append(f"{joiner.join(paragraph)} {marker}")
+                continue
+            if kind != run_kind:
+                flush()
+                run_kind = kind
+            run.append(unit)
+        flush()
     return "\n\n".join(blocks)
