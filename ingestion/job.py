@@ -192,7 +192,7 @@ def build_index(
         name = collection_name(index_id)
         if chroma_host and name in [c.name for c in client.list_collections()]:
             client.delete_collection(name)
-        collection = client.create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+        collection = client.create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine", "hnsw:search_ef": 512})
         for start in range(0, len(chunks), 1000):
             part = chunks[start : start + 1000]
             collection.add(

@@ -1,0 +1,26 @@
+"""The dense channel returns the exact nearest chunks, so the same index always gives the same
+answers (eval runs must be comparable): Chroma's HNSW search is approximate, and with its default
+search width the tail of an 80-candidate list changed from one process to the next."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.index.reader import IndexReader
+from tests.conftest import DEV_SET
+
+pytestmark = pytest.mark.integration
+
+
+def test_chroma_candidates_equal_an_exhaustive_search(atlas_data_dir, use_embedder):
+    import json
+
+    reader = IndexReader(atlas_data_dir)
+    index = reader.current()
+    vectors = np.load(reader.layout.gen_dir(index.index_id) / "vectors.npy")
+    questions = [json.loads(line)["question"] for line in DEV_SET.read_text().splitlines()[:12]]
+    for question in questions:
+        query = use_embedder.encode([question])[0]
+        exact = [index.chunks[i].id for i in np.argsort(-(vectors @ query), kind="stable")[:80]]
+        assert [cid for cid, _ in index.dense(query, 80)] == exact, question
