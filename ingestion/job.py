@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.domain import Chunk
 from bot.index.embedders import Embedder
+from bot.index.texts import embed_text, lexical_text
 from bot.index.generations import (
     INDEX_FORMAT,
     IndexLayout,
@@ -54,15 +55,6 @@ class BuildReport:
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
-
-
-def embed_text(chunk: Chunk) -> str:
-    """The heading path leads, so a short section keeps its context."""
-    return f"{chunk.heading_line()}\n\n{chunk.text}"
-
-
-def lexical_text(chunk: Chunk) -> str:
-    return f"{chunk.heading_line()}\n{chunk.text}"
 
 
 def _text_key(text: str) -> str:

@@ -40,6 +40,7 @@ class ExtractedPart:
 
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 _NEXT = re.compile(r"^\W*(next|now that|in the next|up next|接下来|下一[章节步]|下面)", re.IGNORECASE)
+_ENDS_WITH_DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)\W*$")  # "…find out in [Chapter 6](06_x.md)."
 _CONTENT = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
 
 
@@ -132,6 +133,7 @@ class ExtractiveAnswerer:
                 if unit.kind in ("code", "table") and rank > 0 and (len(unit.text) > 500 or not (wants_code or wants_table)):
                     continue  # a (long) block from a secondary source is rarely the answer
                 if unit.kind not in ("code", "table") and (_link_share(unit.text) > 0.2 or _NEXT.match(unit.text)
+                                                           or _ENDS_WITH_DOC_LINK.search(unit.text)
                                                            or not _CONTENT.search(_BULLET.sub("", unit.text))):
                     continue  # "Source: [file](…)", "Next, let's step into […](…)" — pointers, not answers
                 score = self._score(unit, weights, total)

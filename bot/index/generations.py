@@ -20,7 +20,7 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel
 
 COMPLETE = "COMPLETE"
-INDEX_FORMAT = 5  # bump when the files of a generation change; readers refuse other formats
+INDEX_FORMAT = 6  # bump when the files of a generation change; readers refuse other formats
 
 
 class Manifest(BaseModel):

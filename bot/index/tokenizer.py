@@ -16,7 +16,7 @@ from pathlib import Path
 import jieba
 import Stemmer
 
-VERSION = "bi-jieba-search-stem-v2"
+VERSION = "bi-jieba-search-stem-v3"
 
 _RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -28,7 +28,8 @@ EN_STOPWORDS = frozenset(
     may might must just about into over than too very s t also any some such more most other only own same
     up down out off again further once all both each few get got have has had having am let lets like
     dont doesnt isnt im ive whats hows vs versus one thing things way really actually anyone someone
-    ok okay pls please thanks thank hey hi lol guys question""".split()
+    ok okay pls please thanks thank hey hi lol guys question help against exactly basically kinda gonna
+    wanna stuff pretty""".split()
 )
 ZH_STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 或 也 就 都 而 及其 吗 呢 吧 啊 呀 嘛 么 这 那 这个 那个 这些 那些 一个 一种 什么 怎么 怎样

@@ -20,6 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from bot.index.texts import lexical_text
 from bot.index.tokenizer import BilingualTokenizer
 from bot.retrieval.hybrid import Retrieval
 
@@ -60,7 +61,7 @@ def assess(
     coverage = 0.0
     if total > 0:
         for scored in retrieval.ranked[: config.coverage_top]:
-            present = set(tokenizer.tokens(f"{scored.chunk.heading_line()}\n{scored.chunk.text}"))
+            present = set(tokenizer.tokens(lexical_text(scored.chunk)))
             coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
     score = (
         config.dense_weight * retrieval.best_dense_same_lang
