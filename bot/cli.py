@@ -194,7 +194,7 @@ def gaps(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
         finally:
             await pipeline.close()
 
-    console.print(asyncio.run(run()), markup=False, highlight=False)
+    sys.stdout.write(asyncio.run(run()) + "\n")  # plain Markdown, unwrapped: fit for a file or an issue
 
 
 @app.command()
