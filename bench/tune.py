@@ -57,7 +57,7 @@ def main() -> None:
 
     best = None
     base = FusionWeights()
-    grid = itertools.product(*[sorted({v * 0.5, v, v * 1.5}) if v else [0.0, 0.15] for v in (
+    grid = itertools.product(*[sorted({round(v * f, 3) for f in (0.5, 1, 1.5)}) if v else [0.0, 0.15] for v in (
         base.dense, base.same_language, base.twin_support, base.title_match, base.hub_for_navigation,
         base.project_docs)])  # each weight at half, at, and one and a half times its shipped value
     for dense, lang_boost, twin, title, hub, project in grid:
