@@ -29,6 +29,7 @@ from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
 from bot.answering.messages import message
 from bot.answering.prompts import PromptSet
 from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
+from bot.diagnostics.safety import strip_attack_sentences
 from bot.domain import Answer, AnswerCheck, Asker, Candidate, Chunk, IndexInfo, Trace, Vote
 from bot.gaps import GapRecorder
 from bot.index.embedders import Embedder
@@ -257,8 +258,12 @@ class AskPipeline:
     async def _generate(self, question: str, lang: str, chunks: list[Chunk], trace: Trace,
                         index: LiveIndex) -> Answer | None:
         """The LLM's checked answer; None (and the reason in the trace) when it is unavailable."""
+        extra = tuple(self.parts.diagnostics.injection_patterns_extra) if self.parts.diagnostics else ()
+        prompt_question, removed = strip_attack_sentences(question, extra)
+        if removed:
+            trace.notes.append("left out of the LLM prompt, as orders aimed at the bot: " + " | ".join(removed))
         try:
-            generated = await generate_answer(self.parts.llm, self.parts.prompts, question, lang, chunks)
+            generated = await generate_answer(self.parts.llm, self.parts.prompts, prompt_question, lang, chunks)
         except LLMUnavailable as exc:
             trace.answer_mode = "fallback"
             trace.answer_check = AnswerCheck(error=exc.reason, attempts=exc.attempts)

@@ -67,6 +67,9 @@ def llm_answer(generated: GeneratedAnswer, lang: str, trace: Trace, by_id: dict[
         if cand.chunk_id in generated.left_out_ids:
             cand.used, cand.dropped = False, "budget"
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", generated.text)}
+    if not cited:  # small models often cite nothing: show what the answer was built from (FP4 says so)
+        trace.notes.append("the model cited no passage; every passage it was given is listed as a source")
+        cited = set(range(1, len(generated.context_ids) + 1))
     citations = [make_citation(n, by_id[cid], manifest)
                  for n, cid in enumerate(generated.context_ids, start=1) if n in cited]
     return Answer(text=generated.text, lang=lang, citations=citations, trace=trace)
