@@ -18,6 +18,7 @@ from bot.limits import Limiter
 from bot.pipeline import AskPipeline, PipelineParts
 from bot.retrieval.evidence import EvidenceConfig
 from bot.retrieval.hybrid import FusionWeights
+from bot.retrieval.synonyms import Glossary
 from bot.settings import REPO_ROOT, Settings
 from bot.store import Store
 
@@ -102,6 +103,7 @@ def build_pipeline(settings: Settings, *, embedder: Embedder | None = None) -> A
         extractive=ExtractiveAnswerer(tokenizer),
         weights=FusionWeights(),
         evidence=EvidenceConfig(),
+        glossary=Glossary.load(settings.glossary_file),
         llm=llm,
         prompts=prompts,
         reindex=reindex,

@@ -39,6 +39,7 @@ from bot.index.tokenizer import BilingualTokenizer
 from bot.language import detect_question_language
 from bot.limits import Limiter
 from bot.retrieval.evidence import EvidenceConfig, assess
+from bot.retrieval.synonyms import Glossary
 from bot.retrieval.hybrid import FusionWeights, Retrieval, about_project, retrieve, wants_navigation
 from bot.service import Admission
 from bot.store import Store
@@ -66,6 +67,7 @@ class PipelineParts:
     extractive: ExtractiveAnswerer
     weights: FusionWeights
     evidence: EvidenceConfig
+    glossary: Glossary
     llm: LLMClient | None = None  # None: extractive answers only
     prompts: PromptSet | None = None
     diagnostics: DiagnosticsConfig | None = None
@@ -220,13 +222,16 @@ class AskPipeline:
         tokens, corrected = index.spelling.expand(tokens)
         if corrected:
             trace.notes.append("read " + ", ".join(f"{a}→{b}" for a, b in corrected.items()))
+        expansion, synonyms = parts.glossary.expand(question, tokens, parts.tokenizer)
+        if synonyms:
+            trace.notes.append("also searched for: " + ", ".join(synonyms))
         timings["tokenize"] = _ms(t)
         t = time.perf_counter()
         vector = await self._query_vector(question, index, trace)
         timings["embed"] = _ms(t)
         t = time.perf_counter()
         retrieval = await asyncio.to_thread(retrieve, index, tokens, vector, lang, parts.weights, self.candidates,
-                                            wants_navigation(question), about_project(question))
+                                            wants_navigation(question), about_project(question), expansion)
         timings["retrieve"] = _ms(t)
         t = time.perf_counter()
         trace.evidence = await asyncio.to_thread(

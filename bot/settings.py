@@ -36,6 +36,7 @@ class Settings(BaseSettings):
 
     # --- retrieval -------------------------------------------------------------------------
     top_k: int = 5
+    glossary_file: Path = REPO_ROOT / "content" / "glossary.toml"
     candidates: int = 40
 
     # --- cache -----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class FusionWeights:
     title_match: float = 0.15  # the question names the doc ("in the zero trust chapter")
     hub_for_navigation: float = 0.4  # "which chapter should I read…" → the index pages that link to chapters
     project_docs: float = 0.3  # "does this project's app…" → the docs about the Atlas's own project
+    expansion: float = 0.5  # weight of the glossary's equivalent terms against the question's own words
 
 
 _NAVIGATION = re.compile(
@@ -105,11 +106,14 @@ def retrieve(
     candidates: int = 40,
     navigation: bool = False,
     project: bool = False,
+    expansion: list[str] | None = None,
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
     n = len(chunks)
     lexical = np.asarray(index.lexical(tokens), dtype=np.float32)
+    if expansion:
+        lexical = lexical + weights.expansion * np.asarray(index.lexical(expansion), dtype=np.float32)
     dense = np.zeros(n, dtype=np.float32)
     dense_ranking: list[str] = []
     if query_vector is not None:
