@@ -222,7 +222,7 @@ class AskPipeline:
         tokens, corrected = index.spelling.expand(tokens)
         if corrected:
             trace.notes.append("read " + ", ".join(f"{a}→{b}" for a, b in corrected.items()))
-        expansion, synonyms = parts.glossary.expand(question, tokens, parts.tokenizer)
+        expansion, synonyms = parts.glossary.expand(question, lang, tokens, parts.tokenizer)
         if synonyms:
             trace.notes.append("also searched for: " + ", ".join(synonyms))
         timings["tokenize"] = _ms(t)

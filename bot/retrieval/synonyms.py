@@ -2,7 +2,8 @@
 
 The offline models do not bridge chat words to the Atlas's terms (瞎编 vs 幻觉, "make stuff up" vs
 hallucination) nor a code-switched question's English term to the Chinese doc's word (chunk vs 分块).
-A question that names one term of a group also searches the lexical index for the others.
+A question that names a term of a group but not the docs' own word for it (the group's first term in
+the question's language) also searches the lexical index for that word.
 """
 
 from __future__ import annotations
@@ -32,18 +33,25 @@ class Glossary:
             return term in question
         return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", question) is not None
 
-    def expansions(self, question: str) -> list[str]:
-        """The other terms of every group the question mentions."""
+    def expansions(self, question: str, lang: str) -> list[str]:
+        """For every group the question mentions without its term in ``lang`` (the group's first term in
+        that language: the word the docs use), that term.
+
+        Only the docs' word, and only in the question's language: a Chinese question already saying 幻觉
+        gains nothing from 胡说八道, and an English "hallucination" pulls English chunks over the Chinese
+        chapter."""
         lowered = question.lower()
         extra: list[str] = []
         for group in self.groups:
-            if any(self._mentions(lowered, term) for term in group):
-                extra.extend(t for t in group if not self._mentions(lowered, t))
+            canonical = next((t for t in group if bool(_CJK.search(t)) == (lang == "zh")), None)
+            if canonical and not self._mentions(lowered, canonical) and any(self._mentions(lowered, t) for t in group):
+                extra.append(canonical)
         return extra
 
-    def expand(self, question: str, tokens: list[str], tokenizer: BilingualTokenizer) -> tuple[list[str], list[str]]:
+    def expand(self, question: str, lang: str, tokens: list[str],
+               tokenizer: BilingualTokenizer) -> tuple[list[str], list[str]]:
         """The tokens of the equivalent terms that the question's own ``tokens`` lack, and those terms."""
-        terms = self.expansions(question)
+        terms = self.expansions(question, lang)
         seen = set(tokens)
         added: list[str] = []
         for term in terms:
