@@ -193,3 +193,11 @@ async def test_a_question_in_another_language_is_answered_in_english_and_says_wh
     assert answer.lang == "en"
     assert answer.text.startswith("_Answered in English")
     assert answer.trace.language.detected == "de"
+
+
+async def test_a_chat_word_for_a_docs_term_still_finds_the_chapter(pipeline):
+    """瞎编 ("make things up") is what people type; the Atlas says 幻觉 (content/glossary.toml)."""
+    answer = await pipeline.ask("大模型为什么会瞎编？", asker())
+    assert not answer.refused
+    assert any(c.doc.endswith("06_hallucination_zh.md") for c in answer.citations)
+    assert any("幻觉" in note for note in answer.trace.notes)
