@@ -28,7 +28,7 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
 from bot.answering.messages import message
 from bot.answering.prompts import PromptSet
-from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
+from bot.diagnostics import OPS_CHECKS, OPS_CODES, DiagnosisInput, DiagnosticsConfig, diagnose
 from bot.diagnostics.safety import strip_attack_sentences
 from bot.domain import Answer, AnswerCheck, Asker, Candidate, Chunk, IndexInfo, Trace, Vote
 from bot.gaps import GapRecorder
@@ -163,7 +163,7 @@ class AskPipeline:
                     "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0, "language": decision,
                 })
                 answer = answer.model_copy(update={"trace": hit})
-                await self._diagnose(question, answer, index)  # cache, age and latency are this request's
+                await self._diagnose(question, answer, index, request_only=True)
                 return await self._finish(answer, asker, started)
         trace.cache = "miss" if self.parts.store.status == "ok" else self.parts.store.status
         answer = await self._answer(question, lang, trace, index, timings)
@@ -178,14 +178,22 @@ class AskPipeline:
             await self.parts.gaps.record(answer, "refused")
         return await self._finish(answer, asker, started)
 
-    async def _diagnose(self, question: str, answer: Answer, index: LiveIndex) -> None:
+    async def _diagnose(self, question: str, answer: Answer, index: LiveIndex, request_only: bool = False) -> None:
+        """Fill ``trace.diagnostics``. On a cache hit (``request_only``) the diagnostics about the
+        question, the retrieval and the answer still hold; only those about this request (cache,
+        latency, cost, index age) are recomputed — cheaply, on the loop."""
         if self.parts.diagnostics is None:
             return
         t = time.perf_counter()
         source_changed = await self._source_changed(index)
         inp = DiagnosisInput(question=question, answer=answer, chunks=index.by_id, index=self.about(),
                              query_embed_model=self.parts.embedder.name, source_changed=source_changed)
-        answer.trace.diagnostics = await asyncio.to_thread(diagnose, inp, self.parts.diagnostics)
+        if request_only:
+            kept = [d for d in answer.trace.diagnostics if d.code not in OPS_CODES]
+            fresh = diagnose(inp, self.parts.diagnostics, checks=OPS_CHECKS)
+            answer.trace.diagnostics = sorted(kept + fresh, key=lambda d: ("fail", "warn", "info").index(d.severity))
+        else:
+            answer.trace.diagnostics = await asyncio.to_thread(diagnose, inp, self.parts.diagnostics)
         answer.trace.timings_ms["diagnose"] = _ms(t)
 
     async def _source_changed(self, index: LiveIndex) -> bool | None:

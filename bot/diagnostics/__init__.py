@@ -15,23 +15,29 @@ from bot.diagnostics.inputs import DiagnosisInput, DiagnosticsConfig, Facts
 from bot.diagnostics.messages import make
 from bot.domain import Diagnostic
 
-__all__ = ["DiagnosisInput", "DiagnosticsConfig", "diagnose"]
+__all__ = ["OPS_CHECKS", "OPS_CODES", "DiagnosisInput", "DiagnosticsConfig", "diagnose"]
 
 log = logging.getLogger(__name__)
 
 CHECKS = safety.CHECKS + retrieval.CHECKS + context.CHECKS + answer.CHECKS + ops.CHECKS
+# What depends on the request rather than on (question, index, answer): rerun on a cache hit.
+OPS_CHECKS = ops.CHECKS
+OPS_CODES = frozenset({"STALE_EMBED_MODEL", "STALE_SOURCE_CHANGED", "STALE_INDEX_AGE", "COST_OVER_BUDGET",
+                       "TOKENS_OVER_BUDGET", "LATENCY_OVER_BUDGET", "CACHE_UNAVAILABLE", "LLM_FALLBACK"})
 _SEVERITY_ORDER = {"fail": 0, "warn": 1, "info": 2}
 
 
-def diagnose(inp: DiagnosisInput, config: DiagnosticsConfig, now: float | None = None) -> list[Diagnostic]:
-    """All diagnostics for one answer, most severe first (checks keep their order within a severity)."""
+def diagnose(inp: DiagnosisInput, config: DiagnosticsConfig, now: float | None = None,
+             checks: tuple = CHECKS) -> list[Diagnostic]:
+    """Diagnostics for one answer (every check, or the given ones), most severe first (checks keep
+    their order within a severity)."""
     try:
         facts = Facts.build(inp, config, now)
     except Exception:
         log.warning("cannot diagnose this answer", exc_info=True)
         return []
     found: list[Diagnostic] = []
-    for check in CHECKS:
+    for check in checks:
         try:
             found.extend(check(facts))
         except Exception:

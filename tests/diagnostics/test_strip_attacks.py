@@ -34,3 +34,13 @@ def test_the_order_is_removed_and_the_real_question_kept(question, kept, removed
 ])
 def test_questions_without_a_separate_order_are_left_alone(question):
     assert strip_attack_sentences(question) == (question, [])
+
+
+def test_every_request_level_check_is_known_as_one():
+    """A cache hit reruns only OPS_CHECKS and keeps the other codes: the two lists must agree."""
+    import inspect
+    import re
+
+    from bot.diagnostics import OPS_CODES, ops
+
+    assert set(re.findall(r'make\("([A-Z_0-9]+)"', inspect.getsource(ops))) == set(OPS_CODES)
