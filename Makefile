@@ -32,7 +32,7 @@ test: install compose-validator
 
 eval: install
 	$(BIN)/atlas-bot ingest --quiet
-	$(BIN)/atlas-bot eval --set ../shared/eval/dev.jsonl --out var/eval/dev.json --compare eval/baseline/dev.json
+	$(BIN)/atlas-bot eval --set ../shared/eval/dev.jsonl --out var/eval/dev.json --compare tests/eval/baseline/dev.json
 
 bench: install
 	$(BIN)/python bench/ingest_bench.py --runs 3

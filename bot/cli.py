@@ -54,7 +54,7 @@ def ingest(
     try:
         report = run_ingest(settings, source, progress=not quiet and sys.stderr.isatty())
     except (SourceError, EmbedderError, IndexBusy) as exc:
-        raise _fail(str(exc), 2)
+        raise _fail(str(exc), 2) from None
     print_build_report(console, report)
 
 

@@ -87,7 +87,7 @@ def _previous_vectors(layout: IndexLayout, embedder: Embedder, chunker: ChunkerC
         return {}, manifest
     keys = json.loads((gen / "text_keys.json").read_text())
     vectors = np.load(gen / "vectors.npy")
-    return dict(zip(keys, vectors)), manifest
+    return dict(zip(keys, vectors, strict=True)), manifest
 
 
 def build_index(

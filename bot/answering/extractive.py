@@ -178,6 +178,22 @@ def _is_block(unit: str) -> bool:
     return bool(_FENCE.match(unit)) or unit.lstrip().startswith("|")
 
 
+def _kind(unit: str) -> str:
+    return "block" if _is_block(unit) else "bullet" if _BULLET.match(unit) else "sentence"
+
+
+def _runs(units: list[str]) -> list[tuple[str, list[str]]]:
+    """Consecutive units of one kind together; every block alone."""
+    runs: list[tuple[str, list[str]]] = []
+    for unit in units:
+        kind = _kind(unit)
+        if runs and runs[-1][0] == kind != "block":
+            runs[-1][1].append(unit)
+        else:
+            runs.append((kind, [unit]))
+    return runs
+
+
 def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> str:
     """The best chunk's units in their own order — sentences joined into a paragraph, bullets kept as
     a list, code blocks and tables whole — then one line per further source. Each paragraph, list or
@@ -192,24 +208,11 @@ def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> s
                 blocks.append(f"- {joiner.join(prose)} {marker}")
             blocks.extend(f"{u}\n{marker}" for u in part.units if _is_block(u))
             continue
-        run: list[str] = []
-        run_kind = ""
-
-        def flush() -> None:
-            if run:
-                body = joiner.join(run) if run_kind == "sentence" else "\n".join(f"- {_BULLET.sub('', u)}" for u in run)
-                blocks.append(f"{body} {marker}")
-                run.clear()
-
-        for unit in part.units:
-            kind = "block" if _is_block(unit) else "bullet" if _BULLET.match(unit) else "sentence"
+        for kind, run in _runs(part.units):
             if kind == "block":
-                flush()
-                blocks.append(f"{unit}\n{marker}")
-                continue
-            if kind != run_kind:
-                flush()
-                run_kind = kind
-            run.append(unit)
-        flush()
+                blocks.append(f"{run[0]}\n{marker}")
+            elif kind == "bullet":
+                blocks.append("\n".join(f"- {_BULLET.sub('', u)}" for u in run) + f" {marker}")
+            else:
+                blocks.append(f"{joiner.join(run)} {marker}")
     return "\n\n".join(blocks)
