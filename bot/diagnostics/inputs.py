@@ -22,6 +22,7 @@ class DiagnosticsConfig(BaseModel):
     rank_overlap_min_docs: int = Field(3, ge=1)  # each channel needs this many docs to compare
     flat_top_n: int = Field(5, ge=2)  # fused scores compared for a flat profile
     flat_spread_max: float = Field(0.03, ge=0)  # (best - nth) / best below this: nothing stands out
+    exact_term_max_share: float = Field(0.5, ge=0, le=1)  # a term in more of the keyword hits is not "exact"
     # FP3 not in context: a dropped candidate ranked this high in a channel was probably relevant.
     high_rank_max: int = Field(3, ge=1)
     lost_drop_reasons: list[str] = Field(default_factory=lambda: ["budget", "duplicate"])

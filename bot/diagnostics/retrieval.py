@@ -84,6 +84,8 @@ def exact_term_missed(f: Facts) -> list[Diagnostic]:
     for term in exact_terms(f.inp.question):
         needle = term.lower()
         holders = [c for c in lexical if c.chunk_id in f.inp.chunks and needle in f.inp.chunks[c.chunk_id].text.lower()]
+        if len(holders) > f.config.exact_term_max_share * len(lexical):
+            continue  # "RAG" in a RAG question: most candidates have it, it singles nothing out
         if holders and not any(c.chunk_id in context for c in holders):
             best = holders[0]
             data = {"term": term, "chunk_id": best.chunk_id, "doc": best.doc, "lexical_rank": best.lexical_rank}

@@ -63,6 +63,14 @@ def exact_term(in_context: bool) -> Case:
                 candidates=cands, context_ids=["rag1", "emb1"] if in_context else ["rag1", "hal1"])
 
 
+def common_term() -> Case:
+    """"RAG" is in most keyword hits (RAG, its copy, the TOC): it singles nothing out."""
+    cands = [cand(RAG, 1, 0.9, 1, 1), cand(RAG_COPY, 2, 0.8, 2, 2), cand(TOC, 3, 0.7, 3, 3),
+             cand(HALL, 4, 0.6, 4, 4, used=True)]
+    return Case(question="Why does RAG reduce hallucination?", chunks=[RAG, RAG_COPY, TOC, HALL], candidates=cands,
+                context_ids=["hal1"])
+
+
 def dropped(dense: int, lexical: int, reason: str) -> Case:
     cands = [cand(RAG, 1, 0.9, 1, 1, used=True), cand(VDB, 2, 0.8, dense, lexical, dropped=reason)]
     return Case(candidates=cands, context_ids=["rag1"])
@@ -135,6 +143,7 @@ QUIET = {
     "FP2 twins count as the same doc": ("FP2_RANK_DISAGREEMENT", twins_across_channels),
     "FP2 a clear winner": ("FP2_FLAT_SCORES", lambda: Case(chunks=EN6, candidates=SPREAD, context_ids=["en0"])),
     "FP2 exact term in context": ("FP2_EXACT_TERM_MISSED", lambda: exact_term(in_context=True)),
+    "FP2 a term most hits contain": ("FP2_EXACT_TERM_MISSED", common_term),
     "FP3 dropped but ranked low": ("FP3_NOT_IN_CONTEXT", lambda: dropped(9, 12, "budget")),
     "FP3 dropped as a twin": ("FP3_NOT_IN_CONTEXT", lambda: dropped(2, 2, "twin")),
     "FP4 clean check": ("FP4_UNSUPPORTED", lambda: checked(unmarked_sentences=["One."])),
