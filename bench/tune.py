@@ -80,7 +80,7 @@ def main() -> None:
     config = EvidenceConfig()
     scored = []
     for q, retrieval, tokens in run(best[1]):
-        evidence = assess(tokens, retrieval, index.doc_freq, len(index.chunks), tokenizer, config)
+        evidence = assess(tokens, retrieval, index, tokenizer, config)
         scored.append((evidence["score"], q.get("answerable", True)))
     answerable = [s for s, a in scored if a]
     unanswerable = [s for s, a in scored if not a]

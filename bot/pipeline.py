@@ -55,6 +55,11 @@ def normalise_question(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def question_digest(question: str) -> str:
+    """What the answer and query-vector caches key a question by."""
+    return hashlib.sha256(normalise_question(question).encode()).hexdigest()[:32]
+
+
 @dataclass
 class PipelineParts:
     """Everything the pipeline uses, built once by ``bot.bootstrap``."""
@@ -115,8 +120,7 @@ class AskPipeline:
         return self.parts.llm.model if self.parts.llm is not None else None
 
     def _cache_key(self, index_id: str, lang: str, question: str) -> str:
-        digest = hashlib.sha256(normalise_question(question).encode()).hexdigest()[:32]
-        return f"answer:v1:{index_id}:{lang}:{self.prompt_version}:{self.llm_model or '-'}:{digest}"
+        return f"answer:v1:{index_id}:{lang}:{self.prompt_version}:{self.llm_model or '-'}:{question_digest(question)}"
 
     async def ask(self, question: str, asker: Asker) -> Answer:
         started = time.perf_counter()
@@ -214,7 +218,7 @@ class AskPipeline:
                 f"the bot is configured with {embedder.name}"
             )
             return None
-        key = f"qvec:v1:{embedder.fingerprint}:{hashlib.sha256(normalise_question(question).encode()).hexdigest()[:32]}"
+        key = f"qvec:v1:{embedder.fingerprint}:{question_digest(question)}"
         raw = await self.parts.store.get(key)
         if raw is not None and len(raw) == 4 * embedder.dim:
             return np.frombuffer(raw, dtype=np.float32)
@@ -243,7 +247,7 @@ class AskPipeline:
         timings["retrieve"] = _ms(t)
         t = time.perf_counter()
         trace.evidence = await asyncio.to_thread(
-            assess, tokens, retrieval, index.doc_freq, len(index.chunks), parts.tokenizer, parts.evidence
+            assess, tokens, retrieval, index, parts.tokenizer, parts.evidence
         )
         selection = select_context(retrieval.ranked, lang, self.top_k)
         timings["select"] = _ms(t)

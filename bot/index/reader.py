@@ -10,9 +10,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import logging
+import math
 import re
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -38,7 +40,7 @@ class LiveIndex:
     collection: object  # a Chroma collection
     doc_freq: dict[str, int]  # token -> number of chunks containing it
     spelling: SpellingIndex
-    title_tokens: dict[str, list[str]]  # doc -> tokens of its title (filled by the pipeline's tokenizer)
+    title_tokens: dict[str, list[str]]  # doc -> tokens of its title (written by the ingest job)
     hubs: set[str]  # index pages: docs that link to many other docs
     project_docs: set[str]  # docs about the source's own project (sources.toml: project_docs)
 
@@ -62,6 +64,15 @@ class LiveIndex:
     @property
     def index_id(self) -> str:
         return self.manifest.index_id
+
+    def idf(self, token: str) -> float:
+        """How rare a token is among the chunks (an unknown token is the rarest)."""
+        return math.log((len(self.chunks) + 1) / (self.doc_freq.get(token, 0) + 0.5))
+
+    @cached_property
+    def title_weights(self) -> dict[str, dict[str, float]]:
+        """doc -> idf of each of its title's tokens; fixed for the life of the index."""
+        return {doc: {t: self.idf(t) for t in tokens} for doc, tokens in self.title_tokens.items() if tokens}
 
     def dense(self, query_vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""

@@ -16,10 +16,10 @@ so the numbers are kept in every trace and FP1 warns near the threshold.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
+from bot.index.reader import LiveIndex
 from bot.index.texts import lexical_text
 from bot.index.tokenizer import BilingualTokenizer
 from bot.retrieval.hybrid import Retrieval
@@ -37,24 +37,19 @@ class EvidenceConfig:
     coverage_top: int = 3
 
 
-def _idf(token: str, doc_freq: dict[str, int], n: int) -> float:
-    return math.log((n + 1) / (doc_freq.get(token, 0) + 0.5))
-
-
 def assess(
     question_tokens: list[str],
     retrieval: Retrieval,
-    doc_freq: dict[str, int],
-    n_chunks: int,
+    index: LiveIndex,
     tokenizer: BilingualTokenizer,
     config: EvidenceConfig,
 ) -> dict:
     """The numbers behind the decision, ``refuse`` among them (stored in the trace as-is)."""
     terms = list(dict.fromkeys(question_tokens))
-    unknown = [t for t in terms if doc_freq.get(t, 0) == 0]
+    unknown = [t for t in terms if index.doc_freq.get(t, 0) == 0]
     unknown_latin = [t for t in unknown if _LATIN.match(t) and not t.isdigit()]
     weights = {
-        t: _idf(t, doc_freq, n_chunks) * (config.unknown_cjk_weight if t in unknown and t not in unknown_latin else 1.0)
+        t: index.idf(t) * (config.unknown_cjk_weight if t in unknown and t not in unknown_latin else 1.0)
         for t in terms
     }
     total = sum(weights.values())

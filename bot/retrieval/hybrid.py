@@ -11,7 +11,6 @@ doc is the right one too.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
@@ -84,12 +83,8 @@ def _ranks(order: list[str]) -> dict[str, int]:
 def _title_scores(index: LiveIndex, tokens: list[str]) -> dict[str, float]:
     """Share of each doc title's (idf-weighted) terms that the question contains."""
     asked = set(tokens)
-    n = len(index.chunks)
     scores: dict[str, float] = {}
-    for doc, title_tokens in index.title_tokens.items():
-        if not title_tokens:
-            continue
-        weights = {t: math.log((n + 1) / (index.doc_freq.get(t, 0) + 0.5)) for t in title_tokens}
+    for doc, weights in index.title_weights.items():
         total = sum(weights.values())
         hit = sum(w for t, w in weights.items() if t in asked)
         if total > 0 and hit > 0:
