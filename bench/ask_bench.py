@@ -8,7 +8,7 @@ Goals: miss p50 <= 30 ms, miss p95 <= 100 ms, hit p50 <= 3 ms, cold start <= 10 
 
 Each run builds a fresh pipeline (empty answer cache *and* empty query-embedding cache) in this
 process, warms it with one question outside the set, asks every question once (misses), then again
-(hits). Cold start runs in a fresh interpreter: imports, ``build_pipeline``, ``start`` and the first
+(hits). Cold start runs in a fresh interpreter: imports, ``build_services``, ``start`` and the first
 ask, timed from process start to the answer. Without ``--data-dir`` an index of the Atlas is built
 into a temporary folder first. ``--blas-threads`` caps numpy/BLAS threads while asking (threadpoolctl);
 on 2 shared cores they otherwise contend with the embedder's threads.
@@ -66,29 +66,29 @@ def _flush(redis_url: str) -> None:
 async def _one_run(data_dir: Path, redis_url: str | None, questions: list[str], embedder, blas_threads: int | None):
     from threadpoolctl import threadpool_limits
 
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
     from bot.domain import Asker
 
     if redis_url:
         _flush(redis_url)
-    pipeline = build_pipeline(_settings(data_dir, redis_url), embedder=embedder)
+    pipeline = build_services(_settings(data_dir, redis_url), embedder=embedder)
     await pipeline.start()
     asker = Asker(platform="bench", user_id="bench", space_id="bench", channel_id="bench")
     misses, hits, refused = [], [], 0
     limit = threadpool_limits(limits=blas_threads) if blas_threads else nullcontext()
     try:
         with limit:
-            await pipeline.ask(WARM_UP, asker)
+            await pipeline.asking.ask(WARM_UP, asker)
             for question in questions:
                 started = time.perf_counter()
-                answer = await pipeline.ask(question, asker)
+                answer = await pipeline.asking.ask(question, asker)
                 misses.append((time.perf_counter() - started) * 1000)
                 refused += answer.refused
                 if answer.trace.cache != "miss":
                     raise RuntimeError(f"expected a cache miss, got {answer.trace.cache!r} for {question!r}")
             for question in questions:
                 started = time.perf_counter()
-                answer = await pipeline.ask(question, asker)
+                answer = await pipeline.asking.ask(question, asker)
                 hits.append((time.perf_counter() - started) * 1000)
                 if answer.trace.cache != "hit":
                     raise RuntimeError(f"expected a cache hit, got {answer.trace.cache!r} for {question!r}")
@@ -102,14 +102,14 @@ async def _one_run(data_dir: Path, redis_url: str | None, questions: list[str], 
 def _cold_child(data_dir: Path) -> None:
     """Runs in a fresh interpreter: everything a bot does before its first answer."""
     started = time.perf_counter()
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
     from bot.domain import Asker
 
     async def first_answer():
-        pipeline = build_pipeline(_settings(data_dir, None))
+        pipeline = build_services(_settings(data_dir, None))
         await pipeline.start()
         try:
-            return await pipeline.ask("How does LoRA make fine-tuning cheaper?", Asker(platform="bench"))
+            return await pipeline.asking.ask("How does LoRA make fine-tuning cheaper?", Asker(platform="bench"))
         finally:
             await pipeline.close()
 
@@ -135,7 +135,7 @@ def _cold_start(data_dir: Path) -> tuple[float, float]:
 
 
 def _build_index(into: Path, embedder) -> None:
-    from bot.bootstrap import run_ingest
+    from ingestion.job import run_ingest
     from tests.conftest import ATLAS
 
     log.info("building an index of %s into %s", ATLAS, into)
@@ -158,7 +158,7 @@ def main() -> None:
     for noisy in ("bot", "chromadb", "jieba", "bm25s", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
-    from bot.index.embedders import load_embedder
+    from bot.corpus.embedders import load_embedder
 
     questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines() if line.strip()]
     embedder = load_embedder("use-multilingual-v3")

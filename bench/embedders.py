@@ -20,7 +20,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bot.bootstrap import build_pipeline, run_ingest
+from bot.bootstrap import build_services
+from ingestion.job import run_ingest
 from bot.eval.harness import load_questions, run_eval
 from bot.settings import Settings
 
@@ -29,7 +30,7 @@ DEV = REPO.parent / "shared" / "eval" / "dev.jsonl"
 
 
 async def _measure(settings: Settings, questions: list[dict], dense_only: bool) -> dict:
-    pipeline = build_pipeline(settings)
+    pipeline = build_services(settings)
     if dense_only:
         pipeline.parts.weights = dataclasses.replace(pipeline.parts.weights, lexical=0.0)
     await pipeline.start()

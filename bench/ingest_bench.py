@@ -33,7 +33,7 @@ RSS_GOAL_MB = 1536.0
 def _worker(data_dir: Path, source: Path | None, embed_model: str) -> None:
     """Runs in the child: one ingest, its report as one JSON line on stdout."""
     sys.path.insert(0, str(REPO))
-    from bot.bootstrap import run_ingest
+    from ingestion.job import run_ingest
     from bot.settings import Settings
 
     settings = Settings(_env_file=None, data_dir=data_dir, source_dir=source, embed_model=embed_model)

@@ -17,12 +17,12 @@ import dataclasses
 import itertools
 from pathlib import Path
 
-from bot.bootstrap import build_pipeline
+from bot.bootstrap import build_services
 from bot.eval.harness import load_questions
-from bot.language import detect_question_language
-from bot.retrieval.evidence import EvidenceConfig, assess
-from bot.retrieval.hybrid import FusionWeights, about_project, retrieve, wants_navigation
+from bot.retrieval.evidence import EvidenceConfig
+from bot.retrieval.hybrid import FusionWeights
 from bot.settings import Settings
+from bot.text.language import detect_question_language
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,20 +40,16 @@ def main() -> None:
     parser.add_argument("--set", type=Path, default=REPO.parent / "shared" / "eval" / "dev.jsonl")
     parser.add_argument("--max-false-refusal", type=float, default=0.03)
     args = parser.parse_args()
-    pipeline = build_pipeline(Settings())
-    index, tokenizer, embedder = pipeline.parts.reader.current(), pipeline.parts.tokenizer, pipeline.parts.embedder
+    asking = build_services(Settings()).asking
+    index, retriever = asking.reader.current(), asking.retriever  # the retriever that answers in production
     questions = []
     for q in load_questions(args.set):
-        tokens, _ = index.spelling.expand(tokenizer.tokens(q["question"]))
-        questions.append((q, detect_question_language(q["question"]).lang, tokens, embedder.encode([q["question"]])[0]))
+        query = retriever.prepare(q["question"], detect_question_language(q["question"]).lang, index)
+        questions.append((q, query, retriever.embed(q["question"])))
 
     def run(weights: FusionWeights):
-        out = []
-        for q, lang, tokens, vector in questions:
-            retrieval = retrieve(index, tokens, vector, lang, weights, 40, wants_navigation(q["question"]),
-                                 about_project(q["question"]))
-            out.append((q, retrieval, tokens))
-        return out
+        tuned = retriever.with_weights(weights)
+        return [(q, query, tuned.search(index, query, vector)) for q, query, vector in questions]
 
     best = None
     base = FusionWeights()
@@ -64,7 +60,7 @@ def main() -> None:
         weights = FusionWeights(dense=dense, same_language=lang_boost, twin_support=twin, title_match=title,
                                 hub_for_navigation=hub, project_docs=project)
         ranks = {"en": [], "zh": [], "mixed": []}
-        for q, retrieval, _ in run(weights):
+        for q, _, retrieval in run(weights):
             if q.get("answerable", True):
                 ranks[q["lang"]].append(_gold_rank(retrieval.ranked, {g["doc"] for g in q["gold"]}))
         every = [r for rs in ranks.values() for r in rs]
@@ -78,10 +74,10 @@ def main() -> None:
     print(f"fusion: mrr@10 {best[0]:.3f}, hit@5 {best[2]} with {best[1]}")
 
     config = EvidenceConfig()
+    tuned = retriever.with_weights(best[1], config)
     scored = []
-    for q, retrieval, tokens in run(best[1]):
-        evidence = assess(tokens, retrieval, index, tokenizer, config)
-        scored.append((evidence["score"], q.get("answerable", True)))
+    for q, query, retrieval in run(best[1]):
+        scored.append((tuned.assess(index, query, retrieval).score, q.get("answerable", True)))
     answerable = [s for s, a in scored if a]
     unanswerable = [s for s, a in scored if not a]
     for threshold in sorted({s for s, _ in scored}):

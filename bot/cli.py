@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -13,7 +12,9 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from bot.logs import configure_logging
 from bot.settings import Settings
+from ingestion.cli import ingest
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Atlas Bot: answers questions about the AI Model Atlas.")
 console = Console()
@@ -24,54 +25,28 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "chromadb", "jieba", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
 
 
-@app.command()
-def ingest(
-    source: Optional[Path] = typer.Option(None, "--source", help="Docs folder (default: content/sources.toml)."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
-) -> None:
-    """Build or update the index (incremental; switches atomically when complete)."""
-    from bot.bootstrap import run_ingest
-    from bot.index.embedders import EmbedderError
-    from bot.index.generations import IndexBusy
-    from bot.render.terminal import print_build_report
-    from ingestion.loader import SourceError
-
-    _logging(verbose)
-    settings = _settings()
-    try:
-        report = run_ingest(settings, source, progress=not quiet and sys.stderr.isatty())
-    except (SourceError, EmbedderError, IndexBusy) as exc:
-        raise _fail(str(exc), 2) from None
-    print_build_report(console, report)
+app.command("ingest")(ingest)
 
 
 def _ask_once(question: str, debug: bool, as_json: bool) -> None:
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
     from bot.domain import Asker
     from bot.render.terminal import print_answer, print_trace
 
     settings = _settings()
 
     async def run():
-        pipeline = build_pipeline(settings)
-        await pipeline.start()
+        services = build_services(settings)
+        await services.start()
         try:
-            return await pipeline.ask(question, Asker(platform="cli", user_id=os.environ.get("USER", "local")))
+            return await services.asking.ask(question, Asker(platform="cli", user_id=os.environ.get("USER", "local")))
         finally:
-            await pipeline.close()
+            await services.close()
 
     answer = asyncio.run(run())
     if as_json:
@@ -97,24 +72,24 @@ def ask(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Answer one question."""
-    _logging(verbose)
+    configure_logging(verbose)
     _ask_once(question, debug, as_json)
 
 
 @app.command()
 def chat(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """An interactive session; /debug shows the trace of the last answer, /quit leaves."""
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
     from bot.domain import Asker
     from bot.render.terminal import print_answer, print_trace
 
-    _logging(verbose)
+    configure_logging(verbose)
     settings = _settings()
     asker = Asker(platform="cli", user_id=os.environ.get("USER", "local"))
 
     async def loop() -> None:
-        pipeline = build_pipeline(settings)
-        await pipeline.start()
+        services = build_services(settings)
+        await services.start()
         last = None
         console.print("[bold]Atlas Bot[/bold] — ask about the AI Model Atlas. /debug shows the last trace, /quit leaves.")
         try:
@@ -134,10 +109,10 @@ def chat(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
                     continue
                 if not line:
                     continue
-                last = await pipeline.ask(line, asker)
+                last = await services.asking.ask(line, asker)
                 print_answer(console, last)
         finally:
-            await pipeline.close()
+            await services.close()
 
     asyncio.run(loop())
 
@@ -152,22 +127,22 @@ def eval_command(
                                          help="Blank the answer texts in the run JSON (for a baseline kept in git)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Run a golden set through the real pipeline; report metrics; gate on regressions."""
-    from bot.bootstrap import build_pipeline
+    """Run a golden set through the real ask path; report metrics; gate on regressions."""
+    from bot.bootstrap import build_services
     from bot.eval.harness import evaluate
 
-    _logging(verbose)
+    configure_logging(verbose)
     if not set_path.exists():
         raise _fail(f"golden set not found: {set_path}", 2)
     settings = _settings()
 
     async def run() -> int:
-        pipeline = build_pipeline(settings)
-        await pipeline.start()
+        services = build_services(settings)
+        await services.start()
         try:
-            return await evaluate(pipeline, set_path, out, compare, tolerance)
+            return await evaluate(services, set_path, out, compare, tolerance)
         finally:
-            await pipeline.close()
+            await services.close()
 
     code = asyncio.run(run())
     if without_answers and out.exists():
@@ -181,18 +156,18 @@ def eval_command(
 @app.command()
 def gaps(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Questions the Atlas did not answer (or that got 👎), grouped: what to write next."""
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
 
-    _logging(verbose)
+    configure_logging(verbose)
     settings = _settings()
 
     async def run() -> str:
-        pipeline = build_pipeline(settings)
-        await pipeline.start()
+        services = build_services(settings)
+        await services.start()
         try:
-            return await pipeline.gaps_report()
+            return await services.admin.gaps_report()
         finally:
-            await pipeline.close()
+            await services.close()
 
     sys.stdout.write(asyncio.run(run()) + "\n")  # plain Markdown, unwrapped: fit for a file or an issue
 
@@ -201,22 +176,22 @@ def gaps(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
 def discord(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the Discord bot (token from ATLAS_DISCORD_TOKEN)."""
     from bot.adapters.discord import run
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
 
-    _logging(verbose)
+    configure_logging(verbose)
     settings = _settings()
-    raise typer.Exit(run(settings, build_pipeline(settings)))
+    raise typer.Exit(run(settings, build_services(settings)))
 
 
 @app.command()
 def telegram(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the Telegram bot (token from ATLAS_TELEGRAM_TOKEN); webhook when ATLAS_TELEGRAM_WEBHOOK_URL is set."""
     from bot.adapters.telegram import run
-    from bot.bootstrap import build_pipeline
+    from bot.bootstrap import build_services
 
-    _logging(verbose)
+    configure_logging(verbose)
     settings = _settings()
-    raise typer.Exit(run(settings, build_pipeline(settings)))
+    raise typer.Exit(run(settings, build_services(settings)))
 
 
 if __name__ == "__main__":

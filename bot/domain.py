@@ -13,6 +13,10 @@ from pydantic import BaseModel, Field
 Lang = Literal["en", "zh"]
 Severity = Literal["info", "warn", "fail"]
 Vote = Literal["up", "down"]
+# How an answer was made: from the docs' own sentences, by a checked LLM, by the extractive path after
+# the LLM failed, a decline, or no answer at all (empty question, no index yet).
+AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index"]
+DeclineReason = Literal["retrieval", "llm"]
 
 
 class Chunk(BaseModel):
@@ -48,6 +52,22 @@ class Asker(BaseModel):
     channel_id: str = "local"  # channel / thread / chat: where "your last answer" lives
     preferred_lang: Lang | None = None  # /lang en|zh
     last_lang: Lang | None = None  # language of the asker's previous question
+
+
+class Admission(BaseModel):
+    """Whether a question may be asked now (per-user rate limit, per-space daily budget)."""
+
+    ok: bool
+    reason: str | None = None  # "rate_limited" | "daily_budget"
+    retry_after_s: int = 0
+
+
+class Note(BaseModel):
+    """A remark shown with an answer (not part of its text): a key of ``bot.messages`` and its values,
+    so each renderer draws it in its own style and the asker's language."""
+
+    key: str
+    values: dict[str, str] = Field(default_factory=dict)
 
 
 class Citation(BaseModel):
@@ -105,6 +125,19 @@ class AnswerCheck(BaseModel):
     error: str | None = None  # last error before a fallback
 
 
+class EvidenceReport(BaseModel):
+    """The numbers behind the decision to answer or decline (Barnett et al.'s FP1)."""
+
+    score: float = 0.0
+    threshold: float = 0.0
+    decline: bool = False
+    reason: DeclineReason | None = None  # who declined: the retrieval threshold or the LLM
+    best_lexical: float = 0.0
+    best_dense: float = 0.0
+    coverage: float = 0.0
+    unknown_terms: list[str] = Field(default_factory=list)
+
+
 class Trace(BaseModel):
     trace_id: str
     question: str
@@ -120,8 +153,8 @@ class Trace(BaseModel):
     embed_model: str = ""
     prompt_version: str = ""
     llm_model: str | None = None
-    answer_mode: str = "extractive"  # extractive | llm | fallback | refused | empty
-    evidence: dict = Field(default_factory=dict)  # the numbers behind the refusal decision
+    answer_mode: AnswerMode = "extractive"
+    evidence: EvidenceReport | None = None
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
@@ -135,6 +168,7 @@ class Answer(BaseModel):
     lang: Lang
     refused: bool = False
     citations: list[Citation] = Field(default_factory=list)
+    notes: list[Note] = Field(default_factory=list)  # shown above the text, in the answer's language
     trace: Trace
 
 

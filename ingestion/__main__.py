@@ -1,6 +1,8 @@
 """``python -m ingestion`` is ``atlas-bot ingest``."""
 
-from bot.cli import app
+import typer
+
+from ingestion.cli import ingest
 
 if __name__ == "__main__":
-    app(["ingest", *__import__("sys").argv[1:]])
+    typer.run(ingest)

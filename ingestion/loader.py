@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from bot.language import cjk_share
+from bot.corpus.twins import lang_from_name, twin_path
+from bot.text.language import cjk_share
 from ingestion.anchors import heading_text
 from ingestion.cleaning import clean_markdown
 
@@ -42,17 +43,6 @@ class LoadResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     unpaired: list[str] = field(default_factory=list)
-
-
-def twin_path(path: str) -> str:
-    p = PurePosixPath(path)
-    if p.stem.endswith("_zh"):
-        return str(p.with_name(p.stem[:-3] + p.suffix))
-    return str(p.with_name(p.stem + "_zh" + p.suffix))
-
-
-def lang_from_name(path: str) -> str:
-    return "zh" if PurePosixPath(path).stem.endswith("_zh") else "en"
 
 
 def _walk_markdown(root: Path, result: LoadResult) -> list[Path]:

@@ -25,7 +25,7 @@ def make_settings(data_dir: Path, **overrides) -> Settings:
 
 @pytest.fixture(scope="session")
 def use_embedder():
-    from bot.index.embedders import load_embedder
+    from bot.corpus.embedders import load_embedder
 
     return load_embedder("use-multilingual-v3")
 
@@ -33,7 +33,7 @@ def use_embedder():
 @pytest.fixture(scope="session")
 def atlas_data_dir(tmp_path_factory, use_embedder) -> Path:
     """A data dir holding an index of ../shared/atlas (about 15-40 s, once per session)."""
-    from bot.bootstrap import run_ingest
+    from ingestion.job import run_ingest
 
     data_dir = tmp_path_factory.mktemp("atlas-var")
     run_ingest(make_settings(data_dir), progress=False, embedder=use_embedder)

@@ -1,5 +1,5 @@
 """Stand-ins for the core, for adapter tests that need to force an answer (a hostile text, a
-9000-character answer, a rate limit). They follow ``bot.service.AtlasService``."""
+9000-character answer, a rate limit). They follow ``bot.services.Services``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from bot.domain import Answer, Asker, Candidate, Citation, Diagnostic, IndexInfo, LanguageDecision, Trace, Vote
-from bot.service import Admission
+from bot.domain import (Admission, Answer, Asker, Candidate, Citation, Diagnostic, IndexInfo, LanguageDecision,
+                        Trace, Vote)
 
 
 def make_answer(question: str, text: str | None = None, lang: str = "en", refused: bool = False) -> Answer:
@@ -45,18 +45,30 @@ def make_answer(question: str, text: str | None = None, lang: str = "en", refuse
 
 @dataclass
 class FakeService:
-    """Answers with ``reply(question)`` (default: a short cited answer) and remembers everything."""
+    """Shaped like ``bot.services.Services``: answers with ``reply(question)`` (default: a short cited
+    answer) and remembers everything. Its parts (``asking``, ``traces``, ``limits``, ``admin``) share
+    this object's state."""
 
     reply: object = None  # callable(question) -> str
     admit_result: Admission = field(default_factory=lambda: Admission(ok=True))
     admins: set[str] = field(default_factory=set)
     asked: list[tuple[str, Asker]] = field(default_factory=list)
     feedback: list[tuple[str, str, str]] = field(default_factory=list)
-    traces: dict[str, Trace] = field(default_factory=dict)
+    kept: dict[str, Trace] = field(default_factory=dict)  # trace id -> trace
     last: dict[tuple[str, str, str], str] = field(default_factory=dict)
     delay_s: float = 0.0
-
     started: bool = False
+
+    def __post_init__(self) -> None:
+        self.asking, self.traces, self.limits, self.admin = _Asking(self), _Traces(self), _Limits(self), _Admin(self)
+
+    # the parts call these, so a test can override one
+    def about(self) -> IndexInfo | None:
+        return IndexInfo(index_id="test-index", built_at=0.0, source="fixtures", commit="abc", embed_model="fake",
+                         embed_dim=4, chunks=2, docs=1)
+
+    async def gaps_report(self) -> str:
+        return "# Coverage gaps\n\nnone yet"
 
     async def start(self) -> None:
         self.started = True
@@ -72,32 +84,54 @@ class FakeService:
         self.asked.append((question, asker))
         text = self.reply(question) if callable(self.reply) else None
         answer = make_answer(question, text)
-        self.traces[answer.trace.trace_id] = answer.trace
+        self.kept[answer.trace.trace_id] = answer.trace
         self.last[(asker.platform, asker.channel_id, asker.user_id)] = answer.trace.trace_id
         return answer
 
+
+@dataclass
+class _Asking:
+    fake: FakeService
+
+    async def ask(self, question: str, asker: Asker) -> Answer:
+        return await self.fake.ask(question, asker)
+
+
+@dataclass
+class _Limits:
+    fake: FakeService
+
     async def admit(self, asker: Asker) -> Admission:
-        return self.admit_result
+        return self.fake.admit_result
 
-    async def last_trace(self, asker: Asker) -> Trace | None:
-        tid = self.last.get((asker.platform, asker.channel_id, asker.user_id))
-        return self.traces.get(tid) if tid else None
 
-    async def get_trace(self, trace_id: str) -> Trace | None:
-        return self.traces.get(trace_id)
+@dataclass
+class _Traces:
+    fake: FakeService
 
-    async def record_feedback(self, trace_id: str, asker: Asker, vote: Vote) -> None:
-        self.feedback.append((trace_id, asker.user_id, vote))
+    async def last(self, asker: Asker) -> Trace | None:
+        tid = self.fake.last.get((asker.platform, asker.channel_id, asker.user_id))
+        return self.fake.kept.get(tid) if tid else None
+
+    async def get(self, trace_id: str) -> Trace | None:
+        return self.fake.kept.get(trace_id)
+
+    async def vote(self, trace_id: str, asker: Asker, vote: Vote) -> None:
+        self.fake.feedback.append((trace_id, asker.user_id, vote))
+
+
+@dataclass
+class _Admin:
+    fake: FakeService
 
     def about(self) -> IndexInfo | None:
-        return IndexInfo(index_id="test-index", built_at=0.0, source="fixtures", commit="abc", embed_model="fake",
-                         embed_dim=4, chunks=2, docs=1)
+        return self.fake.about()
 
     def is_admin(self, asker: Asker) -> bool:
-        return asker.user_id in self.admins
+        return asker.user_id in self.fake.admins
 
     async def reindex(self) -> str:
         return "reindexed: 0 changed"
 
     async def gaps_report(self) -> str:
-        return "# Coverage gaps\n\nnone yet"
+        return await self.fake.gaps_report()

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.domain import Answer, Candidate, Citation, LanguageDecision, Trace
-from bot.gaps import GAPS_KEY, GapRecorder, group_gaps, render_gaps_report
+from bot.services.gaps import GAPS_KEY, GapRecorder, group_gaps, render_gaps_report
 from bot.store import Store
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

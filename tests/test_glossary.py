@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.index.tokenizer import BilingualTokenizer
-from bot.retrieval.synonyms import Glossary
+from bot.text.tokenizer import BilingualTokenizer
+from bot.retrieval.glossary import Glossary
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.unit

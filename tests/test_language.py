@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.language import detect_question_language
+from bot.text.language import detect_question_language
 
 pytestmark = pytest.mark.unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain import Asker
-from bot.limits import Limiter
+from bot.services.limits import Limiter
 from bot.store import Store
 from tests.pipeline import PrivateRedis, free_port
 

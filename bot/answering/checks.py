@@ -11,7 +11,7 @@ import logging
 import re
 
 from bot.domain import AnswerCheck, Chunk, Lang
-from bot.language import text_lang
+from bot.text.language import text_lang
 
 logger = logging.getLogger(__name__)
 

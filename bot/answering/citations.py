@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from bot.domain import Chunk, Citation
-from bot.index.generations import Manifest
+from bot.corpus.layout import Manifest
 
 
 def doc_url(manifest: Manifest, path: str, anchor: str = "") -> str:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.domain import Chunk
-from bot.index.tokenizer import BilingualTokenizer
+from bot.text.tokenizer import BilingualTokenizer
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _SENT_EN = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'*`(\[])")

@@ -6,7 +6,7 @@ import re
 
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import lang_name, make
-from bot.diagnostics.text import content_terms
+from bot.text.terms import content_terms
 from bot.domain import Chunk, Diagnostic
 
 _LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")

@@ -13,6 +13,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The Atlas does not seem to cover this: best evidence {score} is below the threshold {threshold}.",
         "Atlas 似乎没有涵盖这个问题：最佳证据得分 {score} 低于阈值 {threshold}。",
     ),
+    "FP1_MISSING_CONTENT.llm_declined": (
+        "The LLM said the passages do not answer this (retrieval evidence {score} was above the threshold {threshold}).",
+        "LLM 认为检索到的段落无法回答这个问题（检索证据得分 {score} 高于阈值 {threshold}）。",
+    ),
     "FP1_MISSING_CONTENT.near": (
         "Weak evidence: score {score} is barely above the refusal threshold {threshold}; the answer may be a stretch.",
         "证据偏弱：得分 {score} 仅略高于拒答阈值 {threshold}，答案可能有些牵强。",

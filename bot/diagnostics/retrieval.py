@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 
-from bot.diagnostics.inputs import Facts, doc_key
+from bot.corpus.twins import doc_key
+from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import make
-from bot.diagnostics.text import content_terms, exact_terms, question_parts
+from bot.text.terms import content_terms, exact_terms, question_parts
 from bot.domain import Candidate, Diagnostic
 
 
@@ -21,12 +22,16 @@ def _finite(value: object) -> float | None:
 
 
 def missing_content(f: Facts) -> list[Diagnostic]:
-    """FP1: fail when the answer was declined; warn when the evidence barely cleared the bar."""
+    """FP1: fail when the answer was declined — saying who declined, the retrieval threshold or the LLM;
+    warn when the evidence barely cleared the bar."""
     evidence = f.inp.answer.trace.evidence
-    score, threshold = _finite(evidence.get("score")), _finite(evidence.get("threshold"))
-    data = {k: evidence[k] for k in ("refuse", "score", "threshold", "best_lexical", "best_dense") if k in evidence}
-    if f.inp.answer.refused or evidence.get("refuse") is True:
-        return [make("FP1_MISSING_CONTENT", "fail", f.lang, data, "refused", score=_num(score), threshold=_num(threshold))]
+    if evidence is None:
+        return []
+    score, threshold = _finite(evidence.score), _finite(evidence.threshold)
+    data = evidence.model_dump(include={"decline", "reason", "score", "threshold", "best_lexical", "best_dense"})
+    if f.inp.answer.refused or evidence.decline:
+        variant = "llm_declined" if evidence.reason == "llm" else "refused"
+        return [make("FP1_MISSING_CONTENT", "fail", f.lang, data, variant, score=_num(score), threshold=_num(threshold))]
     if score is None or threshold is None:
         return []
     if threshold <= score < threshold + f.config.missing_content_margin * abs(threshold):

@@ -1,4 +1,4 @@
-"""Run golden questions through an ``AtlasService`` and keep one record per question.
+"""Run golden questions through the ask service and keep one record per question.
 
 The same inputs give the same records and summary: questions run one at a time in file order, and
 the JSON is written with sorted keys. Only ``latency_ms`` (and ``meta.created_at``) change between runs.
@@ -10,16 +10,18 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rich.console import Console
 
-from bot.domain import Answer, Asker
+from bot.domain import Answer, Asker, IndexInfo
 from bot.eval.compare import compare_runs, regressions
 from bot.eval.metrics import compute_metrics, gold_docs, gold_rank
 from bot.eval.report import report_path, summary_table, write_report
-from bot.service import AtlasService
+from bot.services import Services
+from bot.services.asking import AskService
 
 log = logging.getLogger(__name__)
 
@@ -115,23 +117,24 @@ def _record(question: dict, answer: Answer | None, latency_ms: float, error: str
     }
 
 
-async def run_eval(service: AtlasService, questions: list[dict], *, asker_platform: str = "eval") -> EvalRun:
+async def run_eval(asking: AskService, questions: list[dict], *, about: Callable[[], IndexInfo | None] | None = None,
+                   asker_platform: str = "eval") -> EvalRun:
     """Ask every question in order and score the answers."""
     records, first_trace = [], None
     for q in questions:
         asker = Asker(platform=asker_platform, user_id=f"eval-{q['id']}", space_id="eval", channel_id=f"eval-{q['id']}")
         started = time.perf_counter()
         try:
-            answer, error = await service.ask(q["question"], asker), None
+            answer, error = await asking.ask(q["question"], asker), None
         except Exception as exc:  # the service promises not to raise; one bad question must not end the run
             log.exception("question %s raised", q["id"])
             answer, error = None, f"{type(exc).__name__}: {exc}"
         records.append(_record(q, answer, (time.perf_counter() - started) * 1000, error))
         first_trace = first_trace or (answer.trace if answer else None)
-    about = service.about()
+    info = about() if about is not None else None
     meta = {
-        "index_id": first_trace.index_id if first_trace else about.index_id if about else "",
-        "embed_model": first_trace.embed_model if first_trace else about.embed_model if about else "",
+        "index_id": first_trace.index_id if first_trace else info.index_id if info else "",
+        "embed_model": first_trace.embed_model if first_trace else info.embed_model if info else "",
         "prompt_version": first_trace.prompt_version if first_trace else "",
         "llm_model": first_trace.llm_model if first_trace else None,
         "created_at": time.time(),
@@ -140,7 +143,7 @@ async def run_eval(service: AtlasService, questions: list[dict], *, asker_platfo
     return EvalRun(summary=compute_metrics(records, questions), records=records, meta=meta)
 
 
-async def evaluate(service: AtlasService, set_path: Path, out_path: Path, baseline: Path | None, tolerance: float,
+async def evaluate(services: Services, set_path: Path, out_path: Path, baseline: Path | None, tolerance: float,
                    *, console: Console | None = None) -> int:
     """``atlas-bot eval``: run, write RUN.json + RUN.md + RUN.png, print a summary. Exit code 1 when a
     metric regressed against the baseline by more than ``tolerance``, 2 on unusable input, else 0."""
@@ -151,7 +154,7 @@ async def evaluate(service: AtlasService, set_path: Path, out_path: Path, baseli
     except EvalInputError as exc:
         console.print(f"[red]eval: {exc}[/red]")
         return 2
-    run = await run_eval(service, questions)
+    run = await run_eval(services.asking, questions, about=services.admin.about)
     out_path = Path(out_path)
     comparison = compare_runs(run.to_dict(), baseline_run) if baseline_run else None
     await asyncio.to_thread(_write, run, out_path, comparison)

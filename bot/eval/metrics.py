@@ -9,19 +9,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from bot.corpus.twins import twin_path
+
 LANGS = ("en", "zh", "mixed")
 GROUPS = LANGS + ("overall",)
 HIGHER_IS_BETTER = ("hit@1", "hit@3", "hit@5", "mrr@10", "twin@5", "refusal_recall", "key_fact_recall",
                     "citation_valid", "cited_gold_share")
 LOWER_IS_BETTER = ("false_refusal", "latency_p50_ms", "latency_p95_ms")
 MARKER = re.compile(r"\[(\d+)\]")
-
-
-def twin_of(doc: str) -> str:
-    """``X.md`` ↔ ``X_zh.md``."""
-    if doc.endswith("_zh.md"):
-        return doc[: -len("_zh.md")] + ".md"
-    return doc[: -len(".md")] + "_zh.md" if doc.endswith(".md") else doc
 
 
 def gold_docs(question: dict) -> list[str]:
@@ -65,7 +60,7 @@ def _group_metrics(pairs: list[tuple[dict, dict]]) -> dict:
     answerable = [(r, q) for r, q in pairs if q.get("answerable", True)]
     unanswerable = [(r, q) for r, q in pairs if not q.get("answerable", True)]
     ranks = [gold_rank(r["docs"], q) for r, q in answerable]
-    twin_ranks = [first_rank(r["docs"], gold_docs(q) + [twin_of(d) for d in gold_docs(q)]) for r, q in answerable]
+    twin_ranks = [first_rank(r["docs"], gold_docs(q) + [twin_path(d) for d in gold_docs(q)]) for r, q in answerable]
     facts = [(fact.lower() in (r.get("answer") or "").lower()) for r, q in answerable for fact in q.get("key_facts") or []]
     answered = [r for r, _ in pairs if not r["refused"]]
     cited = [(c["doc"] in gold_docs(q)) for r, q in answerable if not r["refused"]

@@ -21,8 +21,8 @@ import bm25s
 import numpy as np
 
 from bot.domain import Chunk
-from bot.retrieval.spelling import SpellingIndex
-from bot.index.generations import INDEX_FORMAT, IndexLayout, Manifest, chroma_client, read_manifest
+from bot.index.spelling import SpellingIndex
+from bot.corpus.layout import INDEX_FORMAT, GenerationFiles, IndexLayout, Manifest, chroma_client, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +46,18 @@ class LiveIndex:
 
     @classmethod
     def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
+        files = GenerationFiles(gen_dir)
         manifest = read_manifest(gen_dir)
         if manifest.format != INDEX_FORMAT:
             raise IndexMissing(f"the index at {gen_dir} has format {manifest.format}, this bot reads format "
                                f"{INDEX_FORMAT}: run `atlas-bot ingest` to rebuild it")
-        with open(gen_dir / "chunks.jsonl") as fh:
+        with open(files.chunks) as fh:
             chunks = [Chunk.model_validate_json(line) for line in fh]
-        bm25 = bm25s.BM25.load(str(gen_dir / "bm25"), show_progress=False)
-        doc_freq = json.loads((gen_dir / "lexicon.json").read_text())
+        bm25 = bm25s.BM25.load(str(files.bm25), show_progress=False)
+        doc_freq = json.loads(files.lexicon.read_text())
         client = chroma_client(gen_dir, chroma_host, chroma_port)
         collection = client.get_collection(manifest.collection, embedding_function=None)
-        title_tokens = json.loads((gen_dir / "titles.json").read_text())
+        title_tokens = json.loads(files.titles.read_text())
         return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex(doc_freq),
                    title_tokens, _hubs(chunks),
                    {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)})

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import threading
 
 from bot.domain import Trace
 
+_PYPLOT = threading.Lock()  # pyplot keeps global state: one chart at a time, whichever adapter asks
+
 
 def score_chart_png(trace: Trace, max_rows: int = 8) -> bytes | None:
-    """Horizontal bars of dense, lexical (scaled to the best) and fused scores; None if < 2 rows."""
+    """Horizontal bars of dense, lexical (scaled to the best) and fused scores; None if < 2 rows.
+    Blocking (matplotlib): call it in a worker thread."""
     rows = sorted((c for c in trace.candidates if c.fused_rank), key=lambda c: c.fused_rank or 0)[:max_rows]
     if len(rows) < 2:
         return None
@@ -23,6 +27,11 @@ def score_chart_png(trace: Trace, max_rows: int = 8) -> bytes | None:
     dense = [c.dense_score or 0.0 for c in rows][::-1]
     lexical = [(c.lexical_score or 0.0) / best_lex for c in rows][::-1]
     fused = [c.fused_score / best_fused for c in rows][::-1]
+    with _PYPLOT:
+        return _draw(plt, rows, labels, dense, lexical, fused)
+
+
+def _draw(plt, rows, labels, dense, lexical, fused) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 0.45 * len(rows) + 1.2), dpi=110)
     ys = range(len(rows))
     h = 0.27

@@ -12,30 +12,17 @@ from datetime import datetime, timezone
 
 import discord
 
-from bot.domain import Answer, Citation, IndexInfo, Lang, Trace
+from bot.domain import Answer, Citation, IndexInfo, Lang, Note, Trace
+from bot.messages import message
 from bot.render.debug_view import build_debug_view, debug_lines
 from bot.render.split import split_message
-from bot.service import Admission
 
 MESSAGE_LIMIT = 2000
 DEBUG_LINE_WIDTH = 56  # a code block on a phone shows about this many characters per line
 NO_PINGS = discord.AllowedMentions.none()
 
-_SOURCES_HEADER: dict[Lang, str] = {"en": "**Sources**", "zh": "**来源**"}
-_TWIN_LABEL: dict[Lang, str] = {"en": "中文版", "zh": "English"}  # keyed by the cited doc's language
 _LINK_TEXT_SPECIALS = "\\[]*_~|`"
 _URL_UNSAFE = {" ": "%20", "<": "%3C", ">": "%3E", "(": "%28", ")": "%29"}
-
-HELP_TEXT = "\n".join([
-    "**Atlas Bot** answers questions about the AI Model Atlas (English or 中文) with cited sources.",
-    "`/ask question` — ask; or mention me in a channel and I answer in a thread (follow-ups there need no mention).",
-    "`/debug` — how your last answer here was found: retrieved chunks, scores, timings, diagnostics.",
-    "`/debug question` — ask and show the trace.",
-    "`/about` — which index, commit and models are live.",
-    "Under every answer: 🔍 Debug, 👍 / 👎 (a 👎 tells the maintainers the docs fell short).",
-    "Admins: `/reindex`, `/gaps`.",
-])
-
 
 def escape_link_text(text: str) -> str:
     """Backslash the characters that would end a masked link's label or restyle it."""
@@ -55,14 +42,19 @@ def source_line(citation: Citation) -> str:
     """`[n] [Doc › Section](<url>) · [中文版](<twin>)`."""
     line = f"[{citation.n}] {link(citation.heading, citation.url)}"
     if citation.twin_url:
-        line += f" · {link(_TWIN_LABEL[citation.lang], citation.twin_url)}"
+        line += f" · {link(message('twin_label', citation.lang), citation.twin_url)}"
     return line
 
 
 def sources_block(citations: list[Citation], lang: Lang) -> str:
     if not citations:
         return ""
-    return "\n".join([_SOURCES_HEADER[lang], *(source_line(c) for c in citations)])
+    return "\n".join([f"**{message('sources', lang)}**", *(source_line(c) for c in citations)])
+
+
+def notes_block(notes: list[Note], lang: Lang) -> str:
+    """Each note on its own line in italics (escaped, so a note never restyles the answer)."""
+    return "\n".join(f"*{escape_link_text(message(n.key, lang, **n.values))}*" for n in notes)
 
 
 def _pack_lines(lines: list[str], limit: int) -> list[str]:
@@ -83,7 +75,9 @@ def _pack_lines(lines: list[str], limit: int) -> list[str]:
 def render_answer(answer: Answer, limit: int = MESSAGE_LIMIT) -> list[str]:
     """The answer text (split on paragraph/sentence boundaries, code blocks kept whole), then the
     sources, appended to the last message when they fit."""
-    messages = split_message(answer.text.strip() or "…", limit)
+    notes = notes_block(answer.notes, answer.lang)
+    body = answer.text.strip() or "…"
+    messages = split_message(f"{notes}\n\n{body}" if notes else body, limit)
     sources = sources_block(answer.citations, answer.lang)
     if sources:
         tail = f"{messages[-1]}\n\n{sources}"
@@ -112,9 +106,9 @@ def render_debug(trace: Trace, limit: int = MESSAGE_LIMIT) -> list[str]:
     return messages
 
 
-def render_about(info: IndexInfo | None) -> str:
+def render_about(info: IndexInfo | None, lang: Lang = "en") -> str:
     if info is None:
-        return "**Atlas Bot** — no index is built yet. An admin can build one with `/reindex`."
+        return message("no_index_about", lang)
     built = datetime.fromtimestamp(info.built_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join([
         "**Atlas Bot** — answers from the AI Model Atlas with cited sources.",
@@ -126,28 +120,8 @@ def render_about(info: IndexInfo | None) -> str:
     ])
 
 
-def render_refusal(admission: Admission) -> str:
-    """The friendly text for a question the rate limit or the daily budget turned away."""
-    if admission.reason == "rate_limited":
-        return f"You're asking fast — try again in {max(admission.retry_after_s, 1)} s."
-    if admission.reason == "daily_budget":
-        return "This server has used today's question budget — please try again tomorrow."
-    return "I can't take a question right now — please try again in a moment."
-
-
-NOT_HERE = "I'm not enabled in this server or channel."
-NO_PREVIOUS_ANSWER = "I have no previous answer of yours in this channel — ask with `/ask` first, or `/debug question`."
-TRACE_GONE = "That answer's trace has expired, so I can't show its debug view any more."
-ADMIN_ONLY = "Only the bot's admins can do that."
-EMPTY_QUESTION = "Ask me something about the AI Model Atlas, e.g. *What is RAG?*"
-GAPS_ATTACHED = "The coverage-gap report is attached (too long for a message)."
-SOMETHING_BROKE = "Sorry — something went wrong on my side. The maintainers have the details in the log."
-
-
-def feedback_thanks(vote: str) -> str:
-    if vote == "up":
-        return "Thanks — glad it helped! 👍"
-    return "Thanks — noted. 👎 answers go into the report of gaps in the docs."
+def feedback_thanks(vote: str, lang: Lang) -> str:
+    return message("thanks_up" if vote == "up" else "thanks_down", lang)
 
 
 def thread_name(question: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import Answer, Citation, Lang, Trace
+from bot.messages import message
 from bot.render.debug_view import build_debug_view, debug_lines
 from bot.render.split import split_message
 
@@ -33,9 +34,6 @@ _INLINE = re.compile(
 )
 _LANG_CLASS = re.compile(r"[A-Za-z0-9_+#.-]{1,32}")
 
-SOURCES_LABEL = {"en": "Sources", "zh": "来源"}
-TWIN_LABEL = {"en": "中文版", "zh": "English"}  # the twin of an English doc is Chinese, and back
-EMPTY_ANSWER = {"en": "(empty answer)", "zh": "（空回答）"}
 
 
 @dataclass(frozen=True)
@@ -143,8 +141,9 @@ def _source_line(c: Citation) -> TelegramMessage:
     html_line = f"[{c.n}] {_link(c.url, c.heading)}"
     plain_line = f"[{c.n}] {c.heading} — {c.url}"
     if c.twin_url:
-        html_line += f" · {_link(c.twin_url, TWIN_LABEL[c.lang])}"
-        plain_line += f" · {TWIN_LABEL[c.lang]}: {c.twin_url}"
+        label = message("twin_label", c.lang)
+        html_line += f" · {_link(c.twin_url, label)}"
+        plain_line += f" · {label}: {c.twin_url}"
     return TelegramMessage(html_line, plain_line)
 
 
@@ -159,11 +158,18 @@ def _append(messages: list[TelegramMessage], block: TelegramMessage) -> None:
 
 
 def render_answer(answer: Answer) -> list[TelegramMessage]:
-    """The answer, then its sources block; the keyboard goes under the last message."""
-    messages = render_markdown(answer.text)
+    """The notes (in italics), the answer, then its sources block; the keyboard goes under the last message."""
     lang: Lang = answer.lang
+    messages = render_markdown(answer.text)
+    notes = [message(n.key, lang, **n.values) for n in answer.notes]
+    if notes and messages:
+        first = messages[0]
+        joined = TelegramMessage("\n".join(f"<i>{escape(n)}</i>" for n in notes) + "\n\n" + first.html,
+                                 "\n".join(notes) + "\n\n" + first.plain)
+        messages[0] = joined if _fits(joined) else first
     if answer.citations:
-        header = TelegramMessage(f"<b>{SOURCES_LABEL[lang]}</b>", SOURCES_LABEL[lang])
+        label = message("sources", lang)
+        header = TelegramMessage(f"<b>{label}</b>", label)
         lines = [header, *(_source_line(c) for c in answer.citations)]
         block = lines[0]
         for line in lines[1:]:
@@ -174,7 +180,8 @@ def render_answer(answer: Answer) -> list[TelegramMessage]:
                 _append(messages, block)
                 block = line
         _append(messages, block)
-    return messages or [TelegramMessage(escape(EMPTY_ANSWER[lang]), EMPTY_ANSWER[lang])]
+    empty = message("empty_answer", lang)
+    return messages or [TelegramMessage(escape(empty), empty)]
 
 
 def render_debug(trace: Trace) -> list[TelegramMessage]:

@@ -12,18 +12,21 @@ from rich.markdown import Markdown
 from rich.table import Table
 
 from bot.domain import Answer, Trace
+from bot.messages import message
 from bot.render.debug_view import build_debug_view
 
 
 def print_answer(console: Console, answer: Answer) -> None:
+    for note in answer.notes:
+        console.print(f"[italic]{escape(message(note.key, answer.lang, **note.values))}[/italic]", highlight=False)
     console.print(Markdown(answer.text))
     if answer.citations:
         console.print()
-        console.print("[bold]Sources[/bold]" if answer.lang == "en" else "[bold]来源[/bold]")
+        console.print(f"[bold]{message('sources', answer.lang)}[/bold]")
         for c in answer.citations:
             twin = ""
             if c.twin_url:
-                twin = f" · [link={c.twin_url}]{'English' if c.lang == 'zh' else '中文版'}[/link]"
+                twin = f" · [link={c.twin_url}]{message('twin_label', c.lang)}[/link]"
             console.print(f"[{c.n}] [link={c.url}]{escape(c.heading)}[/link]{twin}", highlight=False)
             console.print(f"    {c.url}", style="dim", highlight=False, soft_wrap=True)
     for note in answer.trace.notes:
@@ -37,8 +40,9 @@ def print_trace(console: Console, trace: Trace) -> None:
         facts.add_row(f"[bold]{key}[/bold]", escape(value))
     console.print(facts)
     console.print("timings: " + ", ".join(f"{k} {v:.1f} ms" for k, v in view.timings))
-    if trace.evidence:
-        console.print("evidence: " + escape(", ".join(f"{k}={v}" for k, v in trace.evidence.items())), highlight=False)
+    if trace.evidence is not None:
+        shown = trace.evidence.model_dump()
+        console.print("evidence: " + escape(", ".join(f"{k}={v}" for k, v in shown.items())), highlight=False)
     table = Table(title="candidates", show_lines=False)
     for col in ("#", "used", "doc › section", "lang", "dense", "lexical", "fused"):
         table.add_column(col)
@@ -51,24 +55,3 @@ def print_trace(console: Console, trace: Trace) -> None:
             console.print(f"{d.icon} [bold]{escape(d.code)}[/bold] ({d.severity}): {escape(d.message)}", highlight=False)
     else:
         console.print("diagnostics: none")
-
-
-def print_build_report(console: Console, report) -> None:
-    table = Table(title=f"index {report.index_id} — {report.status}")
-    table.add_column("")
-    table.add_column("value")
-    langs = sorted(set(report.docs) | set(report.chunks))
-    for lang in langs:
-        table.add_row(f"{lang} docs / chunks", f"{report.docs.get(lang, 0)} / {report.chunks.get(lang, 0)}")
-    table.add_row("new / changed / deleted docs", f"{len(report.new)} / {len(report.changed)} / {len(report.deleted)}")
-    table.add_row("chunks embedded / reused", f"{report.embedded} / {report.reused}")
-    table.add_row("model", report.model)
-    table.add_row("source", escape(str(report.source)))
-    table.add_row("time", f"{report.seconds:.1f} s")
-    console.print(table)
-    if report.unpaired:
-        console.print(f"[yellow]docs without a twin:[/yellow] {escape(', '.join(report.unpaired))}", highlight=False)
-    for path, reason in report.skipped:
-        console.print(f"[yellow]skipped[/yellow] {escape(f'{path}: {reason}')}", highlight=False)
-    for path, warning in report.warnings:
-        console.print(f"[yellow]warning[/yellow] {escape(f'{path}: {warning}')}", highlight=False)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.corpus.texts import lexical_text
+from bot.domain import EvidenceReport
 from bot.index.reader import LiveIndex
-from bot.index.texts import lexical_text
-from bot.index.tokenizer import BilingualTokenizer
 from bot.retrieval.hybrid import Retrieval
+from bot.text.tokenizer import BilingualTokenizer
 
 _LATIN = re.compile(r"^[a-z0-9]+$")
 
@@ -43,8 +44,8 @@ def assess(
     index: LiveIndex,
     tokenizer: BilingualTokenizer,
     config: EvidenceConfig,
-) -> dict:
-    """The numbers behind the decision, ``refuse`` among them (stored in the trace as-is)."""
+) -> EvidenceReport:
+    """The numbers behind the decision to answer or decline (the trace keeps them)."""
     terms = list(dict.fromkeys(question_tokens))
     unknown = [t for t in terms if index.doc_freq.get(t, 0) == 0]
     unknown_latin = [t for t in unknown if _LATIN.match(t) and not t.isdigit()]
@@ -63,12 +64,14 @@ def assess(
         + config.coverage_weight * coverage
         - config.unknown_term_penalty * len(unknown_latin)
     )
-    return {
-        "refuse": bool(score < config.threshold or not retrieval.ranked),
-        "score": round(score, 4),
-        "threshold": config.threshold,
-        "best_lexical": round(retrieval.best_lexical_same_lang, 3),
-        "best_dense": round(retrieval.best_dense_same_lang, 4),
-        "coverage": round(coverage, 4),
-        "unknown_terms": unknown[:10],
-    }
+    decline = bool(score < config.threshold or not retrieval.ranked)
+    return EvidenceReport(
+        score=round(score, 4),
+        threshold=config.threshold,
+        decline=decline,
+        reason="retrieval" if decline else None,
+        best_lexical=round(retrieval.best_lexical_same_lang, 3),
+        best_dense=round(retrieval.best_dense_same_lang, 4),
+        coverage=round(coverage, 4),
+        unknown_terms=unknown[:10],
+    )

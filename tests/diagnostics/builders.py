@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.diagnostics import DiagnosisInput
-from bot.domain import Answer, AnswerCheck, Candidate, Chunk, Citation, IndexInfo, LanguageDecision, Trace
+from bot.domain import (Answer, AnswerCheck, Candidate, Chunk, Citation, EvidenceReport, IndexInfo, LanguageDecision,
+                        Trace)
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -52,7 +53,7 @@ class Case:
         cand(RAG, 1, 0.90, 1, 1, used=True), cand(HALL, 2, 0.70, 3, 2, used=True),
         cand(VDB, 3, 0.50, 2, 3), cand(FT, 4, 0.20, 4, 4)])
     context_ids: list[str] = field(default_factory=lambda: ["rag1", "hal1"])
-    evidence: dict = field(default_factory=lambda: {"refuse": False, "score": 12.0, "threshold": 4.0,
+    evidence: dict = field(default_factory=lambda: {"decline": False, "score": 12.0, "threshold": 4.0,
                                                     "best_lexical": 12.0, "best_dense": 0.7})
     answer_check: AnswerCheck | None = None
     timings_ms: dict = field(default_factory=lambda: {"retrieve": 5.0, "answer": 2.0, "total": 8.0})
@@ -73,7 +74,7 @@ class Case:
             language=LanguageDecision(lang=self.question_lang, reason="test"), timings_ms=self.timings_ms,
             candidates=self.candidates, context_ids=self.context_ids, cache=self.cache, index_id="idx",
             index_built_at=self.built_at, embed_model=self.query_model, answer_mode=self.answer_mode,
-            evidence=self.evidence, tokens_in=self.tokens_in, tokens_out=self.tokens_out, cost_usd=self.cost_usd,
+            evidence=EvidenceReport(**self.evidence), tokens_in=self.tokens_in, tokens_out=self.tokens_out, cost_usd=self.cost_usd,
             answer_check=self.answer_check,
         )
         by_id = {c.id: c for c in self.chunks}

@@ -9,7 +9,7 @@ import pytest
 from bot.diagnostics import DiagnosticsConfig, diagnose
 from bot.diagnostics.messages import MESSAGES
 from bot.domain import AnswerCheck
-from bot.language import text_lang
+from bot.text.language import text_lang
 from tests.diagnostics.builders import DAY, HALL, NOW, RAG, VDB, Case, cand, chunk
 
 CONFIG = DiagnosticsConfig()
@@ -96,7 +96,7 @@ def checked(**kw) -> Case:
 
 TRIGGERS = {
     "FP1 refused": ("FP1_MISSING_CONTENT", "fail", lambda: Case(
-        refused=True, text="The Atlas does not cover this.", evidence={"refuse": True, "score": 2.0, "threshold": 4.0})),
+        refused=True, text="The Atlas does not cover this.", evidence={"decline": True, "reason": "retrieval", "score": 2.0, "threshold": 4.0})),
     "FP1 near threshold": ("FP1_MISSING_CONTENT", "warn", lambda: Case(evidence={"score": 4.3, "threshold": 4.0})),
     "FP2 channels disagree": ("FP2_RANK_DISAGREEMENT", "warn", split_channels),
     "FP2 flat": ("FP2_FLAT_SCORES", "info", lambda: Case(chunks=EN6, candidates=FLAT, context_ids=["en0", "en1"])),
@@ -209,7 +209,7 @@ def test_every_code_has_both_languages():
 
 
 def test_most_severe_first():
-    case = Case(refused=True, evidence={"refuse": True}, cache="unavailable: TimeoutError", built_at=NOW - 100 * DAY)
+    case = Case(refused=True, evidence={"decline": True, "reason": "retrieval"}, cache="unavailable: TimeoutError", built_at=NOW - 100 * DAY)
     assert [d.severity for d in diagnose(case.build(), CONFIG, now=NOW)] == ["fail", "warn", "info"]
 
 

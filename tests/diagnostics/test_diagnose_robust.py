@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
 from bot.diagnostics.messages import MESSAGES
-from bot.domain import Answer, AnswerCheck, Candidate, Chunk, IndexInfo, LanguageDecision, Trace
+from bot.domain import Answer, AnswerCheck, Candidate, Chunk, EvidenceReport, IndexInfo, LanguageDecision, Trace
 
 IDS = st.sampled_from(["a", "b", "c", "d", "e"])
 DOCS = st.sampled_from(["docs/x.md", "docs/x_zh.md", "docs/y.md", "README.md", ""])
@@ -30,8 +30,9 @@ checks = st.none() | st.builds(AnswerCheck, markers_dropped=st.lists(st.integers
                                unmarked_sentences=st.lists(TEXT, max_size=3),
                                unsupported_sentences=st.lists(TEXT, max_size=3), answer_lang=st.none() | LANGS,
                                truncated=st.booleans(), error=st.none() | TEXT)
-evidence = st.dictionaries(st.sampled_from(["refuse", "score", "threshold", "best_lexical", "x"]),
-                           st.none() | st.booleans() | NUMBERS | st.text(max_size=5), max_size=5)
+evidence = st.none() | st.builds(EvidenceReport, score=NUMBERS, threshold=NUMBERS, decline=st.booleans(),
+                                 reason=st.none() | st.sampled_from(["retrieval", "llm"]), best_lexical=NUMBERS,
+                                 best_dense=NUMBERS)
 
 
 @st.composite

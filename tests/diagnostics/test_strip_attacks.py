@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.diagnostics.safety import strip_attack_sentences
+from bot.text.injection import strip_attack_sentences
 
 pytestmark = pytest.mark.unit
 

@@ -16,7 +16,7 @@ import yarl
 
 from bot.adapters.discord import AtlasBot, run
 from bot.domain import Answer, Asker
-from bot.service import Admission
+from bot.domain import Admission
 from bot.settings import Settings
 from tests.e2e import discord_standin as di
 from tests.fakes import FakeService
@@ -95,7 +95,7 @@ async def test_ask_defers_then_follows_up_with_cited_answer_sources_and_buttons(
                 "blob/abc/docs/deep_dives/05_rag_principles.md#the-rag-solution>)") in answer.content
         assert "[中文版](<https://github.com/Hao610/AI-Model-Atlas/blob/abc/docs/deep_dives/05_rag_principles_zh.md>)" \
             in answer.content
-        trace_id = next(iter(service.traces))
+        trace_id = next(iter(service.kept))
         assert answer.custom_ids() == [f"atlas:debug:{trace_id}", f"atlas:up:{trace_id}", f"atlas:down:{trace_id}"]
         question, asker = service.asked[0]
         assert question == "What is RAG?"
@@ -112,7 +112,7 @@ async def test_debug_is_ephemeral_and_says_so_when_there_is_no_previous_answer(d
         callback, reply = standin.replies_to(first)
         assert callback.body == {"type": 5, "data": {"flags": di.EPHEMERAL}}
         assert reply.flags & di.EPHEMERAL
-        assert "no previous answer" in reply.content
+        assert "no answer of yours here yet" in reply.content
 
         asked = await standin.slash("ask", question="What is RAG?")
         await standin.wait_for(has_followup(asked))
@@ -220,7 +220,7 @@ async def test_buttons_show_debug_privately_and_record_feedback(discord_world):
     async with discord_world(service) as (standin, bot):
         asked = await standin.slash("ask", question="What is RAG?")
         await standin.wait_for(has_followup(asked))
-        trace_id = next(iter(service.traces))
+        trace_id = next(iter(service.kept))
         answer_message = next(m for m in standin.messages.values() if m["components"])
 
         debug = await standin.click(f"atlas:debug:{trace_id}", answer_message)
@@ -254,7 +254,7 @@ async def test_mentions_in_questions_or_answers_never_ping(discord_world):
         await standin.wait_for(has_followup(asked))
         mention = await standin.post_message(HOSTILE, mention_bot=True)
         await standin.wait_for(lambda calls: standin.posts_in(mention["id"]))
-        down = await standin.click(f"atlas:down:{next(iter(service.traces))}",
+        down = await standin.click(f"atlas:down:{next(iter(service.kept))}",
                                    next(m for m in standin.messages.values() if m["components"]))
         await standin.wait_for(lambda calls: standin.replies_to(down))
 
@@ -266,7 +266,7 @@ async def test_mentions_in_questions_or_answers_never_ping(discord_world):
 
 @pytest.mark.parametrize("admission, expected", [
     (Admission(ok=False, reason="rate_limited", retry_after_s=30), "You're asking fast — try again in 30 s"),
-    (Admission(ok=False, reason="daily_budget"), "This server has used today's question budget"),
+    (Admission(ok=False, reason="daily_budget"), "This server or chat has used today's question budget"),
 ])
 async def test_rate_limit_and_budget_refuse_kindly_without_asking(discord_world, admission, expected):
     service = FakeService(admit_result=admission)
@@ -369,14 +369,14 @@ async def test_about_help_and_admin_commands(discord_world):
                                and standin.replies_to(about) and standin.replies_to(help_)
                                and standin.replies_to(refused))
 
-        assert "no index is built yet" in standin.replies_to(about)[0].content
+        assert "No index is built yet" in standin.replies_to(about)[0].content
         assert "/ask" in standin.replies_to(help_)[0].content
         (gaps_reply,) = followups(standin, gaps)
         assert gaps_reply.flags & di.EPHEMERAL and gaps_reply.files[0][0] == "coverage-gaps.md"
         assert gaps_reply.files[0][1].decode() == await _long_gaps_report()
         assert "reindexed: 0 changed" in followups(standin, reindex)[0].content
         (refusal,) = standin.replies_to(refused)
-        assert refusal.flags & di.EPHEMERAL and "Only the bot's admins" in refusal.content
+        assert refusal.flags & di.EPHEMERAL and "only the bot's admins" in refusal.content
 
 
 async def _long_gaps_report() -> str:

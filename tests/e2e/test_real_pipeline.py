@@ -12,7 +12,7 @@ import yarl
 
 from bot.adapters.discord import AtlasBot
 from bot.adapters.telegram import build_application
-from bot.bootstrap import build_pipeline
+from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
 from tests.e2e.telegram_standin import BOT_TOKEN, TelegramStandIn, parse_telegram_html
@@ -24,7 +24,7 @@ ATLAS_BLOB = "https://github.com/Hao610/AI-Model-Atlas/blob/"
 
 async def test_discord_ask_and_debug_on_the_real_pipeline(atlas_data_dir, use_embedder, monkeypatch):
     settings = make_settings(atlas_data_dir, discord_token="standin-token", discord_guild_ids=[di.GUILD_ID])
-    pipeline = build_pipeline(settings, embedder=use_embedder)
+    pipeline = build_services(settings, embedder=use_embedder)
     standin = di.DiscordStandin()
     await standin.start()
     monkeypatch.setattr(discord.http.Route, "BASE", standin.api_base)
@@ -55,7 +55,7 @@ async def test_discord_ask_and_debug_on_the_real_pipeline(atlas_data_dir, use_em
 
 async def test_telegram_chinese_question_and_downvote_reach_the_gap_report(atlas_data_dir, use_embedder):
     settings = make_settings(atlas_data_dir, telegram_token=BOT_TOKEN, redis_url=None)
-    pipeline = build_pipeline(settings, embedder=use_embedder)
+    pipeline = build_services(settings, embedder=use_embedder)
     standin = TelegramStandIn()
     standin.start()
     app = build_application(settings, pipeline, base_url=standin.base_url)
@@ -81,7 +81,7 @@ async def test_telegram_chinese_question_and_downvote_reach_the_gap_report(atlas
                                                 "message": bot_message}})
         await standin.wait_for("answerCallbackQuery", timeout=30)
         for _ in range(100):
-            report = await pipeline.gaps_report()
+            report = await pipeline.admin.gaps_report()
             if "向量数据库是怎么理解语义的" in report:
                 break
             await asyncio.sleep(0.05)

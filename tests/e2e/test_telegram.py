@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.adapters.telegram import build_application, run
-from bot.service import Admission
+from bot.domain import Admission
 from bot.settings import Settings
 from tests.e2e.telegram_standin import BOT_TOKEN, BOT_USER, TelegramStandIn, parse_telegram_html
 from tests.fakes import FakeService
@@ -113,7 +113,7 @@ async def test_private_question_gets_a_cited_html_answer_with_buttons(bot, stand
     assert "RAG retrieves relevant text" in html_of(sent)
     assert f'<a href="{SOURCE_URL}#the-rag-solution">' in params["text"]
     assert ">中文版</a>" in params["text"]
-    trace_id = next(iter(service.traces))
+    trace_id = next(iter(service.kept))
     buttons = params["reply_markup"]["inline_keyboard"][0]
     assert [(b["text"], b["callback_data"]) for b in buttons] == [
         ("🔍 Debug", f"d:{trace_id}"), ("👍", f"u:{trace_id}"), ("👎", f"n:{trace_id}")]
@@ -159,7 +159,7 @@ async def test_debug_shows_the_last_answer_or_says_there_is_none(bot, standin, s
 async def test_feedback_and_debug_buttons(bot, standin, service):
     standin.push_update(message("What is RAG?"))
     [answer] = await standin.wait_for("sendMessage")
-    trace_id = next(iter(service.traces))
+    trace_id = next(iter(service.kept))
 
     standin.push_update(button(f"n:{trace_id}", answer.result))
     [ack] = await standin.wait_for("answerCallbackQuery")
@@ -275,7 +275,7 @@ async def test_about_and_admin_commands(bot, standin, service):
 
     standin.push_update(message("/reindex"))
     [_, refused] = await standin.wait_for("sendMessage", 2)
-    assert html_of(refused) == "Sorry, only admins can do that."
+    assert html_of(refused) == "Sorry, only the bot's admins can do that."
 
     service.admins.add("42")
     standin.push_update(message("/gaps"))
@@ -299,7 +299,7 @@ async def test_a_failing_handler_is_logged_and_the_user_told(bot, standin, servi
     service.reply = broken
     standin.push_update(message("What is RAG?"))
     [sent] = await standin.wait_for("sendMessage")
-    assert html_of(sent) == "Sorry — something went wrong on my side. Please try again."
+    assert html_of(sent).startswith("Sorry — something went wrong on my side. Please try again")
     [record] = [r for r in caplog.records if r.name == "bot.adapters.telegram.handlers" and r.exc_info]
     assert "pipeline bug" in str(record.exc_info[1])
 

@@ -1,4 +1,4 @@
-"""A tiny deterministic AtlasService for the eval tests: each question gets the ranked docs,
+"""A tiny deterministic stand-in for the services, for the eval tests: each question gets the ranked docs,
 refusal and answer text its script says, as a real ``Answer`` with a trace."""
 
 from __future__ import annotations
@@ -69,6 +69,14 @@ class ScriptedService:
         citations = [Citation(n=n, doc=doc, title=doc, section="S", heading=doc, url=f"https://x/{doc}", lang="en",
                               chunk_id=f"{doc}#0") for n, doc in enumerate(s.cited, 1)]
         return Answer(text=s.text, lang="en", refused=s.refused, citations=citations, trace=trace)
+
+    @property
+    def asking(self) -> "ScriptedService":  # shaped like Services: it asks and it knows the index
+        return self
+
+    @property
+    def admin(self) -> "ScriptedService":
+        return self
 
     def about(self) -> IndexInfo:
         return IndexInfo(index_id="idx-1", built_at=0.0, source="x", commit=None, embed_model="fake-embed",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import build_pipeline
+from bot.bootstrap import build_services
 from bot.eval.compare import compare_runs, regressions
 from bot.eval.harness import load_questions, load_run, run_eval
 from tests.conftest import DEV_SET
@@ -21,10 +21,10 @@ BASELINE = Path(__file__).parent / "baseline" / "dev.json"
 
 
 async def test_dev_set_quality_stays_at_or_above_the_recorded_floor(atlas_settings, use_embedder):
-    pipeline = build_pipeline(atlas_settings, embedder=use_embedder)
+    pipeline = build_services(atlas_settings, embedder=use_embedder)
     await pipeline.start()
     try:
-        run = await run_eval(pipeline, load_questions(DEV_SET))
+        run = await run_eval(pipeline.asking, load_questions(DEV_SET))
     finally:
         await pipeline.close()
     comparison = compare_runs(run.to_dict(), load_run(BASELINE))

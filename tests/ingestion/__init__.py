@@ -21,7 +21,7 @@ QUERY = "how should a long document be split into chunks for retrieval"
 @functools.cache
 def shared_tokenizer():
     """One jieba load for the whole test run (the job and the queries use the same tokenizer)."""
-    from bot.index.tokenizer import BilingualTokenizer
+    from bot.text.tokenizer import BilingualTokenizer
 
     tokenizer = BilingualTokenizer()
     tokenizer.warm_up()
@@ -35,7 +35,7 @@ def copy_docs(dest: Path, source: Path = FIXTURE_DOCS) -> Path:
 
 def ingest(data_dir: Path, source: Path, embedder, **overrides):
     """One in-process run of the job (what `atlas-bot ingest` does), with the session's models."""
-    from bot.bootstrap import run_ingest
+    from ingestion.job import run_ingest
 
     settings = make_settings(data_dir, source_dir=source, **overrides)
     return run_ingest(settings, progress=False, embedder=embedder, tokenizer=shared_tokenizer())

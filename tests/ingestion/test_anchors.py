@@ -59,7 +59,7 @@ def _heading_slugs(cleaned: str) -> set[tuple[str, str]]:
 
 @pytest.mark.integration
 def test_every_chunk_anchor_of_the_atlas_index_is_the_slug_of_its_section(atlas_data_dir):
-    from bot.index.generations import IndexLayout
+    from bot.corpus.layout import IndexLayout
 
     layout = IndexLayout(atlas_data_dir / "index")
     gen = layout.gen_dir(layout.current_id())

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from bot.index.reader import IndexReader
-from bot.index.tokenizer import VERSION as TOKENIZER_VERSION
+from bot.text.tokenizer import VERSION as TOKENIZER_VERSION
 from ingestion.chunking import ChunkerConfig
 from ingestion.sources import load_spec
 from tests.conftest import ATLAS, make_settings

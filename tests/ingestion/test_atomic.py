@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from bot.index.generations import IndexLayout
+from bot.corpus.layout import IndexLayout
 from bot.index.reader import IndexReader
 from tests.conftest import ATLAS
 from tests.ingestion import answers, cli, copy_docs

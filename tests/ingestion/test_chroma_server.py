@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from bot.index.generations import IndexLayout, chroma_client
+from bot.corpus.layout import IndexLayout, chroma_client
 from tests.conftest import REPO
 from tests.ingestion import answers, copy_docs, ingest
 

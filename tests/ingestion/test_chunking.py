@@ -8,7 +8,7 @@ import re
 import pytest
 
 from ingestion.chunking import ChunkerConfig, chunk_doc
-from bot.index.texts import embed_text
+from bot.corpus.texts import embed_text
 from ingestion.loader import load_docs
 from tests.ingestion import FIXTURE_DOCS
 

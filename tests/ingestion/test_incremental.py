@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.index.generations import IndexLayout, read_manifest
+from bot.corpus.layout import IndexLayout, read_manifest
 from bot.index.reader import IndexReader
 from tests.ingestion import answers, copy_docs, ingest
 

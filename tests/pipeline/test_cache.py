@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import redis
 
-from bot.bootstrap import build_pipeline, run_ingest
+from bot.bootstrap import build_services
+from ingestion.job import run_ingest
 from bot.domain import Asker
 from tests.conftest import ATLAS, TEST_REDIS_URL, make_settings
 from tests.pipeline import PrivateRedis, free_port
@@ -53,9 +54,9 @@ def private_redis():
 
 
 async def started(settings, embedder, retry_after_s: float | None = None):
-    pipeline = build_pipeline(settings, embedder=embedder)
+    pipeline = build_services(settings, embedder=embedder)
     if retry_after_s is not None:
-        pipeline.parts.store.retry_after_s = retry_after_s
+        pipeline.store.retry_after_s = retry_after_s
     await pipeline.start()
     return pipeline
 
@@ -63,8 +64,8 @@ async def started(settings, embedder, retry_after_s: float | None = None):
 async def test_a_repeated_question_is_a_cache_hit_whatever_its_case_and_spacing(atlas_data_dir, use_embedder, test_db):
     pipeline = await started(make_settings(atlas_data_dir, redis_url=TEST_REDIS_URL), use_embedder)
     try:
-        first = await pipeline.ask(QUESTION, ASKER)
-        again = await pipeline.ask("  what is LORA and why is it   cheaper than full fine-tuning?  ", ASKER)
+        first = await pipeline.asking.ask(QUESTION, ASKER)
+        again = await pipeline.asking.ask("  what is LORA and why is it   cheaper than full fine-tuning?  ", ASKER)
     finally:
         await pipeline.close()
     assert first.trace.cache == "miss" and first.trace.cache_backend == "redis"
@@ -78,11 +79,11 @@ async def test_a_second_miss_reuses_the_cached_query_embedding(atlas_data_dir, u
     embedder = CountingEmbedder(use_embedder)
     pipeline = await started(make_settings(atlas_data_dir, redis_url=TEST_REDIS_URL), embedder)
     try:
-        first = await pipeline.ask(QUESTION, ASKER)
+        first = await pipeline.asking.ask(QUESTION, ASKER)
         assert test_db.keys("qvec:v1:*")
         for key in test_db.keys("answer:v1:*"):
             test_db.delete(key)
-        second = await pipeline.ask(QUESTION, ASKER)
+        second = await pipeline.asking.ask(QUESTION, ASKER)
     finally:
         await pipeline.close()
     assert second.trace.cache == "miss"
@@ -102,13 +103,13 @@ async def test_a_reindex_changes_the_cache_key_and_never_serves_the_stale_answer
 
     pipeline = await started(settings, use_embedder)
     try:
-        before = await pipeline.ask(question, ASKER)
-        assert (await pipeline.ask(question, ASKER)).trace.cache == "hit"
+        before = await pipeline.asking.ask(question, ASKER)
+        assert (await pipeline.asking.ask(question, ASKER)).trace.cache == "hit"
         doc = source / "docs" / "deep_dives" / "06_hallucination.md"
         doc.write_text(doc.read_text() + "\n\n## The Quillwort Check\n\nThe Quillwort check stops hallucination: "
                        "every generated sentence must quote a retrieved passage, or the Quillwort check rejects it.\n")
         second_build = await asyncio.to_thread(run_ingest, settings, progress=False, embedder=use_embedder)
-        after = await pipeline.ask(question, ASKER)
+        after = await pipeline.asking.ask(question, ASKER)
     finally:
         await pipeline.close()
     assert second_build.index_id != first_build.index_id
@@ -124,19 +125,19 @@ async def test_redis_going_down_mid_run_serves_uncached_answers_then_caching_res
     retry_after_s = 0.2
     pipeline = await started(make_settings(atlas_data_dir, redis_url=private_redis.url), use_embedder, retry_after_s)
     try:
-        assert (await pipeline.ask(QUESTION, ASKER)).trace.cache == "miss"
-        assert (await pipeline.ask(QUESTION, ASKER)).trace.cache == "hit"
+        assert (await pipeline.asking.ask(QUESTION, ASKER)).trace.cache == "miss"
+        assert (await pipeline.asking.ask(QUESTION, ASKER)).trace.cache == "hit"
 
         private_redis.stop()
-        down = await pipeline.ask(QUESTION, ASKER)
+        down = await pipeline.asking.ask(QUESTION, ASKER)
         assert down.trace.cache.startswith("unavailable")
         assert down.citations and not down.refused and down.trace.answer_mode == "extractive"
-        assert (await pipeline.ask("幻觉怎么解决", ASKER)).citations  # still answering, in Chinese too
+        assert (await pipeline.asking.ask("幻觉怎么解决", ASKER)).citations  # still answering, in Chinese too
 
         private_redis.start()  # same port, empty
         await asyncio.sleep(retry_after_s * 1.5)  # let the store's retry window pass
-        back = await pipeline.ask(QUESTION, ASKER)
-        repeat = await pipeline.ask(QUESTION, ASKER)
+        back = await pipeline.asking.ask(QUESTION, ASKER)
+        repeat = await pipeline.asking.ask(QUESTION, ASKER)
     finally:
         await pipeline.close()
     assert back.trace.cache == "miss"
@@ -147,9 +148,9 @@ async def test_redis_going_down_mid_run_serves_uncached_answers_then_caching_res
 async def test_a_flushed_redis_means_one_miss_then_hits_again(atlas_data_dir, use_embedder, private_redis):
     pipeline = await started(make_settings(atlas_data_dir, redis_url=private_redis.url), use_embedder)
     try:
-        caches = [(await pipeline.ask(QUESTION, ASKER)).trace.cache for _ in range(2)]
+        caches = [(await pipeline.asking.ask(QUESTION, ASKER)).trace.cache for _ in range(2)]
         private_redis.client().flushdb()
-        caches += [(await pipeline.ask(QUESTION, ASKER)).trace.cache for _ in range(2)]
+        caches += [(await pipeline.asking.ask(QUESTION, ASKER)).trace.cache for _ in range(2)]
     finally:
         await pipeline.close()
     assert caches == ["miss", "hit", "miss", "hit"]
@@ -160,9 +161,9 @@ async def test_without_a_reachable_redis_the_in_process_cache_is_used(atlas_data
     url = f"redis://127.0.0.1:{free_port()}/0" if redis_url == "unreachable" else None
     pipeline = await started(make_settings(atlas_data_dir, redis_url=url, redis_timeout_s=0.2), use_embedder)
     try:
-        first = await pipeline.ask(QUESTION, ASKER)
-        again = await pipeline.ask(QUESTION, ASKER)
-        last = await pipeline.last_trace(ASKER)
+        first = await pipeline.asking.ask(QUESTION, ASKER)
+        again = await pipeline.asking.ask(QUESTION, ASKER)
+        last = await pipeline.traces.last(ASKER)
     finally:
         await pipeline.close()
     assert first.trace.cache_backend == again.trace.cache_backend == "lru"

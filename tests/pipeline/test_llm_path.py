@@ -9,8 +9,8 @@ import pytest
 
 from bot.answering.checks import NOT_COVERED
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
-from bot.bootstrap import build_pipeline
-from bot.answering.messages import message
+from bot.bootstrap import build_services
+from bot.messages import message
 from bot.domain import Asker
 from tests.conftest import TEST_REDIS_URL, make_settings
 from tests.llm_standin import Reply
@@ -45,13 +45,11 @@ def shared_cache():
     client.close()
 
 
-async def ask_with(settings, embedder, question: str = QUESTION, prompts: PromptSet | None = None):
-    pipeline = build_pipeline(settings, embedder=embedder)
-    if prompts is not None:
-        pipeline.parts.prompts = prompts
+async def ask_with(settings, embedder, question: str = QUESTION):
+    pipeline = build_services(settings, embedder=embedder)
     await pipeline.start()
     try:
-        return await pipeline.ask(question, ASKER)
+        return await pipeline.asking.ask(question, ASKER)
     finally:
         await pipeline.close()
 
@@ -149,7 +147,6 @@ async def test_the_cache_key_changes_with_the_llm_model_and_the_prompt_version(
     shutil.copytree(DEFAULT_PROMPTS_DIR / "v1", tmp_path / "v2")
     system = tmp_path / "v2" / "system_en.md"
     system.write_text(system.read_text() + "\n7. Prefer bullet points.\n")
-    edited = PromptSet.load(tmp_path, "v2")
 
     model_a = llm_settings(redis_url=shared_cache, llm_model="model-a")
     model_b = llm_settings(redis_url=shared_cache, llm_model="model-b")
@@ -157,7 +154,8 @@ async def test_the_cache_key_changes_with_the_llm_model_and_the_prompt_version(
         (await ask_with(model_a, use_embedder)).trace.cache,
         (await ask_with(model_a, use_embedder)).trace.cache,
         (await ask_with(model_b, use_embedder)).trace.cache,
-        (await ask_with(model_a, use_embedder, prompts=edited)).trace.cache,
+        (await ask_with(model_a.model_copy(update={"prompts_dir": tmp_path, "prompt_version": "v2"}),
+                        use_embedder)).trace.cache,
         (await ask_with(make_settings(model_a.data_dir, redis_url=shared_cache), use_embedder)).trace.cache,
     ]
     assert modes == ["miss", "hit", "miss", "miss", "miss"]

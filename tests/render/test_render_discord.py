@@ -6,7 +6,7 @@ import pytest
 
 from bot.domain import Citation
 from bot.render import discord as render
-from bot.service import Admission
+from bot.domain import Admission
 from tests.fakes import make_answer
 
 pytestmark = pytest.mark.unit
@@ -112,12 +112,20 @@ def test_thread_names_fit_discords_limit():
     assert render.thread_name("  what\nis   RAG? ") == "what is RAG?"
 
 
-@pytest.mark.parametrize("admission, text", [
-    (Admission(ok=False, reason="rate_limited", retry_after_s=30), "You're asking fast — try again in 30 s."),
-    (Admission(ok=False, reason="daily_budget"), "This server has used today's question budget"),
+@pytest.mark.parametrize("admission, lang, text", [
+    (Admission(ok=False, reason="rate_limited", retry_after_s=30), "en", "You're asking fast — try again in 30 s."),
+    (Admission(ok=False, reason="rate_limited", retry_after_s=30), "zh", "你问得有点快——请 30 秒后再试。"),
+    (Admission(ok=False, reason="daily_budget"), "en", "This server or chat has used today's question budget"),
 ])
-def test_refusals_are_friendly(admission, text):
-    assert render.render_refusal(admission).startswith(text)
+async def test_refusals_are_friendly_in_the_askers_language(admission, lang, text):
+    from bot.adapters import flow
+    from bot.domain import Asker
+    from tests.fakes import FakeService
+
+    service = FakeService(admit_result=admission)
+    outcome = await flow.ask(service, "what is RAG?", Asker(platform="discord"), lang)
+    assert outcome.answer is None and outcome.notice.startswith(text)
+    assert service.asked == []
 
 
 def test_about_shows_index_commit_and_models_or_that_there_is_no_index():
@@ -125,4 +133,5 @@ def test_about_shows_index_commit_and_models_or_that_there_is_no_index():
 
     about = render.render_about(FakeService().about())
     assert "`test-index`" in about and "`abc`" in about and "`fake` (4-d)" in about
-    assert "no index is built yet" in render.render_about(None)
+    assert "No index is built yet" in render.render_about(None)
+    assert "还没有索引" in render.render_about(None, "zh")

@@ -9,7 +9,7 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.client import AtlasBot
-from bot.service import AtlasService
+from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ async def _serve(bot: AtlasBot, token: str) -> None:
         await bot.start(token)
 
 
-def run(settings: Settings, service: AtlasService) -> int:
+def run(settings: Settings, services: Services) -> int:
     """Connect and answer until stopped; blocks. Returns a process exit code (0 on a clean stop).
 
     Setup problems become one clear log line and a non-zero code, never a traceback."""
@@ -36,7 +36,7 @@ def run(settings: Settings, service: AtlasService) -> int:
     if not token:
         log.error(NO_TOKEN)
         return 2
-    bot = AtlasBot(settings, service)
+    bot = AtlasBot(settings, services)
     try:
         asyncio.run(_serve(bot, token))
     except discord.LoginFailure:

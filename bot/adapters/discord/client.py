@@ -14,13 +14,15 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.adapters import flow
 from bot.adapters.discord.commands import COMMANDS
-from bot.adapters.discord.senders import Send, channel_sender, followup_sender, interaction_asker
+from bot.adapters.discord.senders import Send, channel_sender, followup_sender, interaction_asker, locale_lang
 from bot.adapters.discord.views import AnswerButton, answer_view
-from bot.domain import Answer, Asker, Trace, Vote
+from bot.domain import Answer, Asker, Lang, Trace, Vote
+from bot.messages import message
 from bot.render import discord as render
 from bot.render.chart import score_chart_png
-from bot.service import AtlasService
+from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,18 +31,18 @@ log = logging.getLogger(__name__)
 class AtlasBot(discord.Client):
     """``client_options`` pass through to ``discord.Client`` (tests lower ``guild_ready_timeout``)."""
 
-    def __init__(self, settings: Settings, service: AtlasService, **client_options: Any) -> None:
+    def __init__(self, settings: Settings, services: Services, **client_options: Any) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # follow-ups in our threads carry no mention
         super().__init__(intents=intents, allowed_mentions=render.NO_PINGS, **client_options)
         self.settings = settings
-        self.service = service
+        self.services = services
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._on_app_command_error)
         self._service_started = False
 
     async def setup_hook(self) -> None:
-        await self.service.start()
+        await self.services.start()
         self._service_started = True
         self.add_dynamic_items(AnswerButton)
         for command in COMMANDS:
@@ -53,7 +55,7 @@ class AtlasBot(discord.Client):
         finally:
             if self._service_started:
                 self._service_started = False
-                await self.service.close()
+                await self.services.close()
 
     async def _sync_commands(self) -> None:
         """Per guild when guild ids are configured (they show up at once), globally otherwise."""
@@ -96,15 +98,15 @@ class AtlasBot(discord.Client):
 
     # --- answering ------------------------------------------------------------------------
 
-    async def answer_question(self, question: str, asker: Asker, send: Send) -> Answer | None:
-        """Admit, ask, deliver; a refusal from the rate limit or budget is told, not asked."""
-        admission = await self.service.admit(asker)
-        if not admission.ok:
-            await send(render.render_refusal(admission))
+    async def answer_question(self, question: str, asker: Asker, send: Send, lang: Lang | None = None) -> Answer | None:
+        """The shared ask flow, then the answer (or the notice that replaces it) through ``send``."""
+        lang = flow.ui_lang(question, asker, lang)
+        outcome = await flow.ask(self.services, question, asker, lang)
+        if outcome.answer is None:
+            await send(outcome.notice)
             return None
-        answer = await self.service.ask(question, asker)
-        await self.deliver_answer(send, answer)
-        return answer
+        await self.deliver_answer(send, outcome.answer)
+        return outcome.answer
 
     async def deliver_answer(self, send: Send, answer: Answer) -> None:
         messages = render.render_answer(answer)
@@ -126,16 +128,16 @@ class AtlasBot(discord.Client):
     async def show_debug_for_button(self, interaction: discord.Interaction, trace_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         send = followup_sender(interaction, ephemeral=True)
-        trace = await self.service.get_trace(trace_id)
+        trace = await self.services.traces.get(trace_id)
         if trace is None:
-            await send(render.TRACE_GONE)
+            await send(message("trace_gone", locale_lang(interaction)))
         else:
             await self.deliver_debug(send, trace)
 
     async def record_vote(self, interaction: discord.Interaction, trace_id: str, vote: Vote) -> None:
-        await self.service.record_feedback(trace_id, interaction_asker(interaction), vote)
+        await self.services.traces.vote(trace_id, interaction_asker(interaction), vote)
         await interaction.response.send_message(
-            render.feedback_thanks(vote), ephemeral=True, allowed_mentions=render.NO_PINGS
+            render.feedback_thanks(vote, locale_lang(interaction)), ephemeral=True, allowed_mentions=render.NO_PINGS
         )
 
     # --- mentions, DMs and our threads --------------------------------------------------------
@@ -164,28 +166,25 @@ class AtlasBot(discord.Client):
             return message.content.strip()
         return None
 
-    async def _answer_message(self, message: discord.Message) -> None:
-        question = self._question_in(message)
+    async def _answer_message(self, message_: discord.Message) -> None:
+        question = self._question_in(message_)
         if question is None:
-            return
-        if not question:
-            await message.reply(render.EMPTY_QUESTION, allowed_mentions=render.NO_PINGS)
             return
         asker = Asker(
             platform="discord",
-            user_id=str(message.author.id),
-            space_id=str(message.guild.id if message.guild else "dm"),
-            channel_id=str(message.channel.id),
+            user_id=str(message_.author.id),
+            space_id=str(message_.guild.id if message_.guild else "dm"),
+            channel_id=str(message_.channel.id),
         )
-        admission = await self.service.admit(asker)
-        if not admission.ok:
-            await message.reply(render.render_refusal(admission), allowed_mentions=render.NO_PINGS)
+        notice = await flow.admit(self.services, question, asker, flow.ui_lang(question, asker))
+        if notice is not None:
+            await message_.reply(notice, allowed_mentions=render.NO_PINGS)
             return
-        target = await self._thread_for(message, question)
+        target = await self._thread_for(message_, question)
         asker = asker.model_copy(update={"channel_id": str(target.id)})
         try:
             async with target.typing():
-                answer = await self.service.ask(question, asker)
+                answer = await self.services.asking.ask(question, asker)
             await self.deliver_answer(channel_sender(target), answer)
         except Exception as exc:  # tell them in the thread they are watching
             await self.report_error(target, exc)
@@ -211,17 +210,14 @@ class AtlasBot(discord.Client):
     async def report_error(self, where: discord.Interaction | discord.abc.Messageable, exc: BaseException) -> None:
         """Log with the traceback, then tell the user something friendly (ephemeral when possible)."""
         log.error("unexpected error while answering on Discord", exc_info=exc)
+        text = message("error", locale_lang(where) if isinstance(where, discord.Interaction) else "en")
         try:
             if isinstance(where, discord.Interaction):
                 if where.response.is_done():
-                    await where.followup.send(
-                        render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS
-                    )
+                    await where.followup.send(text, ephemeral=True, allowed_mentions=render.NO_PINGS)
                 else:
-                    await where.response.send_message(
-                        render.SOMETHING_BROKE, ephemeral=True, allowed_mentions=render.NO_PINGS
-                    )
+                    await where.response.send_message(text, ephemeral=True, allowed_mentions=render.NO_PINGS)
             else:
-                await where.send(render.SOMETHING_BROKE, allowed_mentions=render.NO_PINGS)
+                await where.send(text, allowed_mentions=render.NO_PINGS)
         except discord.HTTPException as send_exc:
             log.warning("could not tell the user about the error: %s", send_exc)

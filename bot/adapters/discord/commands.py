@@ -9,7 +9,8 @@ from typing import Optional
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.senders import followup_sender, interaction_asker
+from bot.adapters.discord.senders import followup_sender, interaction_asker, locale_lang
+from bot.messages import message
 from bot.render import discord as render
 from bot.render.split import split_message
 
@@ -19,7 +20,7 @@ Question = app_commands.Range[str, 1, 1000]
 async def _refuse_outside_allow_list(interaction: discord.Interaction) -> bool:
     if interaction.client.allows_interaction(interaction):
         return False
-    await interaction.response.send_message(render.NOT_HERE, ephemeral=True)
+    await interaction.response.send_message(message("not_here", locale_lang(interaction)), ephemeral=True)
     return True
 
 
@@ -30,11 +31,11 @@ async def ask(interaction: discord.Interaction, question: Question) -> None:
     if await _refuse_outside_allow_list(interaction):
         return
     if not question.strip():
-        await interaction.response.send_message(render.EMPTY_QUESTION, ephemeral=True)
+        await interaction.response.send_message(message("ask_usage", locale_lang(interaction)), ephemeral=True)
         return
     await interaction.response.defer(thinking=True)
     await interaction.client.answer_question(
-        question.strip(), interaction_asker(interaction), followup_sender(interaction)
+        question.strip(), interaction_asker(interaction), followup_sender(interaction), locale_lang(interaction)
     )
 
 
@@ -49,32 +50,32 @@ async def debug(interaction: discord.Interaction, question: Optional[Question] =
     send = followup_sender(interaction, ephemeral=True)
     asker = interaction_asker(interaction)
     if question and question.strip():
-        answer = await bot.answer_question(question.strip(), asker, send)
+        answer = await bot.answer_question(question.strip(), asker, send, locale_lang(interaction))
         if answer is not None:
             await bot.deliver_debug(send, answer.trace)
         return
-    trace = await bot.service.last_trace(asker)
+    trace = await bot.services.traces.last(asker)
     if trace is None:
-        await send(render.NO_PREVIOUS_ANSWER)
+        await send(message("no_trace", locale_lang(interaction)))
     else:
         await bot.deliver_debug(send, trace)
 
 
 @app_commands.command(name="help", description="What this bot does and how to ask")
 async def help_(interaction: discord.Interaction) -> None:
-    await interaction.response.send_message(render.HELP_TEXT, ephemeral=True)
+    await interaction.response.send_message(message("help.discord", locale_lang(interaction)), ephemeral=True)
 
 
 @app_commands.command(name="about", description="Which index, docs commit and models are live")
 async def about(interaction: discord.Interaction) -> None:
-    info = interaction.client.service.about()
-    await interaction.response.send_message(render.render_about(info), ephemeral=True)
+    info = interaction.client.services.admin.about()
+    await interaction.response.send_message(render.render_about(info, locale_lang(interaction)), ephemeral=True)
 
 
 async def _admit_admin(interaction: discord.Interaction) -> bool:
     """Admins get a private "thinking…"; anyone else a private refusal."""
-    if not interaction.client.service.is_admin(interaction_asker(interaction)):
-        await interaction.response.send_message(render.ADMIN_ONLY, ephemeral=True)
+    if not interaction.client.services.admin.is_admin(interaction_asker(interaction)):
+        await interaction.response.send_message(message("admin_only", locale_lang(interaction)), ephemeral=True)
         return False
     await interaction.response.defer(ephemeral=True, thinking=True)
     return True
@@ -85,7 +86,7 @@ async def reindex(interaction: discord.Interaction) -> None:
     bot = interaction.client
     if not await _admit_admin(interaction):
         return
-    summary = await bot.service.reindex()
+    summary = await bot.services.admin.reindex()
     send = followup_sender(interaction, ephemeral=True)
     for text in split_message(summary, render.MESSAGE_LIMIT):
         await send(text)
@@ -96,13 +97,13 @@ async def gaps(interaction: discord.Interaction) -> None:
     bot = interaction.client
     if not await _admit_admin(interaction):
         return
-    report = await bot.service.gaps_report()
+    report = await bot.services.admin.gaps_report()
     send = followup_sender(interaction, ephemeral=True)
     if len(report) <= render.MESSAGE_LIMIT:
         await send(report)
     else:
         attachment = discord.File(io.BytesIO(report.encode()), filename="coverage-gaps.md")
-        await send(render.GAPS_ATTACHED, file=attachment)
+        await send(message("gaps_attached", locale_lang(interaction)), file=attachment)
 
 
 COMMANDS = (ask, debug, help_, about, reindex, gaps)

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 
-from bot.domain import Asker
+from bot.domain import Asker, Lang
 from bot.render.discord import NO_PINGS
 
 Send = Callable[..., Awaitable[Any]]
@@ -36,3 +36,8 @@ def interaction_asker(interaction: discord.Interaction) -> Asker:
         space_id=str(interaction.guild_id or "dm"),
         channel_id=str(interaction.channel_id),
     )
+
+
+def locale_lang(interaction: discord.Interaction) -> Lang:
+    """Chinese for a Discord client set to Chinese (zh-CN, zh-TW), else English."""
+    return "zh" if str(interaction.locale).lower().startswith("zh") else "en"

@@ -8,12 +8,9 @@ without the bot remembering views. The bot registers the class with ``add_dynami
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import discord
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.client import AtlasBot
 
 Action = Literal["debug", "up", "down"]
 
@@ -44,8 +41,8 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID
     ) -> AnswerButton:
         return cls(match["action"], match["trace"])  # type: ignore[arg-type]
 
-    async def callback(self, interaction: discord.Interaction[AtlasBot]) -> None:
-        bot = interaction.client
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = interaction.client  # the AtlasBot: it does the work, this item only dispatches
         try:
             if self.action == "debug":
                 await bot.show_debug_for_button(interaction, self.trace_id)

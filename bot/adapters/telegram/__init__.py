@@ -1,4 +1,4 @@
-"""The Telegram adapter: ``run(settings, service)`` serves the bot until stopped."""
+"""The Telegram adapter: ``run(settings, services)`` serves the bot until stopped."""
 
 from bot.adapters.telegram.app import build_application, run
 

@@ -22,8 +22,8 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import handlers
-from bot.adapters.telegram.texts import COMMANDS
-from bot.service import AtlasService
+from bot.messages import COMMANDS
+from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,17 +37,17 @@ _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 async def _post_init(application: Application) -> None:
-    await application.bot_data["service"].start()
+    await application.bot_data["services"].start()
     for lang, language_code in (("en", None), ("zh", "zh")):
         commands = [BotCommand(name, description) for name, description in COMMANDS[lang]]
         await application.bot.set_my_commands(commands, language_code=language_code)
 
 
 async def _post_shutdown(application: Application) -> None:
-    await application.bot_data["service"].close()
+    await application.bot_data["services"].close()
 
 
-def build_application(settings: Settings, service: AtlasService, base_url: str | None = None) -> Application:
+def build_application(settings: Settings, services: Services, base_url: str | None = None) -> Application:
     """The Application with every handler; ``base_url`` is a Bot API server root (a local one, or a test's)."""
     builder = (
         ApplicationBuilder()
@@ -61,7 +61,7 @@ def build_application(settings: Settings, service: AtlasService, base_url: str |
     if base_url:
         builder = builder.base_url(f"{base_url}/bot").base_file_url(f"{base_url}/file/bot")
     application = builder.build()
-    application.bot_data["service"] = service
+    application.bot_data["services"] = services
     application.bot_data["settings"] = settings
 
     application.add_handler(TypeHandler(Update, handlers.allow_listed_chats_only), group=-1)
@@ -117,7 +117,7 @@ async def _connect(application: Application) -> None:
             delay = min(delay * 2, CONNECT_RETRY_MAX_S)
 
 
-def run(settings: Settings, service: AtlasService, base_url: str | None = None) -> int:
+def run(settings: Settings, services: Services, base_url: str | None = None) -> int:
     """Serve until stopped (Ctrl-C / SIGTERM). Returns the process exit code."""
     if not settings.telegram_token.get_secret_value().strip():
         log.error("No Telegram bot token: set ATLAS_TELEGRAM_TOKEN (get one from @BotFather).")
@@ -129,7 +129,7 @@ def run(settings: Settings, service: AtlasService, base_url: str | None = None) 
         return 2
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    application = build_application(settings, service, base_url)
+    application = build_application(settings, services, base_url)
     # run_polling/run_webhook close their event loop when done: give each run a fresh one.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -1,6 +1,6 @@
-"""Telegram update callbacks: parse the update, ask the service, send what ``bot.render.telegram`` made.
+"""Telegram update callbacks: parse the update, run the shared ask flow, send what ``bot.render.telegram`` made.
 
-The service and settings live in ``application.bot_data`` (put there by ``app.build_application``);
+The services and settings live in ``application.bot_data`` (put there by ``app.build_application``);
 the preferred answer language lives in ``context.user_data``.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import threading
 from datetime import datetime, timezone
 
 from telegram import Message, MessageEntity, Update
@@ -17,23 +16,23 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.adapters import flow
 from bot.adapters.telegram.delivery import send_all, send_one, typing
-from bot.adapters.telegram.texts import text
 from bot.domain import Answer, Asker, Lang, Trace
+from bot.messages import message as text
 from bot.render.chart import score_chart_png
 from bot.render.telegram import TelegramMessage, answer_keyboard, escape, render_answer, render_debug, render_markdown
-from bot.service import AtlasService
+from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 VOTES = {"u": "up", "n": "down"}
-_CHART_LOCK = threading.Lock()  # pyplot keeps global state: one chart at a time
 
 
-def service_of(context: Context) -> AtlasService:
-    return context.bot_data["service"]
+def services_of(context: Context) -> Services:
+    return context.bot_data["services"]
 
 
 def settings_of(context: Context) -> Settings:
@@ -85,42 +84,33 @@ def addressed_question(message: Message, username: str, bot_id: int) -> str | No
 
 
 async def answer_question(update: Update, context: Context, question: str) -> Answer | None:
-    """Admission → "typing…" → service.ask → the rendered answer with its keyboard."""
+    """The shared ask flow behind "typing…", then the rendered answer with its keyboard."""
     message, chat = update.effective_message, update.effective_chat
-    lang, asker, service = ui_lang(update, context), asker_of(update, context), service_of(context)
-    if not question:
-        await _say(update, context, text("ask_usage", lang))
-        return None
-    admission = await service.admit(asker)
-    if not admission.ok:
-        key = admission.reason if admission.reason in ("rate_limited", "daily_budget") else "not_admitted"
-        await _say(update, context, text(key, lang, seconds=max(admission.retry_after_s, 1)))
-        return None
+    asker = asker_of(update, context)
     async with typing(context.bot, chat.id):
-        answer = await service.ask(question, asker)
+        outcome = await flow.ask(services_of(context), question, asker, ui_lang(update, context))
+    if outcome.answer is None:
+        await _say(update, context, outcome.notice)
+        return None
+    answer = outcome.answer
     context.user_data["last_lang"] = answer.trace.language.lang
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
     await send_all(context.bot, chat.id, render_answer(answer), reply_to, answer_keyboard(answer.trace.trace_id))
     return answer
 
 
-def _chart(trace: Trace) -> bytes | None:
-    with _CHART_LOCK:
-        return score_chart_png(trace)
-
-
 async def send_debug(update: Update, context: Context, trace: Trace) -> None:
     """The trace as a <pre> view, then the score chart as a photo when there is one."""
     chat_id = update.effective_chat.id
     await send_all(context.bot, chat_id, render_debug(trace))
-    png = await asyncio.to_thread(_chart, trace)
+    png = await asyncio.to_thread(score_chart_png, trace)
     if png:
         await context.bot.send_photo(chat_id, png, caption="retrieval scores")
 
 
 async def help_command(update: Update, context: Context) -> None:
     """/start and /help: what the bot does, in the user's language."""
-    await _say(update, context, text("help", ui_lang(update, context), username=context.bot.username))
+    await _say(update, context, text("help.telegram", ui_lang(update, context), username=context.bot.username))
 
 
 async def ask_command(update: Update, context: Context) -> None:
@@ -143,7 +133,7 @@ async def debug_command(update: Update, context: Context) -> None:
         if answer:
             await send_debug(update, context, answer.trace)
         return
-    trace = await service_of(context).last_trace(asker_of(update, context))
+    trace = await services_of(context).traces.last(asker_of(update, context))
     if trace is None:
         await _say(update, context, text("no_trace", ui_lang(update, context)))
         return
@@ -162,9 +152,9 @@ async def lang_command(update: Update, context: Context) -> None:
 
 async def about_command(update: Update, context: Context) -> None:
     """/about: the live index."""
-    info = service_of(context).about()
+    info = services_of(context).admin.about()
     if info is None:
-        await _say(update, context, text("no_index", ui_lang(update, context)))
+        await _say(update, context, text("no_index_about", ui_lang(update, context)))
         return
     built = datetime.fromtimestamp(info.built_at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rows = [
@@ -178,7 +168,7 @@ async def about_command(update: Update, context: Context) -> None:
 
 
 async def _refuse_non_admin(update: Update, context: Context) -> bool:
-    if service_of(context).is_admin(asker_of(update, context)):
+    if services_of(context).admin.is_admin(asker_of(update, context)):
         return False
     await _say(update, context, text("admin_only", ui_lang(update, context)))
     return True
@@ -190,7 +180,7 @@ async def reindex_command(update: Update, context: Context) -> None:
         return
     await _say(update, context, text("reindexing", ui_lang(update, context)))
     async with typing(context.bot, update.effective_chat.id):
-        summary = await service_of(context).reindex()
+        summary = await services_of(context).admin.reindex()
     await send_all(context.bot, update.effective_chat.id, render_markdown(summary))
 
 
@@ -198,7 +188,7 @@ async def gaps_command(update: Update, context: Context) -> None:
     """/gaps (admins): the coverage-gap report."""
     if await _refuse_non_admin(update, context):
         return
-    report = await service_of(context).gaps_report()
+    report = await services_of(context).admin.gaps_report()
     await send_all(context.bot, update.effective_chat.id, render_markdown(report))
 
 
@@ -208,14 +198,15 @@ async def on_button(update: Update, context: Context) -> None:
     action, _, trace_id = (query.data or "").partition(":")
     lang = ui_lang(update, context)
     if action in VOTES:
-        await service_of(context).record_feedback(trace_id, asker_of(update, context), VOTES[action])
-        await query.answer(text("thanks", lang))
+        vote = VOTES[action]
+        await services_of(context).traces.vote(trace_id, asker_of(update, context), vote)
+        await query.answer(text("thanks_up" if vote == "up" else "thanks_down", lang))
         try:
             await query.edit_message_reply_markup(answer_keyboard(trace_id, voted=VOTES[action]))
         except BadRequest as exc:  # the same vote twice ("message is not modified"), or an old message
             log.debug("could not mark the vote: %s", exc.message)
         return
-    trace = await service_of(context).get_trace(trace_id)
+    trace = await services_of(context).traces.get(trace_id)
     if trace is None:
         await query.answer(text("trace_gone", lang), show_alert=True)
         return

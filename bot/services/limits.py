@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from bot.domain import Asker
-from bot.service import Admission
+from bot.domain import Admission
 from bot.store import Store
 
 

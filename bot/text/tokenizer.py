@@ -53,6 +53,11 @@ class BilingualTokenizer:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # jieba's lazy initialise is not thread-safe
 
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> BilingualTokenizer:
+        """The tokenizer whose jieba cache lives under the bot's data dir."""
+        return cls(cache_dir=data_dir / "cache" / "jieba")
+
     def warm_up(self) -> None:
         with self._lock:
             self._jieba.initialize()

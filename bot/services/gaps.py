@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.diagnostics.inputs import doc_key
-from bot.diagnostics.text import content_terms
+from bot.corpus.twins import doc_key
+from bot.text.terms import content_terms
 from bot.domain import Answer, Trace
 from bot.store import Store
 

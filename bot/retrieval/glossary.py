@@ -12,7 +12,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from bot.index.tokenizer import BilingualTokenizer
+from bot.text.tokenizer import BilingualTokenizer
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

@@ -1,4 +1,5 @@
-"""Index generations on disk and the atomic switch between them.
+"""Index generations on disk and the atomic switch between them. The one place that names the files
+of a generation: the ingest job writes through it, the bot's reader reads through it.
 
 ``<data_dir>/index/`` holds ``generations/<index_id>/`` (chunks, vectors, BM25, Chroma, manifest) and
 ``CURRENT``, a one-line pointer replaced with ``os.replace``. A generation is only valid once its
@@ -46,6 +47,22 @@ class Manifest(BaseModel):
     collection: str
 
 
+class GenerationFiles:
+    """The paths of one generation's files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.chunks = root / "chunks.jsonl"  # one Chunk per line, in index order
+        self.vectors = root / "vectors.npy"  # float32 (chunks, dim), same order
+        self.text_keys = root / "text_keys.json"  # hash of each chunk's embedded text: reuse across builds
+        self.bm25 = root / "bm25"  # bm25s index folder
+        self.lexicon = root / "lexicon.json"  # token -> number of chunks containing it
+        self.titles = root / "titles.json"  # doc -> tokens of its title
+        self.manifest = root / "manifest.json"
+        self.chroma = root / "chroma"  # the embedded Chroma store (unused with a Chroma server)
+        self.complete = root / COMPLETE
+
+
 class IndexBusy(Exception):
     """Another ingest job holds the lock."""
 
@@ -58,6 +75,9 @@ class IndexLayout:
 
     def gen_dir(self, index_id: str) -> Path:
         return self.generations / index_id
+
+    def files(self, index_id: str) -> GenerationFiles:
+        return GenerationFiles(self.gen_dir(index_id))
 
     def current_id(self) -> str | None:
         try:
@@ -124,7 +144,7 @@ class IndexLayout:
 
 
 def read_manifest(gen_dir: Path) -> Manifest:
-    return Manifest.model_validate_json((gen_dir / "manifest.json").read_text())
+    return Manifest.model_validate_json(GenerationFiles(gen_dir).manifest.read_text())
 
 
 def write_json(path: Path, data: object) -> None:
@@ -136,7 +156,7 @@ def chroma_client(gen_dir: Path, host: str | None, port: int):
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if host:
         return chromadb.HttpClient(host=host, port=port, settings=settings)
-    return chromadb.PersistentClient(path=str(gen_dir / "chroma"), settings=settings)
+    return chromadb.PersistentClient(path=str(GenerationFiles(gen_dir).chroma), settings=settings)
 
 
 def collection_name(index_id: str) -> str:

@@ -1,0 +1,48 @@
+"""The one ask flow both adapters share: a chat message becomes a question, the limits are checked,
+the ask service answers. The adapter only renders what comes back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain import Answer, Asker, Lang
+from bot.messages import message
+from bot.services import Services
+from bot.text.language import detect_question_language
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Either an answer, or a notice to show instead (the question was empty or not admitted)."""
+
+    answer: Answer | None = None
+    notice: str | None = None
+
+
+def ui_lang(text: str, asker: Asker, platform_hint: Lang | None = None) -> Lang:
+    """The language of what the bot says around an answer: the asker's /lang choice, else the
+    platform's locale, else the language the message is written in."""
+    if asker.preferred_lang:
+        return asker.preferred_lang
+    if platform_hint:
+        return platform_hint
+    return detect_question_language(text, last_lang=asker.last_lang).lang
+
+
+async def admit(services: Services, question: str, asker: Asker, lang: Lang) -> str | None:
+    """None when the question may be answered now; else the notice to show (in ``lang``)."""
+    if not question.strip():
+        return message("ask_usage", lang)
+    admission = await services.limits.admit(asker)
+    if admission.ok:
+        return None
+    key = admission.reason if admission.reason in ("rate_limited", "daily_budget") else "not_admitted"
+    return message(key, lang, seconds=max(admission.retry_after_s, 1))
+
+
+async def ask(services: Services, question: str, asker: Asker, lang: Lang) -> Outcome:
+    """Admit, then answer; ``lang`` is the language of any notice."""
+    notice = await admit(services, question, asker, lang)
+    if notice is not None:
+        return Outcome(notice=notice)
+    return Outcome(answer=await services.asking.ask(question.strip(), asker))

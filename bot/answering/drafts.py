@@ -1,0 +1,87 @@
+"""The draft stage: turn the selected chunks into answer text with its citations — extractive, from a
+checked LLM reply, or a decline that points to the nearest sections. A ``Draft`` is a value; the ask
+service folds it into the trace once, at the end."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.answering.citations import make_citation
+from bot.answering.extractive import ExtractiveAnswerer, compose
+from bot.answering.llm import GeneratedAnswer
+from bot.corpus.layout import Manifest
+from bot.domain import AnswerCheck, AnswerMode, Chunk, Citation, DeclineReason, Lang, Note
+from bot.messages import message
+
+
+@dataclass
+class Draft:
+    text: str
+    mode: AnswerMode
+    citations: list[Citation] = field(default_factory=list)
+    context_ids: list[str] = field(default_factory=list)  # the chunks the text is built from
+    dropped: dict[str, str] = field(default_factory=dict)  # selected chunk id -> why it is not in the text
+    refused: bool = False
+    declined_by: DeclineReason | None = None  # who decided the docs do not answer it
+    notes: list[Note] = field(default_factory=list)  # shown with the answer
+    trace_notes: list[str] = field(default_factory=list)  # shown in /debug
+    check: AnswerCheck | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
+def nearest_citations(chunks: list[Chunk], manifest: Manifest, limit: int = 3) -> list[Citation]:
+    """The first ``limit`` distinct sections among ``chunks``, numbered from 1."""
+    out: list[Citation] = []
+    seen: set[tuple[str, str]] = set()
+    for chunk in chunks:
+        if (chunk.doc, chunk.anchor) in seen:
+            continue
+        seen.add((chunk.doc, chunk.anchor))
+        out.append(make_citation(len(out) + 1, chunk, manifest))
+        if len(out) == limit:
+            break
+    return out
+
+
+def refusal(lang: Lang, nearest: list[Chunk], manifest: Manifest, *, declined_by: DeclineReason = "retrieval",
+            trace_notes: list[str] | None = None) -> Draft:
+    """"Not covered", in the asker's language, with the nearest sections as links — never an invented answer."""
+    citations = nearest_citations(nearest, manifest)
+    lines = [message("not_covered", lang)] + [f"- {c.heading}" for c in citations]
+    return Draft(text="\n".join(lines), mode="refused", citations=citations, refused=True, declined_by=declined_by,
+                 trace_notes=list(trace_notes or []))
+
+
+def extractive_draft(answerer: ExtractiveAnswerer, question: str, lang: Lang, chunks: list[Chunk],
+                     manifest: Manifest, doc_freq: Callable[[str], int], mode: AnswerMode = "extractive") -> Draft:
+    parts = answerer.extract(question, chunks, doc_freq)
+    numbers = {p.chunk.id: i + 1 for i, p in enumerate(parts)}
+    notes = [Note(key="from_twin")] if parts and all(p.chunk.lang != lang for p in parts) else []
+    return Draft(
+        text=compose(parts, numbers, lang),
+        mode=mode,
+        citations=[make_citation(numbers[p.chunk.id], p.chunk, manifest) for p in parts],
+        context_ids=list(numbers),
+        dropped={c.id: "nothing extracted" for c in chunks if c.id not in numbers},
+        notes=notes,
+    )
+
+
+def llm_draft(generated: GeneratedAnswer, by_id: dict[str, Chunk], manifest: Manifest) -> Draft:
+    result = generated.result
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", generated.text)}
+    trace_notes = []
+    if not cited:  # small models often cite nothing: show what the answer was built from (FP4 says so)
+        trace_notes.append("the model cited no passage; every passage it was given is listed as a source")
+        cited = set(range(1, len(generated.context_ids) + 1))
+    citations = [make_citation(n, by_id[cid], manifest)
+                 for n, cid in enumerate(generated.context_ids, start=1) if n in cited]
+    return Draft(
+        text=generated.text, mode="llm", citations=citations, context_ids=list(generated.context_ids),
+        dropped={cid: "budget" for cid in generated.left_out_ids}, trace_notes=trace_notes, check=generated.check,
+        tokens_in=result.tokens_in, tokens_out=result.tokens_out, cost_usd=result.cost_usd,
+    )

@@ -1,0 +1,24 @@
+"""The Atlas's naming rule: ``X.md`` is English and ``X_zh.md`` its Chinese twin."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+ZH_SUFFIX = "_zh"
+
+
+def lang_from_name(path: str) -> str:
+    return "zh" if PurePosixPath(path).stem.endswith(ZH_SUFFIX) else "en"
+
+
+def twin_path(path: str) -> str:
+    """``X.md`` ↔ ``X_zh.md``."""
+    p = PurePosixPath(path)
+    if p.stem.endswith(ZH_SUFFIX):
+        return str(p.with_name(p.stem[: -len(ZH_SUFFIX)] + p.suffix))
+    return str(p.with_name(p.stem + ZH_SUFFIX + p.suffix))
+
+
+def doc_key(doc: str) -> str:
+    """A doc and its twin share one key (the English path): ``X_zh.md`` → ``X.md``."""
+    return twin_path(doc) if lang_from_name(doc) == "zh" else doc

@@ -1,0 +1,28 @@
+"""The first stage of the ask path: a question made ready to search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.domain import Lang
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # the question as searched
+    lang: Lang  # the answer language
+    tokens: list[str]  # lexical tokens, typos corrected
+    corrections: dict[str, str] = field(default_factory=dict)  # typo -> the index's word
+    expansion: list[str] = field(default_factory=list)  # glossary tokens searched at reduced weight
+    synonyms: list[str] = field(default_factory=list)  # the glossary terms behind ``expansion``
+    navigation: bool = False  # "which chapter should I read…"
+    project: bool = False  # about the Atlas's own project
+
+    def notes(self) -> list[str]:
+        """What /debug says about how the question was read."""
+        out = []
+        if self.corrections:
+            out.append("read " + ", ".join(f"{a}→{b}" for a, b in self.corrections.items()))
+        if self.synonyms:
+            out.append("also searched for: " + ", ".join(self.synonyms))
+        return out

@@ -1,0 +1,47 @@
+"""The bot's services, each one concern, composed by ``bot.bootstrap`` into one ``Services`` that the
+adapters, the CLI and the eval harness receive. A new capability is one more field here, not more
+methods on an existing service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.index.reader import IndexMissing
+from bot.services.admin import AdminService
+from bot.services.asking import AskService
+from bot.services.limits import Limiter
+from bot.services.traces import TraceBook
+from bot.store import Store
+from bot.text.tokenizer import BilingualTokenizer
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AdminService", "AskService", "Limiter", "Services", "TraceBook"]
+
+
+@dataclass
+class Services:
+    asking: AskService  # question → cited answer
+    traces: TraceBook  # /debug and 👍/👎
+    limits: Limiter  # rate limit and daily budget
+    admin: AdminService  # /about, /reindex, /gaps
+    store: Store
+    tokenizer: BilingualTokenizer
+
+    async def start(self) -> None:
+        """Connect to Redis and warm what the first question would otherwise wait for — inside the
+        running event loop (adapters call it once at start)."""
+        await self.store.connect()
+        await asyncio.to_thread(self.tokenizer.warm_up)
+        await asyncio.to_thread(__import__('jieba').initialize)  # the diagnostics' segmenter
+        try:
+            await asyncio.to_thread(self.asking.reader.current)
+        except IndexMissing as exc:
+            log.warning("%s", exc)
+
+    async def close(self) -> None:
+        await self.store.aclose()
+        if self.asking.generation is not None:
+            await self.asking.generation.llm.aclose()

@@ -1,0 +1,244 @@
+"""The ask path: one question in, one cited answer (with its trace) out.
+
+Typed stages, each a value: ``Query`` (the question made ready to search) → ``Retrieval`` →
+``EvidenceReport`` (answer or decline) → ``Selection`` (the chunks an answer may use) → ``Draft``
+(text and citations) → ``Answer``, whose ``Trace`` is assembled once from the stages
+(``bot.services.tracing``). Plain async Python that knows nothing of Discord or Telegram; blocking work
+(tokenising, embedding, BM25, Chroma, loading a new index generation) runs in a worker thread so an
+adapter's event loop — and a Discord heartbeat — never stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from bot.answering.checks import says_not_covered
+from bot.answering.drafts import Draft, extractive_draft, llm_draft, refusal
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
+from bot.answering.prompts import PromptSet
+from bot.answering.selection import Selection, select_context
+from bot.corpus.layout import Manifest
+from bot.diagnostics import OPS_CHECKS, OPS_CODES, DiagnosisInput, diagnose
+from bot.domain import Answer, AnswerCheck, Asker, IndexInfo, LanguageDecision, Note
+from bot.index.reader import IndexMissing, IndexReader, LiveIndex
+from bot.messages import message
+from bot.retrieval.query import Query
+from bot.retrieval.retriever import Retriever
+from bot.services.cache import AnswerCache
+from bot.services.gaps import GapRecorder
+from bot.services.traces import TraceBook
+from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
+from bot.settings import DiagnosticsConfig
+from bot.store import Store
+from bot.text.injection import strip_attack_sentences
+from bot.text.language import detect_question_language
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1500
+SOURCE_CHECK_EVERY_S = 600
+
+
+@dataclass
+class Generation:
+    """The optional LLM path: a client and its prompt templates."""
+
+    llm: LLMClient
+    prompts: PromptSet
+
+
+class AskService:
+    """Runs the stages; keeps answers in the cache, traces in the trace book, declines in the gap log."""
+
+    def __init__(self, *, reader: IndexReader, retriever: Retriever, extractive: ExtractiveAnswerer,
+                 store: Store, cache: AnswerCache, traces: TraceBook | None = None,
+                 diagnostics: DiagnosticsConfig | None = None, generation: Generation | None = None,
+                 gaps: GapRecorder | None = None,
+                 source_check: Callable[[Manifest], bool | None] | None = None,
+                 about: Callable[[], IndexInfo | None] | None = None, top_k: int = 5) -> None:
+        self.reader, self.retriever, self.extractive = reader, retriever, extractive
+        self.store, self.cache, self.traces, self.diagnostics = store, cache, traces, diagnostics
+        self.generation, self.gaps, self.top_k = generation, gaps, top_k
+        self._source_check, self._about = source_check, about
+        self._source_checked: dict[str, tuple[float, bool | None]] = {}
+        self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
+                             llm_model=cache.llm_model)
+
+    async def ask(self, question: str, asker: Asker) -> Answer:
+        """Answer a question. Never raises for bad input or a failing dependency."""
+        timer = Timer()
+        question = (question or "").strip()
+        decision = detect_question_language(question, last_lang=await self._last_lang(asker),
+                                            preferred=asker.preferred_lang)
+        lang = decision.lang
+        trace_id, notes = uuid.uuid4().hex[:16], _language_notes(decision)
+        if not re.search(r"\w", question):
+            trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "empty")
+            return await self._finish(Answer(text=message("empty", lang), lang=lang, trace=trace), asker, timer)
+        if len(question) > MAX_QUESTION_CHARS:
+            notes.append(Note(key="truncated_question", values={"n": str(MAX_QUESTION_CHARS)}))
+            question = question[:MAX_QUESTION_CHARS]
+        await self._remember_lang(asker, lang)
+        try:
+            with timer.stage("index"):
+                index = await asyncio.to_thread(self.reader.current)
+        except IndexMissing as exc:
+            trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "no-index", notes=[str(exc)])
+            return await self._finish(Answer(text=message("no_index", lang), lang=lang, notes=notes, trace=trace),
+                                      asker, timer)
+
+        key = self.cache.key(index.index_id, lang, question)
+        with timer.stage("cache"):
+            cached = await self.cache.get(key)
+        if cached is not None:
+            hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
+            return await self._finish(hit, asker, timer)
+        stages = await self._run_stages(question, lang, index, timer)
+        trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer)
+        answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
+                        citations=stages.draft.citations, notes=notes + stages.draft.notes, trace=trace)
+        answer = await self._diagnose(question, answer, index)
+        if not trace.cache.startswith("unavailable"):
+            await self.cache.put(key, answer)
+        if answer.refused and self.gaps is not None:
+            await self.gaps.record(answer, "refused")
+        return await self._finish(answer, asker, timer)
+
+    async def _finish(self, answer: Answer, asker: Asker, timer: Timer) -> Answer:
+        """The total time and the store's state as they are now; the trace kept for /debug."""
+        update = {"timings_ms": {**answer.trace.timings_ms, "total": timer.total_ms()}}
+        if answer.trace.cache == "miss" and self.store.status != "ok":  # the store failed while caching
+            update["cache"] = self.store.status
+        answer = answer.model_copy(update={"trace": answer.trace.model_copy(update=update)})
+        if self.traces is not None:
+            await self.traces.keep(answer, asker)
+        return answer
+
+    # ---- the stages ----------------------------------------------------------------------------
+    async def _run_stages(self, question: str, lang: str, index: LiveIndex, timer: Timer) -> Stages:
+        retriever = self.retriever
+        with timer.stage("tokenize"):
+            query = await asyncio.to_thread(retriever.prepare, question, lang, index)
+        with timer.stage("embed"):
+            vector = await self._query_vector(question, index)
+        with timer.stage("retrieve"):
+            retrieval = await asyncio.to_thread(retriever.search, index, query, vector)
+        with timer.stage("select"):
+            evidence = await asyncio.to_thread(retriever.assess, index, query, retrieval)
+            selection = select_context(retrieval.ranked, lang, self.top_k)
+        stages = Stages(query=query, retrieval=retrieval, evidence=evidence, selection=selection,
+                        dense_skipped=vector is None and not retriever.embeds_for(index))
+        if evidence.decline or not selection.chosen:
+            own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
+            return stages.with_draft(refusal(lang, own or [s.chunk for s in retrieval.ranked], index.manifest))
+        return stages.with_draft(await self._draft(query, selection, index, timer))
+
+    async def _query_vector(self, question: str, index: LiveIndex) -> np.ndarray | None:
+        """The question's embedding (cached); None when the index was embedded by another model."""
+        embedder = self.retriever.embedder
+        if not self.retriever.embeds_for(index):
+            return None
+        vector = await self.cache.vector(embedder.fingerprint, embedder.dim, question)
+        if vector is None:
+            vector = await asyncio.to_thread(self.retriever.embed, question)
+            await self.cache.put_vector(embedder.fingerprint, question, vector)
+        return vector
+
+    async def _draft(self, query: Query, selection: Selection, index: LiveIndex, timer: Timer) -> Draft:
+        chosen = [s.chunk for s in selection.chosen]
+        mode, trace_notes, check = "extractive", [], None
+        if self.generation is not None:
+            with timer.stage("llm"):
+                generated = await self._generate(query, chosen, index)
+            if isinstance(generated, Draft):
+                return generated
+            mode, trace_notes, check = "fallback", generated[0], generated[1]
+        with timer.stage("answer"):
+            draft = await asyncio.to_thread(extractive_draft, self.extractive, query.text, query.lang, chosen,
+                                            index.manifest, lambda tok: index.doc_freq.get(tok, 0), mode)
+        draft.trace_notes[:0] = trace_notes
+        draft.check = check or draft.check
+        return draft
+
+    async def _generate(self, query: Query, chunks, index: LiveIndex) -> Draft | tuple[list[str], AnswerCheck]:
+        """The LLM's checked draft, or (trace notes, check) saying why there is none."""
+        extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
+        prompt_question, removed = strip_attack_sentences(query.text, extra)
+        notes = ["left out of the LLM prompt, as orders aimed at the bot: " + " | ".join(removed)] if removed else []
+        gen = self.generation
+        try:
+            generated = await generate_answer(gen.llm, gen.prompts, prompt_question, query.lang, chunks)
+        except LLMUnavailable as exc:
+            notes.append(f"LLM unavailable ({exc.reason}); extractive answer instead")
+            return notes, AnswerCheck(error=exc.reason, attempts=exc.attempts)
+        draft = llm_draft(generated, index.by_id, index.manifest)
+        draft.trace_notes[:0] = notes
+        if says_not_covered(generated.text):
+            declined = refusal(query.lang, chunks, index.manifest, declined_by="llm",
+                               trace_notes=draft.trace_notes + ["the LLM found no answer in the context"])
+            return replace(declined, check=draft.check, tokens_in=draft.tokens_in, tokens_out=draft.tokens_out,
+                           cost_usd=draft.cost_usd)
+        return draft
+
+    # ---- cache hits and diagnostics ---------------------------------------------------------------
+    async def _from_cache(self, cached: Answer, question: str, decision: LanguageDecision, trace_id: str,
+                          index: LiveIndex, timer: Timer) -> Answer:
+        trace = cached.trace.model_copy(update={
+            "trace_id": trace_id, "created_at": time.time(), "cache": "hit", "cache_backend": self.store.backend,
+            "timings_ms": timer.finish(), "tokens_in": 0, "tokens_out": 0, "cost_usd": 0.0, "language": decision,
+        })
+        return await self._diagnose(question, cached.model_copy(update={"trace": trace}), index, request_only=True)
+
+    async def _diagnose(self, question: str, answer: Answer, index: LiveIndex, request_only: bool = False) -> Answer:
+        """The answer with its diagnostics. On a cache hit (``request_only``) those about the question,
+        the retrieval and the answer still hold; only those about this request (cache, latency, cost,
+        index age) are recomputed — cheaply, on the loop."""
+        if self.diagnostics is None:
+            return answer
+        started = time.perf_counter()
+        inp = DiagnosisInput(question=question, answer=answer, chunks=index.by_id,
+                             index=self._about() if self._about else None,
+                             query_embed_model=self.retriever.embedder.name,
+                             source_changed=await self._source_changed(index))
+        if request_only:
+            kept = [d for d in answer.trace.diagnostics if d.code not in OPS_CODES]
+            fresh = diagnose(inp, self.diagnostics, checks=OPS_CHECKS)
+            found = sorted(kept + fresh, key=lambda d: ("fail", "warn", "info").index(d.severity))
+        else:
+            found = await asyncio.to_thread(diagnose, inp, self.diagnostics)
+        timings = {**answer.trace.timings_ms, "diagnose": round((time.perf_counter() - started) * 1000, 2)}
+        return answer.model_copy(update={"trace": answer.trace.model_copy(
+            update={"diagnostics": found, "timings_ms": timings})})
+
+    async def _source_changed(self, index: LiveIndex) -> bool | None:
+        """Whether the docs changed since the index was built; checked at most every 10 minutes."""
+        if self._source_check is None:
+            return None
+        checked = self._source_checked.get(index.index_id)
+        if checked is None or time.monotonic() - checked[0] > SOURCE_CHECK_EVERY_S:
+            changed = await asyncio.to_thread(self._source_check, index.manifest)
+            checked = self._source_checked[index.index_id] = (time.monotonic(), changed)
+        return checked[1]
+
+    # ---- the asker's language ------------------------------------------------------------------
+    async def _last_lang(self, asker: Asker) -> str | None:
+        raw = await self.store.get(f"lastlang:{asker.platform}:{asker.user_id}")
+        return raw.decode() if raw else asker.last_lang
+
+    async def _remember_lang(self, asker: Asker, lang: str) -> None:
+        if asker.platform != "eval":
+            ttl = self.traces.ttl_s if self.traces is not None else self.cache.ttl_s
+            await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl)
+
+
+def _language_notes(decision: LanguageDecision) -> list[Note]:
+    return [Note(key="answered_in_english")] if decision.note else []

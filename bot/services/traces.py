@@ -1,0 +1,45 @@
+"""Traces and feedback: what /debug and the 👍/👎 buttons read and write.
+
+Every answer's trace is kept under its id, and a per-asker pointer names their last answer in a
+channel. A 👎 also feeds the coverage-gap report.
+"""
+
+from __future__ import annotations
+
+from bot.domain import Answer, Asker, Trace, Vote
+from bot.services.gaps import GapRecorder
+from bot.store import Store
+
+
+def _last_key(asker: Asker) -> str:
+    return f"last:{asker.platform}:{asker.channel_id}:{asker.user_id}"
+
+
+class TraceBook:
+    def __init__(self, store: Store, *, ttl_s: int, gaps: GapRecorder | None = None) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self.gaps = gaps
+
+    async def keep(self, answer: Answer, asker: Asker) -> None:
+        """Remember the trace and make it this asker's last answer here (eval runs keep nothing)."""
+        if asker.platform == "eval":
+            return
+        trace = answer.trace
+        await self.store.set(f"trace:{trace.trace_id}", trace.model_dump_json(), self.ttl_s)
+        await self.store.set(_last_key(asker), trace.trace_id, self.ttl_s)
+
+    async def get(self, trace_id: str) -> Trace | None:
+        raw = await self.store.get(f"trace:{trace_id}")
+        return Trace.model_validate_json(raw) if raw else None
+
+    async def last(self, asker: Asker) -> Trace | None:
+        trace_id = await self.store.get(_last_key(asker))
+        return await self.get(trace_id.decode()) if trace_id else None
+
+    async def vote(self, trace_id: str, asker: Asker, vote: Vote) -> None:
+        await self.store.push(f"feedback:v1:{trace_id}", f"{asker.platform}:{asker.user_id}:{vote}", 100)
+        if vote == "down" and self.gaps is not None:
+            trace = await self.get(trace_id)
+            if trace is not None:
+                await self.gaps.record(trace, "downvote")
