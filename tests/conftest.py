@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 ATLAS = (REPO.parent / "shared" / "atlas").resolve()
 DEV_SET = (REPO.parent / "shared" / "eval" / "dev.jsonl").resolve()
 TEST_REDIS_URL = os.environ.get("ATLAS_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+# a second private database, for tests that need two (set both when several test runs share one Redis)
+TEST_REDIS_URL_2 = os.environ.get("ATLAS_TEST_REDIS_URL_2", "redis://127.0.0.1:6379/15")
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:

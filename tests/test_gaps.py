@@ -11,8 +11,9 @@ import redis.asyncio as aioredis
 from bot.domain import Answer, Candidate, Citation, LanguageDecision, Trace
 from bot.services.gaps import GAPS_KEY, GapRecorder, group_gaps, render_gaps_report
 from bot.store import Store
+from tests.conftest import TEST_REDIS_URL_2
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = TEST_REDIS_URL_2
 RAG_DOC = "docs/deep_dives/05_rag_principles.md"
 RAG_ZH = "docs/deep_dives/05_rag_principles_zh.md"
 
