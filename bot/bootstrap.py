@@ -78,7 +78,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
                 f"{len(report.new)} new, {len(report.deleted)} deleted docs in {report.seconds:.1f} s")
 
     admin = AdminService(reader, admins=tuple(settings.admin_user_ids), llm_model=llm_model,
-                         prompt_version=prompt_version, gaps=gaps, rebuild=rebuild)
+                         prompt_version=prompt_version, gaps=gaps, rebuild=rebuild, tokenizer=tokenizer)
     traces = TraceBook(store, ttl_s=settings.trace_ttl_s, gaps=gaps)
     asking = AskService(
         reader=reader,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Lang = Literal["en", "zh"]
 Severity = Literal["info", "warn", "fail"]
@@ -20,14 +20,16 @@ DeclineReason = Literal["retrieval", "llm"]
 
 
 class Chunk(BaseModel):
-    """One retrievable piece of a doc, as stored in the index."""
+    """One retrievable piece of a doc, as stored in the index (immutable: safe to cache by)."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: str
     doc: str  # path relative to the source folder, e.g. docs/deep_dives/05_rag_principles.md
     title: str  # the doc's first H1 (or file name)
     lang: Lang
     twin: str | None = None  # the other-language doc's path
-    section_path: list[str] = Field(default_factory=list)  # ["Chapter", "Section", "Subsection"]
+    section_path: tuple[str, ...] = ()  # ("Chapter", "Section", "Subsection")
     anchor: str = ""  # GitHub-style slug of the innermost heading, without '#'
     text: str  # display text (cleaned Markdown)
     order: int = 0  # position within the doc

@@ -32,6 +32,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Answered in English: the Atlas is written in English and Chinese.",
         "zh": "已用英文回答：Atlas 只有英文和中文版本。",
     },
+    "diagram_in_source": {
+        "en": "The linked section also has a diagram.",
+        "zh": "链接的章节里还有一张示意图。",
+    },
     "sources": {"en": "Sources", "zh": "来源"},
     # the label of a link to a cited doc's other-language version, keyed by the *cited doc's* language
     "twin_label": {"en": "中文版", "zh": "English"},

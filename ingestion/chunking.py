@@ -1,9 +1,10 @@
 """Chunk a cleaned doc by its structure.
 
 LlamaIndex's MarkdownNodeParser cuts the doc at headings (and knows not to read ``#`` lines inside
-code as headings); each section is then packed into size-bounded chunks from whole blocks: a fenced
-code block, a ``$$`` math block or a table is never cut, paragraphs are cut at sentence ends
-(。！？ for Chinese), never mid-sentence. Every chunk carries its heading path and GitHub anchor, and
+code as headings); each section is then packed into size-bounded chunks from whole blocks of the
+shared block model (``bot.text.markdown``): a fenced code block, a ``$$`` math block, a table or an
+HTML block is never cut, a list is cut between its items, a paragraph at sentence ends (。！？ for
+Chinese), never mid-sentence. Every chunk carries its heading path and GitHub anchor, and
 the text that is embedded starts with that path so a short section keeps its context.
 """
 
@@ -17,15 +18,16 @@ from llama_index.core import Document
 from llama_index.core.node_parser import MarkdownNodeParser
 
 from bot.domain import Chunk
+from bot.text.boilerplate import is_link_list
+from bot.text.markdown import Block, parse_blocks
+from bot.text.script import CONTENT
+from bot.text.sentences import sentence_spans
 from ingestion.anchors import Slugger, heading_text
-from ingestion.cleaning import FENCE
 from ingestion.loader import SourceDoc
 
 _SEP = "\x1f"  # header path separator: never appears in a heading, unlike "/"
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[.;:])\s+(?=[A-Z0-9\"'(*`\[-])")
-_LINK_ONLY = re.compile(r"^\s*([-*+]|\d+\.|\|)?\s*[^\w\u4e00-\u9fff]*\[[^\]]+\]\([^)]*\)[\s|:.,;。，、—–-]*$")
-_CONTENT = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
+_ATOMIC = ("code", "math", "table", "html")  # never cut
 
 
 @dataclass(frozen=True)
@@ -34,96 +36,45 @@ class ChunkerConfig:
     min_content: int = 12  # letters/digits/CJK a chunk needs to be worth indexing
 
     def fingerprint(self) -> dict:
-        return {"kind": "markdown-structure", "version": 4, "max_chars": self.max_chars, "min_content": self.min_content}
+        return {"kind": "markdown-structure", "version": 5, "max_chars": self.max_chars, "min_content": self.min_content}
 
 
-def _blocks(body: str) -> list[str]:
-    """Whole code fences, $$ math blocks, tables and paragraphs, in order."""
-    blocks: list[str] = []
-    cur: list[str] = []
-    mode: str | None = None  # "code" | "math" | "table"
-    fence = ""
-
-    def flush() -> None:
-        if cur and "\n".join(cur).strip():
-            blocks.append("\n".join(cur).strip("\n"))
-        cur.clear()
-
-    for line in body.split("\n"):
-        if mode == "code":
-            cur.append(line)
-            m = FENCE.match(line)
-            if m and m.group(1)[0] * 3 == fence:
-                mode = None
-                flush()
-            continue
-        if mode == "math":
-            cur.append(line)
-            if line.rstrip().endswith("$$"):
-                mode = None
-                flush()
-            continue
-        m = FENCE.match(line)
-        if m:
-            flush()
-            mode, fence = "code", m.group(1)[0] * 3
-            cur.append(line)
-            continue
-        if line.strip().startswith("$$"):
-            flush()
-            cur.append(line)
-            if not (line.strip().endswith("$$") and len(line.strip()) > 2):
-                mode = "math"
-            else:
-                flush()
-            continue
-        is_table = line.lstrip().startswith("|")
-        if mode == "table" and not is_table:
-            mode = None
-            flush()
-        if is_table and mode != "table":
-            flush()
-            mode = "table"
-        if not line.strip() and mode != "table":
-            flush()
-            continue
-        cur.append(line)
-    flush()
-    return blocks
+def _cut_long(sentence: str, limit: int) -> list[str]:
+    """A run-on sentence cut at the last comma or space in reach."""
+    out = []
+    while len(sentence) > limit:
+        cut = max(sentence.rfind(c, 0, limit) for c in "，, 、")
+        cut = cut + 1 if cut > limit // 3 else limit
+        out.append(sentence[:cut])
+        sentence = sentence[cut:]
+    return out + [sentence]
 
 
-def _is_atomic(block: str) -> bool:
-    first = block.lstrip()
-    return bool(FENCE.match(block)) or first.startswith("$$") or first.startswith("|")
-
-
-def _sentences(paragraph: str, limit: int) -> list[str]:
-    parts = [p for p in _SENTENCE.split(paragraph) if p and p.strip()]
-    out: list[str] = []
-    for part in parts:
-        while len(part) > limit:  # a run-on sentence: cut at the last comma or space in reach
-            cut = max(part.rfind(c, 0, limit) for c in "，, 、")
-            cut = cut + 1 if cut > limit // 3 else limit
-            out.append(part[:cut])
-            part = part[cut:]
-        out.append(part)
-    return out
-
-
-def _pack(blocks: list[str], limit: int) -> list[str]:
-    pieces: list[str] = []
-    for block in blocks:
-        if len(block) <= limit or _is_atomic(block):
-            pieces.append(block)
-            continue
-        cur = ""
-        for sentence in _sentences(block, limit):
-            if cur and len(cur) + len(sentence) > limit:
-                pieces.append(cur.strip())
-                cur = ""
-            cur += sentence
-        if cur.strip():
+def _pieces(block: Block, limit: int) -> list[str]:
+    """A block as pieces no longer than ``limit`` where it can be cut: a list at its items, a
+    paragraph at sentence ends (then commas); code, math, tables and HTML whole."""
+    if len(block.source) <= limit or block.kind in _ATOMIC:
+        return [block.source]
+    if block.kind == "list":
+        bullet = "1." if block.ordered else "-"
+        units = [f"{bullet} {item}" for item in block.items]
+        joiner = "\n"
+    else:
+        units = [part for s in sentence_spans(block.source) for part in _cut_long(s, limit)]
+        joiner = ""
+    pieces, cur = [], ""
+    for unit in units:
+        if cur and len(cur) + len(joiner) + len(unit) > limit:
             pieces.append(cur.strip())
+            cur = ""
+        cur = f"{cur}{joiner}{unit}" if cur else unit
+    if cur.strip():
+        pieces.append(cur.strip())
+    return pieces
+
+
+def _pack(blocks: list[Block], limit: int) -> list[str]:
+    pieces = [piece for block in blocks for piece in _pieces(block, limit)]
     chunks: list[str] = []
     cur = ""
     for piece in pieces:
@@ -135,14 +86,6 @@ def _pack(blocks: list[str], limit: int) -> list[str]:
     if cur:
         chunks.append(cur)
     return chunks
-
-
-def _is_boilerplate(text: str) -> bool:
-    """A table of contents or link list: nearly every line is only a link."""
-    lines = [ln for ln in text.split("\n") if ln.strip() and not re.match(r"^\|?[\s:|-]+\|?$", ln)]
-    if len(lines) < 3:
-        return False
-    return sum(bool(_LINK_ONLY.match(ln)) for ln in lines) / len(lines) >= 0.8
 
 
 def chunk_doc(doc: SourceDoc, config: ChunkerConfig) -> list[Chunk]:
@@ -161,8 +104,8 @@ def chunk_doc(doc: SourceDoc, config: ChunkerConfig) -> list[Chunk]:
             path = [*parents, heading]
         else:
             body, anchor, path = text, "", parents
-        for piece in _pack(_blocks(body), config.max_chars):
-            if len(_CONTENT.findall(piece)) < config.min_content:
+        for piece in _pack(parse_blocks(body), config.max_chars):
+            if len(CONTENT.findall(piece)) < config.min_content:
                 continue
             order = len(chunks)
             digest = hashlib.sha1(f"{doc.path}\x00{order}\x00{piece}".encode()).hexdigest()[:16]
@@ -177,7 +120,7 @@ def chunk_doc(doc: SourceDoc, config: ChunkerConfig) -> list[Chunk]:
                     anchor=anchor,
                     text=piece,
                     order=order,
-                    boilerplate=_is_boilerplate(piece),
+                    boilerplate=is_link_list(piece),
                 )
             )
     return chunks

@@ -1,9 +1,13 @@
-"""Remove site chrome that only adds noise to retrieval; keep code, tables and math untouched.
+"""Remove site chrome that only adds noise to retrieval, and damaged text no reader should see; keep
+code, tables and math untouched.
 
 Dropped outside code blocks: the "← Back to … | [English] | [中文]" navigation lines and bare
 language-switch lines, badge/image-only lines and layout-only HTML tags, HTML comments, and
-horizontal rules. An unclosed code fence is closed at the end of the document (with a warning) so
-the rest of the pipeline sees balanced blocks.
+horizontal rules. Dropped everywhere, with a warning: *damaged* lines — text whose characters were
+lost in an encoding accident (runs of ``?`` standing for CJK, U+FFFD). An unclosed code fence is
+closed at the end of the document (with a warning) so the rest of the pipeline sees balanced blocks.
+Code regions come from the shared block model (``bot.text.markdown``), so a four-backtick fence
+holding a three-backtick one is one region here as in the chunker and the renderers.
 """
 
 from __future__ import annotations
@@ -11,15 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_NAV = re.compile(r"^\s*(←|⬅|&larr;|<-)\s*")
-_LANG_SWITCH = re.compile(r"\[\s*(\[?English\]?|\[?中文\]?|中文版|English Version)[^\]]*\]", re.I)
-_IMAGE = r"!\[[^\]]*\]\([^)]*\)"
-_BADGE_LINE = re.compile(rf"^\s*((\[{_IMAGE}\]\([^)]*\)|{_IMAGE}|<img[^>]*>)\s*)+$", re.I)
-_LAYOUT_TAG = re.compile(r"^\s*</?(p|div|center|br|picture|source|a)(\s[^>]*)?/?>\s*$", re.I)
+from bot.text.boilerplate import is_site_chrome
+from bot.text.markdown import parse_blocks
+
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-# a fenced block (kept: a comment in an HTML snippet is code) or an HTML comment (dropped)
-_FENCED_OR_COMMENT = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?^ {0,3}\1[`~]*[ \t]*$|<!--.*?-->", re.S | re.M)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_QUESTION_RUN = re.compile(r"\?{2,}")
 
 
 @dataclass
@@ -29,53 +30,68 @@ class Cleaned:
     dropped_lines: int = 0
 
 
-def _is_nav(line: str) -> bool:
-    if _NAV.match(line):
+def is_damaged(line: str) -> bool:
+    """Text that lost its characters: a replacement character, or question marks standing in for
+    most of a line's letters ("# ?? ? 36 ??????")."""
+    if "\ufffd" in line:
         return True
-    # a line made only of language-switch links: "[[English] (x.md)](x.md) | [中文]"
-    stripped = re.sub(r"\([^)]*\)", "", line)
-    return bool(_LANG_SWITCH.search(stripped)) and not re.sub(r"[\[\]|()\s]|English|中文版?|Version", "", stripped, flags=re.I)
+    marks = sum(len(m) for m in _QUESTION_RUN.findall(line))
+    visible = len(re.sub(r"[\s#*>\-|`]", "", line))
+    return marks >= 4 and marks / max(visible, 1) > 0.3
+
+
+def _code_lines(text: str) -> tuple[set[int], list[tuple[int, str]]]:
+    """Line numbers inside code blocks, and the unclosed fences (line number, fence characters)."""
+    inside: set[int] = set()
+    unclosed: list[tuple[int, str]] = []
+    for block in parse_blocks(text):
+        if block.kind in ("code", "math"):
+            inside.update(range(block.start, block.end))
+            if not block.closed:
+                opening = block.source.lstrip()[:3]
+                unclosed.append((block.start + 1, opening[0] * 3))
+    return inside, unclosed
+
+
+def _drop_comments(text: str) -> tuple[str, int]:
+    """HTML comments outside code (a comment inside an HTML snippet in a code block is code)."""
+    code, _ = _code_lines(text)
+    dropped = 0
+
+    def drop(match: re.Match) -> str:
+        nonlocal dropped
+        line_no = text.count("\n", 0, match.start())
+        if line_no in code:
+            return match.group(0)
+        dropped += 1
+        return ""
+
+    return _COMMENT.sub(drop, text), dropped
 
 
 def clean_markdown(text: str) -> Cleaned:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    comments = 0
-
-    def drop_comment(m: re.Match) -> str:
-        nonlocal comments
-        if m.group(1):
-            return m.group(0)
-        comments += 1
-        return ""
-
-    text = _FENCED_OR_COMMENT.sub(drop_comment, text)
-    out: list[str] = []
+    text, dropped = _drop_comments(text)
+    code, unclosed = _code_lines(text)
     warnings: list[str] = []
-    dropped = comments
-    fence: str | None = None
-    fence_line = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        m = FENCE.match(line)
-        if m:
-            marker = m.group(1)[0] * 3
-            if fence is None:
-                fence, fence_line = marker, number
-            elif marker == fence:
-                fence = None
-            out.append(line)
+    out: list[str] = []
+    damaged = 0
+    for number, line in enumerate(text.split("\n")):
+        if is_damaged(line):
+            damaged += 1
             continue
-        if fence is not None:
+        if number in code:
             out.append(line)
             continue
         previous_blank = not out or not out[-1].strip()
-        if _is_nav(line) or _BADGE_LINE.match(line) or _LAYOUT_TAG.match(line) or (
-            _RULE.match(line) and previous_blank
-        ):
+        if is_site_chrome(line) or (_RULE.match(line) and previous_blank):
             dropped += 1
             continue
         out.append(line)
-    if fence is not None:
-        warnings.append(f"unclosed code fence opened at line {fence_line}; closed at the end of the document")
+    if damaged:
+        warnings.append(f"{damaged} damaged line(s) (characters lost to '?' or U+FFFD) left out")
+    for line_no, fence in unclosed:
+        warnings.append(f"unclosed code fence opened at line {line_no}; closed at the end of the document")
         out.append(fence)
     cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"
-    return Cleaned(text=cleaned, warnings=warnings, dropped_lines=dropped)
+    return Cleaned(text=cleaned, warnings=warnings, dropped_lines=dropped + damaged)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bot.corpus.twins import lang_from_name, twin_path
-from bot.text.language import cjk_share
+from bot.text.script import DOC_EN_MAX, DOC_ZH_MIN, cjk_share
 from ingestion.anchors import heading_text
 from ingestion.cleaning import clean_markdown
 
@@ -118,22 +118,24 @@ def load_docs(root: Path, exclude: list[str] | tuple[str, ...] = ()) -> LoadResu
             continue
         lang = lang_from_name(rel)
         share = cjk_share(cleaned.text)
-        if lang == "zh" and share < 0.1:
+        if lang == "zh" and share < DOC_ZH_MIN:
             result.warnings.append((rel, f"named as Chinese but only {share:.0%} CJK; indexed as English"))
             lang = "en"
-        elif lang == "en" and share > 0.5:
+        elif lang == "en" and share > DOC_EN_MAX:
             result.warnings.append((rel, f"named as English but {share:.0%} CJK; indexed as Chinese"))
             lang = "zh"
         h1 = _H1.search(cleaned.text)
-        title = heading_text(h1.group(1)) if h1 else PurePosixPath(rel).stem
+        title = heading_text(h1.group(1)) if h1 else ""
         result.docs.append(SourceDoc(path=rel, lang=lang, text=cleaned.text, sha256=digest, title=title))
     if not result.docs and not result.skipped:
         raise SourceError(f"no Markdown documents under {root}")
-    present = {d.path for d in result.docs}
+    by_path = {d.path: d for d in result.docs}
     lowered: dict[str, str] = {}
     for doc in result.docs:
         twin = twin_path(doc.path)
-        doc.twin = twin if twin in present else None
+        doc.twin = twin if twin in by_path else None
+        if not doc.title:  # no H1, or a damaged one: the twin's title, else the file name
+            doc.title = (by_path[doc.twin].title if doc.twin else "") or PurePosixPath(doc.path).stem
         if doc.twin is None:
             result.unpaired.append(doc.path)
         other = lowered.setdefault(doc.path.lower(), doc.path)

@@ -12,6 +12,9 @@ from bot.domain import Answer, Candidate, Citation, LanguageDecision, Trace
 from bot.services.gaps import GAPS_KEY, GapRecorder, group_gaps, render_gaps_report
 from bot.store import Store
 from tests.conftest import TEST_REDIS_URL_2
+from tests.ingestion import shared_tokenizer
+
+TOKENIZER = shared_tokenizer()
 
 REDIS_URL = TEST_REDIS_URL_2
 RAG_DOC = "docs/deep_dives/05_rag_principles.md"
@@ -127,7 +130,7 @@ GAPS = [
 
 
 def test_questions_about_one_topic_group_across_languages():
-    groups = group_gaps(GAPS)
+    groups = group_gaps(GAPS, TOKENIZER)
     assert [g.count for g in groups] == [3, 1, 1]
     top = groups[0]
     assert "kubernetes" in top.terms and "rag" in top.terms
@@ -137,12 +140,12 @@ def test_questions_about_one_topic_group_across_languages():
 
 def test_questions_sharing_a_nearest_section_group_even_without_shared_words():
     groups = group_gaps([entry("Is there a TPU guide?", "en", "docs/hw.md", "Hardware"),
-                         entry("硬件选型有推荐吗？", "zh", "docs/hw.md", "Hardware")])
+                         entry("硬件选型有推荐吗？", "zh", "docs/hw.md", "Hardware")], TOKENIZER)
     assert [g.count for g in groups] == [2]
 
 
 def test_report_names_groups_examples_and_nearest_sections():
-    report = render_gaps_report(group_gaps(GAPS))
+    report = render_gaps_report(group_gaps(GAPS, TOKENIZER))
     assert report.startswith("# Coverage gaps — what the Atlas should add next")
     assert "5 question(s) in 3 group(s)." in report
     assert "## 1. " in report and "— 3 asked (3 refused)" in report

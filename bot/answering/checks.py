@@ -11,7 +11,8 @@ import logging
 import re
 
 from bot.domain import AnswerCheck, Chunk, Lang
-from bot.text.language import text_lang
+from bot.text.script import CJK, text_lang
+from bot.text.tokenizer import BilingualTokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +30,20 @@ _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*+>]|\d+[.)])\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_STOPWORDS = frozenset(
-    "the a an and or but of to in on for with by from as at is are was were be been being it its this that "
-    "these those there their they them which who what when where why how can could should would will may "
-    "might must not no do does did has have had than then so such into about also only more most other "
-    "some any each you your we our atlas".split()
-)
 
 
 def check_answer(
     text: str,
     lang: Lang,
     chunks: list[Chunk],
+    tokenizer: BilingualTokenizer,
     finish_reason: str | None = None,
     min_overlap: float = DEFAULT_MIN_OVERLAP,
 ) -> tuple[str, AnswerCheck]:
     """Return the answer with invalid markers removed, and what the checks found.
 
-    A sentence is *unsupported* when fewer than ``min_overlap`` of its content tokens (English words,
-    CJK character bigrams) occur in the chunks it cites.
+    A sentence is *unsupported* when fewer than ``min_overlap`` of its content terms occur in the
+    chunks it cites.
     """
     cleaned, dropped = _clean_markers(text, len(chunks))
     unmarked: list[str] = []
@@ -61,10 +55,11 @@ def check_answer(
             if not _is_not_covered(bare):
                 unmarked.append(bare)
             continue
-        claim = _content_tokens(bare)
+        claim = set(tokenizer.content_terms(bare))
         if not claim:
             continue
-        source = set().union(*(_content_tokens(f"{chunks[n - 1].heading_line()} {chunks[n - 1].text}") for n in cited))
+        source = set().union(*(tokenizer.content_terms(f"{chunks[n - 1].heading_line()} {chunks[n - 1].text}")
+                               for n in cited))
         if len(claim & source) / len(claim) < min_overlap:
             unsupported.append(bare)
 
@@ -138,7 +133,7 @@ def _sentences(text: str) -> list[str]:
 def _is_fragment(sentence: str) -> bool:
     """Too short to judge: fewer than three English words and fewer than six CJK characters."""
     bare = _MARKER.sub("", sentence)
-    return len(_WORD.findall(bare)) < 3 and len(_CJK.findall(bare)) < 6
+    return len(_WORD.findall(bare)) < 3 and len(CJK.findall(bare)) < 6
 
 
 def _marker_numbers(match: re.Match[str]) -> list[int]:
@@ -149,22 +144,6 @@ def _marker_numbers(match: re.Match[str]) -> list[int]:
 def _cited_numbers(sentence: str) -> list[int]:
     return [n for match in _MARKER.finditer(sentence) for n in _marker_numbers(match)]
 
-
-def _content_tokens(text: str) -> set[str]:
-    tokens = {_stem(w.lower()) for w in _WORD.findall(text)}
-    tokens = {t for t in tokens if len(t) > 2 and t not in _STOPWORDS}
-    for run in _CJK_RUN.findall(text):
-        tokens.update(run[i : i + 2] for i in range(len(run) - 1))
-    return tokens
-
-
-def _stem(word: str) -> str:
-    """Crude plural folding, enough for overlap counting ("embeddings" ~ "embedding")."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 def _is_not_covered(sentence: str) -> bool:

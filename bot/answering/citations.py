@@ -3,7 +3,8 @@ anchor, plus the twin doc's link."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import posixpath
+from urllib.parse import quote, unquote
 
 from bot.domain import Chunk, Citation
 from bot.corpus.layout import Manifest
@@ -26,3 +27,24 @@ def make_citation(n: int, chunk: Chunk, manifest: Manifest) -> Citation:
         lang=chunk.lang,
         chunk_id=chunk.id,
     )
+
+
+def link_resolver(manifest: Manifest, doc: str):
+    """A link target written in ``doc`` → an absolute URL a chat client can open (None: keep the label).
+    Relative paths resolve against the doc's folder; an anchor alone points into the doc itself."""
+
+    def resolve(href: str) -> str | None:
+        href = href.strip()
+        if href.startswith(("http://", "https://")):
+            return href
+        if not href or href.startswith(("mailto:", "javascript:", "data:")):
+            return None
+        path, _, anchor = href.partition("#")
+        if not path:
+            return doc_url(manifest, doc, unquote(anchor))
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(doc), unquote(path)))
+        if target.startswith(".."):
+            return None
+        return doc_url(manifest, target, unquote(anchor))
+
+    return resolve

@@ -5,13 +5,13 @@ service folds it into the trace once, at the end."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.answering.citations import make_citation
-from bot.answering.extractive import ExtractiveAnswerer, compose
+from bot.answering.citations import link_resolver, make_citation
+from bot.answering.extractive import ExtractiveAnswerer, compose_text
 from bot.answering.llm import GeneratedAnswer
 from bot.corpus.layout import Manifest
+from bot.index.reader import LiveIndex
 from bot.domain import AnswerCheck, AnswerMode, Chunk, Citation, DeclineReason, Lang, Note
 from bot.messages import message
 
@@ -57,16 +57,22 @@ def refusal(lang: Lang, nearest: list[Chunk], manifest: Manifest, *, declined_by
 
 
 def extractive_draft(answerer: ExtractiveAnswerer, question: str, lang: Lang, chunks: list[Chunk],
-                     manifest: Manifest, doc_freq: Callable[[str], int], mode: AnswerMode = "extractive") -> Draft:
-    parts = answerer.extract(question, chunks, doc_freq)
-    numbers = {p.chunk.id: i + 1 for i, p in enumerate(parts)}
-    notes = [Note(key="from_twin")] if parts and all(p.chunk.lang != lang for p in parts) else []
+                     index: LiveIndex, mode: AnswerMode = "extractive") -> Draft:
+    """The docs' own passages for ``question`` from ``chunks`` (the retrieved chunks, best first)."""
+    composition = answerer.compose(question, lang, chunks, index.section_of,
+                                   lambda c: link_resolver(index.manifest, c.doc), lambda t: index.doc_freq.get(t, 0))
+    passages = composition.passages
+    numbers = {p.chunk.id: i + 1 for i, p in enumerate(passages)}
+    used = [cid for p in passages for cid in p.chunk_ids]
+    notes = [Note(key="from_twin")] if passages and all(p.chunk.lang != lang for p in passages) else []
+    if composition.diagram_skipped:
+        notes.append(Note(key="diagram_in_source"))
     return Draft(
-        text=compose(parts, numbers, lang),
+        text=compose_text(composition, numbers),
         mode=mode,
-        citations=[make_citation(numbers[p.chunk.id], p.chunk, manifest) for p in parts],
-        context_ids=list(numbers),
-        dropped={c.id: "nothing extracted" for c in chunks if c.id not in numbers},
+        citations=[make_citation(numbers[p.chunk.id], p.chunk, index.manifest) for p in passages],
+        context_ids=list(dict.fromkeys([p.chunk.id for p in passages] + used)),
+        dropped={c.id: "nothing extracted" for c in chunks if c.id not in used and c.id not in numbers},
         notes=notes,
     )
 

@@ -1,218 +1,307 @@
-"""The embedded default answer: no model, no network. From the chosen chunks, pick the few
-sentences, bullets, code blocks or tables that answer the question and cite each with [n].
+"""The embedded default answer: no model, no network. The docs' own words, chosen as coherent passages.
 
-A unit's score is the share of the question's (idf-weighted) terms it contains, plus a little for
-coming first in its section, where the Atlas usually states the point. The best chunk leads with
-up to three units, in their original order (with the code block a sentence announces); at most two
-more chunks add their single best unit each, if it is relevant enough. A code block or table is kept
-whole, and taken only from the best chunk unless the question asks for one.
+From the best candidate sections (each rebuilt whole from its chunks, so a lead-in finds its list),
+every unit (``bot.answering.passages``) is scored by the share of the question's idf-weighted terms it
+holds, plus what the question's kind asks for (``bot.answering.intent``): a definition of the focus
+term for "what is X", steps for "how", causes for "why", a table or contrast for a comparison. Pointers
+("next chapter…", "📅 Last updated") and diagrams never count; code only when asked for; a rhetorical
+question or a fragment counts little. The best section gives the main passage — its best unit with
+the intro before it and the units after it while they stay on topic and the budget lasts, in the doc's
+order — and at most two other sections add one unit each when they cover question terms the main
+passage lacks.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from functools import lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from bot.domain import Chunk
+from bot.answering.intent import Intent, classify
+from bot.answering.passages import Relevance, Unit, render_unit, section_units
+from bot.domain import Chunk, Lang
+from bot.text.boilerplate import is_pointer, link_share
+from bot.text.markdown import LinkResolver, escape, plain_text
+from bot.text.script import CJK
 from bot.text.tokenizer import BilingualTokenizer
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_SENT_EN = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'*`(\[])")
-_SENT_ZH = re.compile(r"(?<=[。！？])")
-_BULLET = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
-_WANTS_CODE = re.compile(r"\b(code|command|snippet|example|script|config|yaml|json|install|run|cli)\b|代码|命令|示例|配置|怎么跑|安装", re.I)
-_WANTS_TABLE = re.compile(r"\b(compare|comparison|vs\.?|versus|difference|table|which)\b|对比|区别|比较|哪个", re.I)
+# Visible characters of the answer text (a Chinese character carries about two English ones): the
+# whole answer, the main passage within it, and a "brief" answer ("in one sentence").
+BUDGETS: dict[str, int] = {"en": 1000, "zh": 520}
+MAIN_BUDGETS: dict[str, int] = {"en": 700, "zh": 360}
+BRIEF_BUDGET: dict[str, int] = {"en": 320, "zh": 160}
+
+_CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b|\bthis is why\b|\bthe reason\b|"
+                    r"\bleads? to\b|\bcauses?\b|\bresults? in\b|\bwhy\b|因为|由于|所以|原因|导致|因此|之所以|为了", re.I)
+_STEPS = re.compile(r"\bstep\b|\bfirst\b|\bthen\b|\bnext,|\bfinally\b|\brun\b|\binstall\b|\bset\b|"
+                    r"步骤|首先|然后|接着|最后|第一步|运行|安装", re.I)
+_CONTRAST = re.compile(r"\bvs\.?\b|\bversus\b|\bwhereas\b|\bwhile\b|\bunlike\b|\binstead\b|\bcompared\b|\bbut\b|"
+                       r"而|相比|区别|不同|对比|但是|然而", re.I)
+_EXAMPLE = re.compile(r"\bexample\b|\be\.g\.|\bfor instance\b|\bimagine\b|\banalogy\b|例如|比如|举个例子|想象|类比", re.I)
+_RHETORICAL_END = re.compile(r"[?？]\s*$")
+# What a section's heading says about its content: the core of a chapter, or a picture of it.
+_CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
+                           r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
+_LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
+_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalogy|\bintuiti|通俗|简单|比喻|类比|形象", re.I)
 
 
 @dataclass
-class Unit:
-    text: str
-    kind: str  # sentence | bullet | code | table | quote
-    position: int
+class Passage:
+    chunk: Chunk  # the chunk its citation points to
+    text: str  # answer Markdown, without its marker
+    chunk_ids: list[str] = field(default_factory=list)  # every chunk it quotes
 
 
 @dataclass
-class ExtractedPart:
+class Composition:
+    passages: list[Passage]
+    diagram_skipped: bool = False
+
+
+@dataclass
+class _Section:
+    rank: int
     chunk: Chunk
-    units: list[str]
+    units: list[Unit]
+    scores: list[float]  # per unit, on its own; -1 = never quote it
+    window: tuple[int, int]  # the best run of consecutive units [start, end)
+    window_score: float
+    heading_overlap: float
+
+    heading_prior: float = 0.0  # a chapter's core section over its analogy or its intro
+
+    def score(self, heading_weight: float, rank_penalty: float) -> float:
+        if self.window_score <= 0:
+            return -1.0
+        return self.window_score + heading_weight * self.heading_overlap - rank_penalty * self.rank + self.heading_prior
 
 
-_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-_NEXT = re.compile(r"^\W*(next|now that|in the next|up next|接下来|下一[章节步]|下面)", re.IGNORECASE)
-_ENDS_WITH_DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)\W*$")  # "…find out in [Chapter 6](06_x.md)."
-_CONTENT = re.compile(r"[A-Za-z0-9\u4e00-\u9fff]")
-
-
-def _link_share(text: str) -> float:
-    """Share of a unit's characters spent on link targets and markup."""
-    markup = sum(len(m.group(0)) - len(m.group(1)) for m in _LINK.finditer(text))
-    return markup / max(len(text), 1)
-
-
-def split_units(text: str) -> list[Unit]:
-    units: list[Unit] = []
-    lines = text.split("\n")
-    i = 0
-    para: list[str] = []
-
-    def flush_para() -> None:
-        if not para:
-            return
-        joined = " ".join(p.strip() for p in para).strip()
-        para.clear()
-        if not joined:
-            return
-        pieces = _SENT_ZH.split(joined) if re.search(r"[。！？]", joined) else _SENT_EN.split(joined)
-        for piece in pieces:
-            if piece.strip():
-                units.append(Unit(piece.strip(), "sentence", len(units)))
-
-    while i < len(lines):
-        line = lines[i]
-        if _FENCE.match(line):
-            flush_para()
-            fence = _FENCE.match(line).group(1)[0] * 3
-            j = i + 1
-            while j < len(lines) and not lines[j].strip().startswith(fence):
-                j += 1
-            units.append(Unit("\n".join(lines[i : j + 1]), "code", len(units)))
-            i = j + 1
-            continue
-        if line.lstrip().startswith("|"):
-            flush_para()
-            j = i
-            while j < len(lines) and lines[j].lstrip().startswith("|"):
-                j += 1
-            units.append(Unit("\n".join(lines[i:j]), "table", len(units)))
-            i = j
-            continue
-        if _BULLET.match(line):
-            flush_para()
-            units.append(Unit(line.strip(), "bullet", len(units)))
-        elif line.lstrip().startswith(">"):
-            flush_para()
-            units.append(Unit(line.lstrip("> ").strip(), "quote", len(units)))
-        elif not line.strip() or line.lstrip().startswith("#"):
-            flush_para()
-        else:
-            para.append(line)
-        i += 1
-    flush_para()
-    return units
+def _defines(text: str, focus: str) -> bool:
+    """Does ``text`` state what ``focus`` is?"""
+    if not focus:
+        return False
+    f = re.escape(focus)
+    if CJK.search(focus) or CJK.search(text):
+        return bool(re.search(rf"{f}[^。！？\n]{{0,24}}?(?:是|指|即|就是|意味着|称为|叫做)", text, re.I)) or \
+            bool(re.search(rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
+    return bool(re.search(rf"\b{f}\b[^.!?\n]{{0,70}}?\b(?:is|are|refers? to|means|stands for|describes|is called)\b",
+                          text, re.I)) or bool(re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))
 
 
 class ExtractiveAnswerer:
-    def __init__(self, tokenizer: BilingualTokenizer, max_chars: int = 700, max_sources: int = 3,
-                 min_secondary: float = 0.35) -> None:
+    def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
+                 min_gain: float = 0.05, candidates: int = 6, heading_weight: float = 0.25,
+                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05) -> None:
+        self.core_bonus, self.intro_penalty = core_bonus, intro_penalty
         self.tokenizer = tokenizer
-        self.max_chars = max_chars
+        # Sections and their words are the same for every question: rebuild them once per index.
+        self._token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
+        self._units = lru_cache(maxsize=2048)(self._section_units)
+        self.min_gain = min_gain  # a further passage must cover this share of the question's weight anew
+        self.heading_weight = heading_weight  # a section whose heading names the question's terms
+        self.rank_penalty = rank_penalty  # per place down the retrieval ranking
         self.max_sources = max_sources
-        self.min_secondary = min_secondary  # a further source adds a line only if it is this relevant
+        self.min_secondary = min_secondary  # a further section is quoted if it scores this share of the best
+        self.candidates = candidates  # sections considered
 
-    def _score(self, unit: Unit, weights: dict[str, float], total: float) -> float:
+    # ---- scoring ---------------------------------------------------------------------------------
+    def _weights(self, question: str, doc_freq: Callable[[str], int]) -> dict[str, float]:
+        return {t: math.log(1 + 1000 / (1 + doc_freq(t))) for t in dict.fromkeys(self.tokenizer.tokens(question))}
+
+    @staticmethod
+    def _section_units(chunks: tuple[Chunk, ...]) -> list[Unit]:
+        return section_units(list(chunks))
+
+    def _overlap(self, text: str, weights: dict[str, float]) -> float:
+        total = sum(weights.values())
         if total <= 0:
             return 0.0
-        tokens = set(self.tokenizer.tokens(unit.text))
-        overlap = sum(w for t, w in weights.items() if t in tokens) / total
-        return overlap + (0.15 if unit.position == 0 else 0.0) + (0.05 if unit.kind == "bullet" else 0.0)
+        present = self._token_set(text)
+        return sum(w for t, w in weights.items() if t in present) / total
 
-    def extract(self, question: str, chunks: list[Chunk], doc_freq) -> list[ExtractedPart]:
-        """``doc_freq(token) -> int`` gives each question term its weight (rarer counts more)."""
-        q_tokens = list(dict.fromkeys(self.tokenizer.tokens(question)))
-        weights = {t: math.log(1 + 1000 / (1 + doc_freq(t))) for t in q_tokens}
-        total = sum(weights.values())
-        wants_code = bool(_WANTS_CODE.search(question))
-        wants_table = bool(_WANTS_TABLE.search(question))
-        parts: list[ExtractedPart] = []
-        budget = self.max_chars
-        for rank, chunk in enumerate(chunks[: self.max_sources]):
-            units = split_units(chunk.text)
-            scored = []
-            for unit in units:
-                if unit.kind in ("code", "table") and rank > 0 and (len(unit.text) > 500 or not (wants_code or wants_table)):
-                    continue  # a (long) block from a secondary source is rarely the answer
-                if unit.kind not in ("code", "table") and (_link_share(unit.text) > 0.2 or _NEXT.match(unit.text)
-                                                           or _ENDS_WITH_DOC_LINK.search(unit.text)
-                                                           or not _CONTENT.search(_BULLET.sub("", unit.text))):
-                    continue  # "Source: [file](…)", "Next, let's step into […](…)" — pointers, not answers
-                score = self._score(unit, weights, total)
-                if unit.kind == "code" and not wants_code:
-                    score *= 0.3
-                if unit.kind == "table" and not wants_table:
-                    score *= 0.6
-                scored.append((score, unit))
-            picked: list[Unit] = []
-            for score, unit in sorted(scored, key=lambda su: -su[0]):
-                if len(picked) >= (3 if rank == 0 else 1) or (rank > 0 and score < self.min_secondary):
+    def _judge(self, unit: Unit, intent: Intent, defining_heading: bool) -> tuple[float, float]:
+        """(bonus, factor) for what the unit is, whatever it overlaps: what the question's kind asks
+        for adds, code not asked for / a rhetorical question / a fragment scale down; (-1, 0) means
+        never quote it (a pointer, a link list, a diagram on its own)."""
+        plain, kind = unit.plain, unit.kind
+        if unit.is_diagram and unit.lead_in is None:
+            return -1.0, 0.0
+        if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
+            return -1.0, 0.0
+        bonus, factor = (0.1 if unit.position == 0 else 0.0), 1.0
+        if intent.kind == "definition" and (_defines(plain, intent.focus) or (defining_heading and unit.position == 0)):
+            bonus += 0.5
+        elif intent.kind == "how":
+            bonus += 0.2 if kind == "list" and unit.blocks[-1].ordered else 0.1 if _STEPS.search(plain) else 0.0
+            bonus += 0.2 if kind == "code" and intent.wants_code else 0.0
+        elif intent.kind == "why":
+            bonus += 0.25 if _CAUSE.search(plain) else 0.0
+        elif intent.kind == "compare":
+            bonus += 0.25 if kind == "table" else 0.15 if _CONTRAST.search(plain) else 0.0
+        if intent.wants_example and _EXAMPLE.search(plain):
+            bonus += 0.2
+        if kind == "code" and not intent.wants_code:
+            factor *= 0.35
+        if kind == "paragraph" and all(_RHETORICAL_END.search(x) for x in re.split(r"(?<=[.!?。！？])\s*", plain.strip())
+                                       if x.strip()):
+            factor *= 0.3  # "How do you know if it's actually getting better?"
+        if kind == "paragraph" and len(self.tokenizer.content_terms(plain)) < 3:
+            factor *= 0.5  # a fragment
+        return bonus, factor
+
+    def _windows(self, units: list[Unit], judged: list[tuple[float, float]], weights: dict[str, float],
+                 ) -> tuple[list[float], tuple[int, int], float]:
+        """Each unit's own score, and the best run of up to three consecutive quotable units: the
+        share of the question's weight their words cover together, plus the best bonus among them."""
+        total = sum(weights.values()) or 1.0
+        tokens = [self._token_set(u.plain) & weights.keys() for u in units]
+        alone = [-1.0 if b < 0 else sum(weights[t] for t in tokens[i]) / total * f + b
+                 for i, (b, f) in enumerate(judged)]
+        best, best_score = (0, 0), -1.0
+        for start in range(len(units)):
+            covered: set[str] = set()
+            factors, bonus = [], 0.0
+            for end in range(start, min(start + 3, len(units))):
+                if judged[end][0] < 0:
                     break
-                if picked and len(unit.text) > budget:
-                    continue
-                picked.append(unit)
-                budget -= len(unit.text)
-            if rank == 0 and picked:
-                picked = self._complete(picked, units, budget)
-            if picked:
-                parts.append(ExtractedPart(chunk, [u.text for u in sorted(picked, key=lambda u: u.position)]))
-            if budget <= 0:
-                break
-        return parts
+                covered |= tokens[end]
+                factors.append(judged[end][1])
+                bonus = max(bonus, judged[end][0])
+                score = sum(weights[t] for t in covered) / total * (sum(factors) / len(factors)) + bonus
+                score -= 0.02 * (end - start)  # of two equal runs, the shorter
+                if score > best_score:
+                    best, best_score = (start, end + 1), score
+        return alone, best, best_score
 
-    def _complete(self, picked: list[Unit], units: list[Unit], budget: int) -> list[Unit]:
-        """Keep what a picked sentence announces ("…run:" → the command) and lead bullets with their intro."""
-        out = list(picked)
-        for unit in picked:
-            follow = units[unit.position + 1] if unit.position + 1 < len(units) else None
-            if unit.text.rstrip().endswith((":", "：")) and follow is not None and follow not in out \
-                    and len(follow.text) <= max(budget, 400):
-                out.append(follow)
-        first = min(out, key=lambda u: u.position)
-        if first.kind == "bullet":
-            lead = next((u for u in reversed(units[: first.position]) if u.kind == "sentence"), None)
-            if lead is not None and lead not in out:
-                out.append(lead)
-        return out
+    def _heading_prior(self, chunk: Chunk, question: str) -> float:
+        if len(chunk.section_path) <= 1:
+            return -self.intro_penalty  # the doc's opening: a summary of what its sections say
+        if _CORE_HEADING.search(chunk.section):
+            return self.core_bonus
+        if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
+            return -self.core_bonus
+        return 0.0
 
+    def _sections(self, question: str, intent: Intent, candidates: list[Chunk],
+                  section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float]) -> list[_Section]:
+        sections: list[_Section] = []
+        seen: set[tuple[str, str]] = set()
+        focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
+        for rank, chunk in enumerate(candidates[: self.candidates]):
+            key = (chunk.doc, chunk.anchor or chunk.section)
+            if key in seen:
+                continue
+            seen.add(key)
+            units = self._units(tuple(section_of(chunk)))
+            heading = chunk.heading_line()
+            defining = bool(focus_tokens) and focus_tokens <= set(self.tokenizer.tokens(chunk.section)) and bool(
+                re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
+            judged = [self._judge(u, intent, defining) for u in units]
+            alone, window, window_score = self._windows(units, judged, weights)
+            sections.append(_Section(rank, chunk, units, alone, window, window_score, self._overlap(heading, weights),
+                                     self._heading_prior(chunk, question)))
+        return sections
 
-def _is_block(unit: str) -> bool:
-    return bool(_FENCE.match(unit)) or unit.lstrip().startswith("|")
-
-
-def _kind(unit: str) -> str:
-    return "block" if _is_block(unit) else "bullet" if _BULLET.match(unit) else "sentence"
-
-
-def _runs(units: list[str]) -> list[tuple[str, list[str]]]:
-    """Consecutive units of one kind together; every block alone."""
-    runs: list[tuple[str, list[str]]] = []
-    for unit in units:
-        kind = _kind(unit)
-        if runs and runs[-1][0] == kind != "block":
-            runs[-1][1].append(unit)
+    # ---- composing -------------------------------------------------------------------------------
+    def compose(self, question: str, lang: Lang, candidates: list[Chunk], section_of: Callable[[Chunk], list[Chunk]],
+                links_for: Callable[[Chunk], LinkResolver], doc_freq: Callable[[str], int]) -> Composition:
+        """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order."""
+        intent = classify(question)
+        weights = self._weights(question, doc_freq)
+        sections = self.rank_sections(self._sections(question, intent, candidates, section_of, weights))
+        if not sections:
+            return Composition([])
+        main = sections[0]
+        if intent.brief:
+            budget, main_budget = BRIEF_BUDGET[lang], BRIEF_BUDGET[lang]
         else:
-            runs.append((kind, [unit]))
-    return runs
+            budget, main_budget = BUDGETS[lang], MAIN_BUDGETS[lang]
+        relevance = lambda text: self._overlap(text, weights)  # noqa: E731
+        passage, used, skipped = self._main_passage(main, main_budget, links_for(main.chunk), relevance,
+                                                    brief=intent.brief)
+        passages = [passage] if passage.text else []
+        covered = set(self.tokenizer.tokens(passage.text))
+        main_score = main.score(self.heading_weight, self.rank_penalty)
+        for section in sections[1:]:
+            if len(passages) >= self.max_sources or intent.brief or budget - used < 80:
+                break
+            if section.score(self.heading_weight, self.rank_penalty) < self.min_secondary * main_score:
+                break
+            extra = self._secondary(section, weights, covered, links_for(section.chunk), relevance, budget - used)
+            if extra is not None:
+                passages.append(extra[0])
+                used += extra[1]
+                covered |= set(self.tokenizer.tokens(extra[0].text))
+        return Composition(passages, diagram_skipped=skipped)
+
+    def rank_sections(self, sections: list[_Section]) -> list[_Section]:
+        """Sections worth quoting, best first."""
+        scored = [(s.score(self.heading_weight, self.rank_penalty), s) for s in sections]
+        return [s for score, s in sorted(scored, key=lambda x: (-x[0], x[1].rank)) if score > 0]
+
+    def _main_passage(self, section: _Section, budget: int, links: LinkResolver, relevance: Relevance,
+                      brief: bool) -> tuple[Passage, int, bool]:
+        """The best run of units, the intro before it, and the units after it while they stay on topic
+        and the budget lasts — in the doc's order."""
+        scores, units = section.scores, section.units
+        start, end = section.window
+        top = max(scores[start:end])
+        if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
+            start -= 1  # the intro before the best run
+        texts, ids, used, skipped = [], [], 0, False
+        for i in range(start, len(units)):
+            if scores[i] < 0:
+                skipped = skipped or units[i].is_diagram
+                continue
+            if i >= end and (scores[i] < 0.3 * top or len(texts) >= 4):
+                break
+            rendering = render_unit(units[i], budget - used, links, relevance)
+            skipped = skipped or rendering.diagram_skipped
+            if not rendering.text:
+                continue
+            if texts and used + rendering.visible > budget:
+                break
+            texts.append(rendering.text)
+            ids.append(units[i].chunk.id)
+            used += rendering.visible
+            if brief or used >= budget:
+                break
+        if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
+            texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+        return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
+
+    def _secondary(self, section: _Section, weights: dict[str, float], covered: set[str], links: LinkResolver,
+                   relevance: Relevance, budget: int) -> tuple[Passage, int] | None:
+        """The section's best run of units, if it covers enough of the question that is not covered yet."""
+        total = sum(weights.values()) or 1.0
+        start, end = section.window
+        new = {t for u in section.units[start:end] for t in self.tokenizer.tokens(u.plain)
+               if t in weights and t not in covered}
+        if sum(weights[t] for t in new) / total < self.min_gain:
+            return None
+        texts, ids, used = [], [], 0
+        for unit in section.units[start:end]:
+            rendering = render_unit(unit, budget - used, links, relevance)
+            if not rendering.text or (texts and used + rendering.visible > budget):
+                break
+            texts.append(rendering.text)
+            ids.append(unit.chunk.id)
+            used += rendering.visible
+        if not texts:
+            return None
+        if len(section.chunk.section_path) > 1:
+            texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+        return Passage(section.chunk, "\n\n".join(texts), ids), used
 
 
-def compose(parts: list[ExtractedPart], numbers: dict[str, int], lang: str) -> str:
-    """The best chunk's units in their own order — sentences joined into a paragraph, bullets kept as
-    a list, code blocks and tables whole — then one line per further source. Each paragraph, list or
-    block ends with its [n]."""
-    blocks: list[str] = []
-    joiner = "" if lang == "zh" else " "
-    for i, part in enumerate(parts):
-        marker = f"[{numbers[part.chunk.id]}]"
-        if i > 0:
-            prose = [_BULLET.sub("", u) for u in part.units if not _is_block(u)]
-            if prose:
-                blocks.append(f"- {joiner.join(prose)} {marker}")
-            blocks.extend(f"{u}\n{marker}" for u in part.units if _is_block(u))
-            continue
-        for kind, run in _runs(part.units):
-            if kind == "block":
-                blocks.append(f"{run[0]}\n{marker}")
-            elif kind == "bullet":
-                blocks.append("\n".join(f"- {_BULLET.sub('', u)}" for u in run) + f" {marker}")
-            else:
-                blocks.append(f"{joiner.join(run)} {marker}")
+def compose_text(composition: Composition, numbers: dict[str, int]) -> str:
+    """The passages, each ending with its [n] (on a line of its own after a code block)."""
+    blocks = []
+    for passage in composition.passages:
+        marker = f"[{numbers[passage.chunk.id]}]"
+        text = passage.text.rstrip()
+        blocks.append(f"{text}\n{marker}" if text.endswith(("```", "~~~")) else f"{text} {marker}")
     return "\n\n".join(blocks)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -22,11 +21,12 @@ from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_rando
 from bot.answering.checks import check_answer
 from bot.answering.prompts import DEFAULT_MAX_CONTEXT_CHARS, PromptSet
 from bot.domain import AnswerCheck, Chunk, Lang
+from bot.text.script import CJK_WIDE
+from bot.text.tokenizer import BilingualTokenizer
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 
 
 class LLMUnavailable(Exception):
@@ -214,12 +214,14 @@ async def generate_answer(
     question: str,
     lang: Lang,
     chunks: list[Chunk],
+    tokenizer: BilingualTokenizer,
     max_context_chars: int = DEFAULT_MAX_CONTEXT_CHARS,
 ) -> GeneratedAnswer:
     """Render the prompt, ask the LLM, check the answer. Raises ``LLMUnavailable`` on failure."""
     prompt = prompts.render(question, lang, chunks, max_context_chars=max_context_chars)
     result = await client.complete(prompt.messages)
-    text, check = check_answer(result.text, lang, prompt.context_chunks, finish_reason=result.finish_reason)
+    text, check = await asyncio.to_thread(check_answer, result.text, lang, prompt.context_chunks, tokenizer,
+                                         result.finish_reason)
     check.attempts = result.attempts
     return GeneratedAnswer(
         text=text, check=check, result=result, context_ids=prompt.context_ids, left_out_ids=prompt.left_out_ids
@@ -228,7 +230,7 @@ async def generate_answer(
 
 def estimate_tokens(text: str) -> int:
     """Rough token count when the server reports no usage: a CJK character each, else 4 chars a token."""
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK_WIDE.findall(text))
     return cjk + math.ceil((len(text) - cjk) / 4)
 
 

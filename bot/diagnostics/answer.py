@@ -8,7 +8,7 @@ import re
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import lang_name, make
 from bot.domain import Diagnostic
-from bot.text.language import text_lang
+from bot.text.script import text_lang
 
 _CODE = re.compile(r"```.*?(```|$)", re.S)
 

@@ -6,7 +6,6 @@ import re
 
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import lang_name, make
-from bot.text.terms import content_terms
 from bot.domain import Chunk, Diagnostic
 
 _LINK = re.compile(r"\[[^\]]*\]\([^)]*\)")
@@ -40,7 +39,7 @@ def low_value(f: Facts) -> list[Diagnostic]:
     """Context slots spent on navigation, near-duplicates, or a passage already there in the other
     language."""
     cfg, flagged = f.config, {}
-    terms = [set(content_terms(c.text)) for c in f.context]
+    terms = [set(f.inp.tokenizer.content_terms(c.text)) for c in f.context]
     for i, chunk in enumerate(f.context):
         if _is_navigation(chunk, f):
             flagged[chunk.id] = "boilerplate"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.domain import Answer, Candidate, Chunk, IndexInfo, Lang
 from bot.settings import DiagnosticsConfig
+from bot.text.tokenizer import BilingualTokenizer
 
 
 @dataclass
@@ -18,6 +19,7 @@ class DiagnosisInput:
     index: IndexInfo | None
     query_embed_model: str
     source_changed: bool | None  # None: unknown
+    tokenizer: BilingualTokenizer  # the words of a text, as everywhere else
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import math
 from bot.corpus.twins import doc_key
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import make
-from bot.text.terms import content_terms, exact_terms, question_parts
+from bot.text.terms import exact_terms, question_parts
 from bot.domain import Candidate, Diagnostic
 
 
@@ -126,7 +126,7 @@ def not_in_context(f: Facts) -> list[Diagnostic]:
 def vague_question(f: Facts) -> list[Diagnostic]:
     """FP6: a question of one or two content words whose results scatter over unrelated docs."""
     cfg = f.config
-    tokens = content_terms(f.inp.question)
+    tokens = f.inp.tokenizer.content_terms(f.inp.question)
     if len(tokens) > cfg.vague_max_tokens:
         return []
     docs = {doc_key(c.doc) for c in f.ranked[: cfg.vague_top_k]}
@@ -142,10 +142,11 @@ def incomplete(f: Facts) -> list[Diagnostic]:
     parts = question_parts(f.inp.question)
     if len(parts) < 2 or not f.context:
         return []
-    context_terms = {t for chunk in f.context for t in content_terms(f"{chunk.heading_line()}\n{chunk.text}")}
+    terms_of = f.inp.tokenizer.content_terms
+    context_terms = {t for chunk in f.context for t in terms_of(f"{chunk.heading_line()}\n{chunk.text}")}
     uncovered: list[dict] = []
     for part in parts:
-        terms = set(content_terms(part))
+        terms = set(terms_of(part))
         if len(terms) < cfg.part_min_tokens:
             continue
         overlap = len(terms & context_terms) / len(terms)

@@ -71,6 +71,18 @@ class LiveIndex:
         return math.log((len(self.chunks) + 1) / (self.doc_freq.get(token, 0) + 0.5))
 
     @cached_property
+    def sections(self) -> dict[tuple[str, str], list[Chunk]]:
+        """(doc, section anchor) -> the section's chunks in doc order."""
+        grouped: dict[tuple[str, str], list[Chunk]] = {}
+        for chunk in sorted(self.chunks, key=lambda c: (c.doc, c.order)):
+            grouped.setdefault((chunk.doc, chunk.anchor or chunk.section), []).append(chunk)
+        return grouped
+
+    def section_of(self, chunk: Chunk) -> list[Chunk]:
+        """Every chunk of ``chunk``'s section, in order (a long section is cut into several chunks)."""
+        return self.sections.get((chunk.doc, chunk.anchor or chunk.section), [chunk])
+
+    @cached_property
     def title_weights(self) -> dict[str, dict[str, float]]:
         """doc -> idf of each of its title's tokens; fixed for the life of the index."""
         return {doc: {t: self.idf(t) for t in tokens} for doc, tokens in self.title_tokens.items() if tokens}

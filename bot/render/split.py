@@ -1,56 +1,26 @@
-"""Split a long answer into messages under a platform's limit.
+"""Split a long answer into messages under a platform's limit, on the shared block model.
 
-Cuts fall on paragraph boundaries first, then sentence ends (English and Chinese), then spaces.
-A fenced code block is never cut open: it moves whole to the next message, and a block longer than
-the limit is split into several complete blocks, each re-opened with the same fence and language.
+Cuts fall between blocks first, then at sentence ends (English and Chinese), then at spaces. A
+fenced code block is never cut open: it moves whole to the next message, and a block longer than the
+limit is split into several complete blocks, each re-opened with the same fence and language.
 """
 
 from __future__ import annotations
 
 import re
 
+from bot.text.markdown import Block, parse_blocks
+from bot.text.sentences import sentence_spans
+
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
-# Keep the separator with the piece before it, so rejoining loses and adds nothing.
-_SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s)|(?<=[。！？；])")
 
 
-def _blocks(text: str) -> list[tuple[str, str]]:
-    """Paragraphs and whole code blocks, in order: ("text" | "code", content)."""
-    blocks: list[tuple[str, str]] = []
-    lines = text.split("\n")
-    i = 0
-    para: list[str] = []
-
-    def flush() -> None:
-        if para:
-            blocks.append(("text", "\n".join(para)))
-            para.clear()
-
-    while i < len(lines):
-        m = _FENCE.match(lines[i])
-        if m:
-            flush()
-            fence = m.group(2)
-            j = i + 1
-            while j < len(lines) and not lines[j].strip().startswith(fence):
-                j += 1
-            blocks.append(("code", "\n".join(lines[i : min(j, len(lines) - 1) + 1])))
-            i = j + 1
-            continue
-        if not lines[i].strip():
-            flush()
-        else:
-            para.append(lines[i])
-        i += 1
-    flush()
-    return blocks
-
-
-def _split_code(block: str, limit: int) -> list[str]:
-    lines = block.split("\n")
+def _split_code(block: Block, limit: int) -> list[str]:
+    lines = block.source.split("\n")
     opening = lines[0]
-    closing = lines[-1] if len(lines) > 1 and _FENCE.match(lines[-1]) else _FENCE.match(opening).group(2)
-    body = lines[1:-1] if len(lines) > 1 and _FENCE.match(lines[-1]) else lines[1:]
+    fence = _FENCE.match(opening).group(2) if _FENCE.match(opening) else "```"
+    closing = lines[-1] if block.closed and len(lines) > 1 else fence
+    body = lines[1:-1] if block.closed and len(lines) > 1 else lines[1:]
     room = max(limit - len(opening) - len(closing) - 2, 16)
     parts, cur = [], []
     for line in body:
@@ -72,9 +42,8 @@ def _split_code(block: str, limit: int) -> list[str]:
 def _split_text(text: str, limit: int) -> list[str]:
     if len(text) <= limit:
         return [text]
-    pieces = [p for p in _SENTENCE_END.split(text) if p]
     out, cur = [], ""
-    for piece in pieces:
+    for piece in sentence_spans(text):
         if len(cur) + len(piece) <= limit:
             cur += piece
             continue
@@ -97,20 +66,21 @@ def split_message(text: str, limit: int) -> list[str]:
     if len(text) <= limit:
         return [text]
     units: list[str] = []
-    for kind, content in _blocks(text):
-        if len(content) <= limit:
-            units.append(content)
-        elif kind == "code":
-            units.extend(_split_code(content, limit))
+    for block in parse_blocks(text):
+        if len(block.source) <= limit:
+            units.append(block.source)
+        elif block.kind == "code":
+            units.extend(_split_code(block, limit))
         else:
-            units.extend(_split_text(content, limit))
+            units.extend(_split_text(block.source, limit))
     messages, cur = [], ""
     for unit in units:
         candidate = f"{cur}\n\n{unit}" if cur else unit
         if len(candidate) <= limit:
             cur = candidate
         else:
-            messages.append(cur)
+            if cur:
+                messages.append(cur)
             cur = unit
     if cur:
         messages.append(cur)

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import Answer, Citation, Lang, Trace
 from bot.messages import message
+from bot.text.markdown import Block, inline_tokens, parse_blocks
 from bot.render.debug_view import build_debug_view, debug_lines
 from bot.render.split import split_message
 
@@ -25,15 +26,7 @@ SPLIT_CHARS = 3500  # first split of the Markdown: leaves room for tags and esca
 _MIN_SPLIT = 256  # below this, stop re-splitting and cut escaped plain text
 _HARD_CUT = 800  # 800 chars escape to at most 4000 ("&" -> "&amp;")
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")  # the same fences bot.render.split keeps whole
-_HEADING = re.compile(r"^#{1,6}\s+(.*\S)\s*#*\s*$")
-_INLINE = re.compile(
-    r"`(?P<code>[^`\n]+)`"
-    r"|\*\*(?P<bold>\S(?:[^\n]*?\S)?)\*\*"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>https?://[^\s()<>\"]+)\)"
-)
 _LANG_CLASS = re.compile(r"[A-Za-z0-9_+#.-]{1,32}")
-
 
 
 @dataclass(frozen=True)
@@ -56,53 +49,75 @@ def _link(url: str, label: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{escape(label)}</a>'
 
 
-def _inline(text: str, in_bold: bool = False) -> str:
-    """`code`, **bold** and [label](http...) on one line; everything else escaped.
-
-    Telegram forbids entities inside code and code inside bold, so in bold `code` stays plain text.
-    """
-    out, pos = [], 0
-    for m in _INLINE.finditer(text):
-        out.append(escape(text[pos : m.start()]))
-        if m.group("code") is not None:
-            out.append(escape(m.group(0)) if in_bold else f"<code>{escape(m.group('code'))}</code>")
-        elif m.group("bold") is not None:
-            out.append(escape(m.group(0)) if in_bold else f"<b>{_inline(m.group('bold'), True)}</b>")
-        else:
-            out.append(_link(m.group("url"), m.group("label")))
-        pos = m.end()
-    out.append(escape(text[pos:]))
+def _inline(source: str, in_bold: bool = False) -> str:
+    """One block's inline Markdown as Telegram HTML: **bold**, `code` and http(s) links become tags;
+    everything else is escaped text. Emphasis and strike marks stay as typed (``5*3*2`` is arithmetic
+    more often than italics), math as its source, inline HTML as visible text. Telegram forbids
+    entities inside code and code inside bold, so in bold `code` stays plain text."""
+    out: list[str] = []
+    links: list[bool] = []
+    bold = 1 if in_bold else 0
+    for tok in inline_tokens(source):
+        kind = tok.type
+        if kind == "text":
+            out.append(escape(tok.content))
+        elif kind == "strong_open":
+            bold += 1
+            out.append("<b>" if bold == 1 else "")
+        elif kind == "strong_close":
+            bold -= 1
+            out.append("</b>" if bold == 0 else "")
+        elif kind in ("em_open", "em_close", "s_open", "s_close"):
+            out.append(escape(tok.markup))
+        elif kind == "code_inline":
+            out.append(escape(f"{tok.markup}{tok.content}{tok.markup}") if bold else f"<code>{escape(tok.content)}</code>")
+        elif kind in ("math_inline", "math_inline_double"):
+            out.append(escape(f"{tok.markup}{tok.content}{tok.markup}"))
+        elif kind == "link_open":
+            href = tok.attrs.get("href", "")
+            links.append(href.startswith(("http://", "https://")))
+            out.append(f'<a href="{html.escape(href, quote=True)}">' if links[-1] else "")
+        elif kind == "link_close":
+            out.append("</a>" if links and links.pop() else "")
+        elif kind in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif kind == "html_inline":
+            out.append(escape(tok.content))
+        elif kind == "image":
+            out.append(escape(tok.content))
     return "".join(out)
 
 
-def _code_block(opening: str, body: list[str]) -> str:
-    info = opening.split()[0] if opening.split() else ""
+def _code_block(info: str, body: str) -> str:
     lang = info if _LANG_CLASS.fullmatch(info) else ""
-    content = escape("\n".join(body))
-    if not content.strip():
+    if not body.strip():
         return ""
     cls = f' class="language-{lang}"' if lang else ""
-    return f"<pre><code{cls}>{content}</code></pre>"
+    return f"<pre><code{cls}>{escape(body)}</code></pre>"
+
+
+def _block_html(block: Block) -> str:
+    if block.kind == "heading":
+        return f"<b>{_inline(block.heading_text, True)}</b>"
+    if block.kind == "list":
+        marks = [f"{n}." for n in range(1, len(block.items) + 1)] if block.ordered else ["•"] * len(block.items)
+        return "\n".join(f"{mark} {_inline(item)}" for mark, item in zip(marks, block.items))
+    if block.kind == "code":
+        return _code_block(block.info, block.body)
+    if block.kind in ("table", "math"):
+        return f"<pre>{escape(block.source)}</pre>"
+    if block.kind == "quote":  # kept as typed: a ">" a message split left at a line start is text
+        return "\n".join(escape(line) for line in block.source.split("\n"))
+    if block.kind == "rule":
+        return "———"
+    if block.kind == "html":
+        return escape(block.source)
+    return _inline(block.source)
 
 
 def markdown_to_html(text: str) -> str:
-    """Telegram HTML for Markdown-ish answer text: fences, `code`, **bold**, links, # headings."""
-    lines = text.split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        fence = _FENCE.match(lines[i])
-        if fence:
-            j = i + 1
-            while j < len(lines) and not lines[j].strip().startswith(fence.group(1)):
-                j += 1
-            out.append(_code_block(fence.group(2), lines[i + 1 : j]))
-            i = j + 1
-            continue
-        heading = _HEADING.match(lines[i])
-        out.append(f"<b>{_inline(heading.group(1), True)}</b>" if heading else _inline(lines[i]))
-        i += 1
-    return "\n".join(out)
+    """Telegram HTML for answer Markdown, block by block (the shared block model)."""
+    return "\n\n".join(part for part in (_block_html(b) for b in parse_blocks(text)) if part)
 
 
 def _fits(message: TelegramMessage) -> bool:

@@ -12,9 +12,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from bot.text.script import CJK as _CJK
 from bot.text.tokenizer import BilingualTokenizer
-
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 class Glossary:

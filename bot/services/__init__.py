@@ -35,7 +35,6 @@ class Services:
         running event loop (adapters call it once at start)."""
         await self.store.connect()
         await asyncio.to_thread(self.tokenizer.warm_up)
-        await asyncio.to_thread(__import__('jieba').initialize)  # the diagnostics' segmenter
         try:
             await asyncio.to_thread(self.asking.reader.current)
         except IndexMissing as exc:

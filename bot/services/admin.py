@@ -3,23 +3,27 @@ report. The rebuild itself is a function handed in by ``bot.bootstrap`` (it runs
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from bot.domain import Asker, IndexInfo
 from bot.index.reader import IndexMissing, IndexReader
 from bot.services.gaps import GapRecorder, group_gaps, render_gaps_report
+from bot.text.tokenizer import BilingualTokenizer
 
 
 class AdminService:
     def __init__(self, reader: IndexReader, *, admins: tuple[str, ...] = (), llm_model: str | None = None,
                  prompt_version: str = "extractive", gaps: GapRecorder | None = None,
-                 rebuild: Callable[[], Awaitable[str]] | None = None) -> None:
+                 rebuild: Callable[[], Awaitable[str]] | None = None,
+                 tokenizer: BilingualTokenizer | None = None) -> None:
         self.reader = reader
         self.admins = set(admins)
         self.llm_model = llm_model
         self.prompt_version = prompt_version
         self.gaps = gaps
         self._rebuild = rebuild
+        self.tokenizer = tokenizer or BilingualTokenizer()
 
     def about(self) -> IndexInfo | None:
         """The live index, or None when no index is built yet."""
@@ -45,4 +49,5 @@ class AdminService:
         """The coverage-gap report as Markdown."""
         if self.gaps is None:
             return "no coverage-gap store configured"
-        return render_gaps_report(group_gaps(await self.gaps.entries()))
+        entries = await self.gaps.entries()
+        return render_gaps_report(await asyncio.to_thread(group_gaps, entries, self.tokenizer))

@@ -163,8 +163,8 @@ class AskService:
                 return generated
             mode, trace_notes, check = "fallback", generated[0], generated[1]
         with timer.stage("answer"):
-            draft = await asyncio.to_thread(extractive_draft, self.extractive, query.text, query.lang, chosen,
-                                            index.manifest, lambda tok: index.doc_freq.get(tok, 0), mode)
+            draft = await asyncio.to_thread(extractive_draft, self.extractive, query.text, query.lang, chosen, index,
+                                            mode)
         draft.trace_notes[:0] = trace_notes
         draft.check = check or draft.check
         return draft
@@ -176,7 +176,8 @@ class AskService:
         notes = ["left out of the LLM prompt, as orders aimed at the bot: " + " | ".join(removed)] if removed else []
         gen = self.generation
         try:
-            generated = await generate_answer(gen.llm, gen.prompts, prompt_question, query.lang, chunks)
+            generated = await generate_answer(gen.llm, gen.prompts, prompt_question, query.lang, chunks,
+                                              self.retriever.tokenizer)
         except LLMUnavailable as exc:
             notes.append(f"LLM unavailable ({exc.reason}); extractive answer instead")
             return notes, AnswerCheck(error=exc.reason, attempts=exc.attempts)
@@ -208,7 +209,8 @@ class AskService:
         inp = DiagnosisInput(question=question, answer=answer, chunks=index.by_id,
                              index=self._about() if self._about else None,
                              query_embed_model=self.retriever.embedder.name,
-                             source_changed=await self._source_changed(index))
+                             source_changed=await self._source_changed(index),
+                             tokenizer=self.retriever.tokenizer)
         if request_only:
             kept = [d for d in answer.trace.diagnostics if d.code not in OPS_CODES]
             fresh = diagnose(inp, self.diagnostics, checks=OPS_CHECKS)

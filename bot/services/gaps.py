@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.corpus.twins import doc_key
-from bot.text.terms import content_terms
+from bot.text.tokenizer import BilingualTokenizer
 from bot.domain import Answer, Trace
 from bot.store import Store
 
@@ -112,9 +112,10 @@ def _top_section(entry: dict) -> tuple[str, str] | None:
     return (doc_key(nearest[0]["doc"]), nearest[0]["section"]) if nearest else None
 
 
-def group_gaps(entries: list[dict], min_shared_terms: int = 2) -> list[GapGroup]:
+def group_gaps(entries: list[dict], tokenizer: BilingualTokenizer, min_shared_terms: int = 2) -> list[GapGroup]:
     """Two questions join one group when they share their nearest section, when they share a
     word and their nearest doc, or when they share ``min_shared_terms`` words. Largest group first."""
+    content_terms = tokenizer.content_terms
     terms = [set(content_terms(e["question"])) for e in entries]
     tops = [_top_section(e) for e in entries]
     parent = list(range(len(entries)))

@@ -1,30 +1,11 @@
-"""Which language a text is in: Chinese (any real share of CJK) or English."""
+"""The answer language of a chat message: rules first, langdetect for the rest."""
 
 from __future__ import annotations
 
 import re
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
+from bot.text.script import CJK, LATIN_WORD, QUESTION_ZH_SHARE, question_share
 
-
-def cjk_share(text: str) -> float:
-    """CJK ideographs over CJK ideographs + Latin letters (0.0 when there are neither)."""
-    cjk = len(_CJK.findall(text))
-    latin = len(_LATIN.findall(text))
-    return cjk / (cjk + latin) if cjk + latin else 0.0
-
-
-def text_lang(text: str) -> str:
-    """"zh" when CJK characters make up a fifth of the letters or more, else "en".
-
-    A Chinese sentence full of English terms ("RAG 的 chunk 怎么切") is still well above a fifth;
-    an English sentence quoting one Chinese word is well below.
-    """
-    return "zh" if cjk_share(text) >= 0.2 else "en"
-
-
-_WORD = re.compile(r"[A-Za-z]+")
 _SYMBOLS_ONLY = re.compile(r"^[\W\d_]*$", re.UNICODE)
 
 
@@ -55,26 +36,26 @@ def detect_question_language(text: str, last_lang: str | None = None, preferred:
 
     if preferred in ("en", "zh"):
         return LanguageDecision(lang=preferred, reason="preferred language set with /lang")
-    cjk = len(_CJK.findall(text))
-    words = _WORD.findall(text)
-    if cjk:
-        share = (cjk / 1.7) / (cjk / 1.7 + len(words))  # about 1.7 characters per Chinese word
-        if share >= 0.4:
-            return LanguageDecision(lang="zh", reason=f"{cjk} Chinese characters (~{share:.0%} of the words)")
+    words = LATIN_WORD.findall(text)
+    share = question_share(text)
+    if share >= QUESTION_ZH_SHARE:
+        cjk = len(CJK.findall(text))
+        return LanguageDecision(lang="zh", reason=f"{cjk} Chinese characters (~{share:.0%} of the words)")
     letters = sum(len(w) for w in words)
     if letters < 8 or len(words) < 2 or _SYMBOLS_ONLY.match(text):
         fallback = last_lang if last_lang in ("en", "zh") else "en"
         source = "the asker's last language" if last_lang in ("en", "zh") else "default"
         return LanguageDecision(lang=fallback, reason=f"too short to tell; {source}")
+    if _looks_english(words):  # common English words settle it, without langdetect's ~15 ms
+        return LanguageDecision(lang="en", reason="Latin script, common English words")
     detected = _langdetect(text)
     if detected and detected != "en" and len(words) >= 4 and not detected.startswith("zh"):
         ascii_share = sum(ch.isascii() for ch in text) / max(len(text), 1)
         if ascii_share < 0.97 or detected in ("fr", "de", "es", "it", "pt", "nl", "id", "tr", "vi", "pl"):
-            if not _looks_english(words):
-                return LanguageDecision(
-                    lang="en", reason=f"langdetect: {detected}", detected=detected,
-                    note="Answered in English: the Atlas is written in English and Chinese.",
-                )
+            return LanguageDecision(
+                lang="en", reason=f"langdetect: {detected}", detected=detected,
+                note="Answered in English: the Atlas is written in English and Chinese.",
+            )
     return LanguageDecision(lang="en", reason="Latin script", detected=detected)
 
 

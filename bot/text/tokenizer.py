@@ -1,9 +1,13 @@
-"""Tokens for the lexical (BM25) index, the same at build and query time.
+"""Words, the same everywhere: the BM25 index at build and query time, the answer's sentence scores,
+the diagnostics, the gap report and the LLM checks all read text through one ``BilingualTokenizer``.
 
-Chinese runs are segmented with jieba (search mode, so 向量数据库 also yields 向量 and 数据库) and
-English words are lower-cased and stemmed; stopwords and punctuation are dropped. Identifiers such as
-``text-embedding-3-small`` keep their parts. Bump ``VERSION`` whenever the output changes: it is part
-of the index id, so a change forces a rebuild.
+Chinese runs are segmented with jieba; English words are lower-cased and stemmed with PyStemmer
+(Snowball English); one stopword set per language is dropped. Two views:
+- ``tokens``: for the lexical index — jieba's search mode (向量数据库 also yields 向量 and 数据库),
+  digits kept, identifiers such as ``text-embedding-3-small`` keep their parts;
+- ``content_terms``: the words that carry meaning, for overlap counts — jieba's precise mode,
+  one-letter words dropped, optionally unstemmed (as written, for showing them).
+Bump ``VERSION`` whenever ``tokens`` changes: it is part of the index id, so a change forces a rebuild.
 """
 
 from __future__ import annotations
@@ -16,31 +20,35 @@ from pathlib import Path
 import jieba
 import Stemmer
 
-VERSION = "bi-jieba-search-stem-v3"
+from bot.text.script import CJK, CJK_CLASS
 
-_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+VERSION = "bi-jieba-search-stem-v4"
+
+_RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
+_TERM_RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9][A-Za-z0-9_+.\\-]*[A-Za-z0-9+]|[A-Za-z0-9]")
 
 EN_STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with from as is are was were be been being
-    it its this that these those there here what which who whom whose when where why how do does did doing
-    i me my we our you your he she they them their his her so not no yes can could should would will shall
-    may might must just about into over than too very s t also any some such more most other only own same
-    up down out off again further once all both each few get got have has had having am let lets like
-    dont doesnt isnt im ive whats hows vs versus one thing things way really actually anyone someone
-    ok okay pls please thanks thank hey hi lol guys question help against exactly basically kinda gonna
-    wanna stuff pretty""".split()
+    """a about above after again against all also am an and any are as at atlas basically be because been before
+    being between both but by can could did do does doesnt doing done dont down during each either else ever
+    exactly explain few for from further get gets got gonna guys had has have having he hello help her here hers
+    hey hi him his how hows i if im in into is isnt it its itself ive just kinda let lets like lol may me mean
+    means might more most must my no nor not now of off ok okay on once one only or other our ours out over own
+    please pls pretty question really s same say says shall she should so some someone anyone stuff such t tell
+    than thank thanks that the their theirs them then there these they thing things this those through to too
+    under until up use used using versus very vs wanna was way we were what whats when where which while who
+    whom whose why will with would yes you your yours anyway actually""".split()
 )
 ZH_STOPWORDS = frozenset(
-    """的 了 是 在 和 与 及 或 也 就 都 而 及其 吗 呢 吧 啊 呀 嘛 么 这 那 这个 那个 这些 那些 一个 一种 什么 怎么 怎样
-    如何 为什么 为何 哪 哪些 哪个 哪里 有 没有 没 不 很 还 又 把 被 让 给 对 从 到 向 于 以 之 其 我 你 他 她 它 我们 你们
-    他们 自己 可以 能 会 要 想 需要 应该 一下 一般 一些 比较 还是 然后 但是 如果 因为 所以 吗？ 请问 请 说 讲 里 中 上 下
-    时候 时 的话 是否 是不是 到底 呢？ 啥 咋 个 下 多 少 得 地 着 过 该 用 做 吧 哦 嗯 呃""".split()
+    """的 了 是 在 和 与 及 以及 或 也 就 都 而 及其 吗 呢 吧 啊 呀 嘛 么 这 那 这个 那个 这些 那些 一个 一种 什么 怎么 怎样
+    怎么样 如何 为什么 为何 哪 哪些 哪个 哪里 哪一步 有 没有 没 不 很 还 还有 又 把 被 让 给 对 从 到 向 于 以 之 其 我 你
+    他 她 它 我们 你们 他们 自己 可以 能 能够 会 要 想 需要 应该 一下 一般 一些 比较 还是 然后 但是 如果 因为 所以 吗？
+    请问 请 说 讲 里 里面 中 上 下 时候 时 的话 是否 是不是 有没有 到底 呢？ 啥 咋 个 多 少 得 地 着 过 该 用 做 哦 嗯 呃
+    分别 问题 其实 一样 这样 那样 好""".split()
 )
 
 
 class BilingualTokenizer:
-    """Holds its own jieba instance (no global state) so it can be built once and passed around."""
+    """Holds its own jieba instance (no global state): built once, passed to whoever reads text."""
 
     version = VERSION
 
@@ -59,21 +67,39 @@ class BilingualTokenizer:
         return cls(cache_dir=data_dir / "cache" / "jieba")
 
     def warm_up(self) -> None:
+        """Load jieba's dictionary (~1.5 s; it holds the GIL for ~0.5 s of that in one call, so do it
+        before serving, not in the middle of it)."""
         with self._lock:
             self._jieba.initialize()
 
+    def stem(self, word: str) -> str:
+        return word if word.isdigit() else self._stemmer.stemWord(word)
+
     def tokens(self, text: str) -> list[str]:
+        """Lexical tokens: stemmed English words and jieba search-mode Chinese words, stopwords dropped."""
         if not self._jieba.initialized:
             self.warm_up()
         out: list[str] = []
         for run in _RUN.findall(text):
-            if _CJK.match(run):
-                for word in self._jieba.cut_for_search(run):
-                    if word not in ZH_STOPWORDS:
-                        out.append(word)
+            if CJK.match(run):
+                out.extend(w for w in self._jieba.cut_for_search(run) if w not in ZH_STOPWORDS)
             else:
                 word = run.lower().replace("’", "'").split("'")[0]
-                if word in EN_STOPWORDS:
-                    continue
-                out.append(word if word.isdigit() else self._stemmer.stemWord(word))
+                if word not in EN_STOPWORDS:
+                    out.append(self.stem(word))
         return out
+
+    def content_terms(self, text: str, *, stem: bool = True) -> list[str]:
+        """The words that carry meaning, in order, lowercased, repeats kept; with ``stem=False`` as
+        written, one for one with the stemmed list."""
+        if not self._jieba.initialized:
+            self.warm_up()
+        terms: list[str] = []
+        for run in _TERM_RUN.findall(text):
+            if CJK.match(run):
+                terms.extend(w for w in self._jieba.lcut(run) if len(w) > 1 and w not in ZH_STOPWORDS)
+                continue
+            word = run.lower().rstrip(".")
+            if len(word) > 1 and word not in EN_STOPWORDS:
+                terms.append(self.stem(word) if stem else word)
+        return terms

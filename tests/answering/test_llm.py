@@ -13,6 +13,7 @@ from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.settings import Settings
 from tests.answering import sample_chunks
 from tests.llm_standin import LLMStandIn, Reply
+from tests.ingestion import shared_tokenizer
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ async def test_a_good_answer_comes_back_with_tokens_and_cost(llm_standin, make_c
         "RAG retrieves relevant passages from an external knowledge base and pastes them into the prompt [1].",
         usage={"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
     ))
-    answer = await generate_answer(make_client(), prompts, "What does RAG do?", "en", sample_chunks())
+    answer = await generate_answer(make_client(), prompts, "What does RAG do?", "en", sample_chunks(), shared_tokenizer())
 
     assert answer.text.endswith("into the prompt [1].")
     assert (answer.result.tokens_in, answer.result.tokens_out) == (1000, 200)
@@ -81,7 +82,7 @@ async def test_tokens_are_estimated_when_the_server_reports_no_usage(llm_standin
 
 async def test_markers_pointing_nowhere_and_a_wrong_language_reach_the_check(llm_standin, make_client, prompts) -> None:
     llm_standin.script(Reply.ok("RAG retrieves passages from an external knowledge base [1][7]. Vector databases use HNSW."))
-    answer = await generate_answer(make_client(), prompts, "RAG 是什么？", "zh", sample_chunks())
+    answer = await generate_answer(make_client(), prompts, "RAG 是什么？", "zh", sample_chunks(), shared_tokenizer())
     assert "[7]" not in answer.text
     assert answer.check.markers_dropped == [7]
     assert answer.check.unmarked_sentences == ["Vector databases use HNSW."]
@@ -91,7 +92,7 @@ async def test_markers_pointing_nowhere_and_a_wrong_language_reach_the_check(llm
 async def test_markers_are_checked_against_the_chunks_that_fit_the_budget(llm_standin, make_client, prompts) -> None:
     llm_standin.script(Reply.ok("RAG retrieves relevant passages from an external knowledge base [1][3]."))
     answer = await generate_answer(
-        make_client(), prompts, "What does RAG do?", "en", sample_chunks(), max_context_chars=300
+        make_client(), prompts, "What does RAG do?", "en", sample_chunks(), shared_tokenizer(), max_context_chars=300
     )
     assert answer.context_ids == ["rag-1"]
     assert answer.left_out_ids == ["vdb-zh-1", "leak-1"]
@@ -100,7 +101,7 @@ async def test_markers_are_checked_against_the_chunks_that_fit_the_budget(llm_st
 
 async def test_a_cut_off_answer_is_marked_truncated(llm_standin, make_client, prompts) -> None:
     llm_standin.script(Reply.ok("RAG retrieves relevant passages from an external", finish_reason="length"))
-    answer = await generate_answer(make_client(), prompts, "What does RAG do?", "en", sample_chunks())
+    answer = await generate_answer(make_client(), prompts, "What does RAG do?", "en", sample_chunks(), shared_tokenizer())
     assert answer.result.finish_reason == "length"
     assert answer.check.truncated
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptError, PromptSet
-from bot.text.language import cjk_share
+from bot.text.script import cjk_share
 from tests.answering import sample_chunks
 
 pytestmark = pytest.mark.unit

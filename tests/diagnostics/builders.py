@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bot.diagnostics import DiagnosisInput
 from bot.domain import (Answer, AnswerCheck, Candidate, Chunk, Citation, EvidenceReport, IndexInfo, LanguageDecision,
                         Trace)
+from tests.ingestion import shared_tokenizer
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -88,4 +89,5 @@ class Case:
         index = IndexInfo(index_id="idx", built_at=self.built_at, source="atlas", commit=None,
                           embed_model=self.index_model, embed_dim=512, chunks=4, docs=4) if self.with_index else None
         return DiagnosisInput(question=self.question, answer=answer, chunks=by_id, index=index,
-                              query_embed_model=self.query_model, source_changed=self.source_changed)
+                              query_embed_model=self.query_model, source_changed=self.source_changed,
+                              tokenizer=shared_tokenizer())

@@ -9,7 +9,7 @@ import pytest
 from bot.diagnostics import DiagnosticsConfig, diagnose
 from bot.diagnostics.messages import MESSAGES
 from bot.domain import AnswerCheck
-from bot.text.language import text_lang
+from bot.text.script import text_lang
 from tests.diagnostics.builders import DAY, HALL, NOW, RAG, VDB, Case, cand, chunk
 
 CONFIG = DiagnosticsConfig()

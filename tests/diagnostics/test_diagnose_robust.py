@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from bot.diagnostics import DiagnosisInput, DiagnosticsConfig, diagnose
 from bot.diagnostics.messages import MESSAGES
 from bot.domain import Answer, AnswerCheck, Candidate, Chunk, EvidenceReport, IndexInfo, LanguageDecision, Trace
+from tests.ingestion import shared_tokenizer
 
 IDS = st.sampled_from(["a", "b", "c", "d", "e"])
 DOCS = st.sampled_from(["docs/x.md", "docs/x_zh.md", "docs/y.md", "README.md", ""])
@@ -55,7 +56,7 @@ def inputs(draw) -> DiagnosisInput:
     chunk_list = draw(st.lists(chunks, max_size=6))
     return DiagnosisInput(question=question, answer=answer, chunks={c.id: c for c in chunk_list}, index=index,
                           query_embed_model=draw(st.sampled_from(["", "m1", "m2"])),
-                          source_changed=draw(st.none() | st.booleans()))
+                          source_changed=draw(st.none() | st.booleans()), tokenizer=shared_tokenizer())
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -66,7 +66,7 @@ def test_a_long_chinese_paragraph_is_cut_only_after_a_sentence_end(docs, max_cha
 
 def test_heading_path_leads_the_embedded_text(chunks):
     (why,) = [c for c in chunks["guide.md"] if c.section == "Why headings matter"]
-    assert why.section_path == ["🚀 Retrieval Guide", "1. Chunking & Overlap (50 to 100)", "Why headings matter"]
+    assert why.section_path == ("🚀 Retrieval Guide", "1. Chunking & Overlap (50 to 100)", "Why headings matter")
     assert why.anchor == "why-headings-matter"
     assert embed_text(why).startswith(
         "🚀 Retrieval Guide › 1. Chunking & Overlap (50 to 100) › Why headings matter\n\nA heading names")
@@ -104,5 +104,5 @@ def test_every_chunk_knows_its_doc_title_language_and_twin(chunks):
 
 def test_a_doc_without_headings_is_one_section_named_after_the_file(chunks):
     (notes,) = chunks["notes.md"]
-    assert notes.section_path == ["notes"] and notes.anchor == ""
+    assert notes.section_path == ("notes",) and notes.anchor == ""
     assert "cross-encoder reranker" in notes.text

@@ -1,0 +1,55 @@
+"""What kind of answer a question wants: a definition ("what is X", "X 是什么"), steps ("how do I"),
+reasons ("why"), a comparison ("X vs Y", "区别"), or just the passage that matches. Also whether it
+asks for code or an example, and its focus term (the X of "what is X")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["definition", "how", "why", "compare", "other"]
+
+_EN = "(?:an? |the )?"
+_DEFINE_EN = re.compile(
+    rf"^\s*(?:so\s+|ok\s+|hey\s+)?(?:what(?:'s| is| are| exactly is| is an?)|define|explain|meaning of|what does)\s+{_EN}"
+    r"(?P<x>[^?？,，]{1,60}?)(?:\s+(?:mean|stand for|do|exactly|actually))?\s*(?:[,，].*)?[?？.!]*\s*$", re.I)
+_DEFINE_ZH = re.compile(
+    r"^\s*(?:请问|请)?(?:用一句话|简单|简单地)?(?:什么是|什么叫|啥是|何为|解释一下|解释|介绍一下)\s*(?P<x>[^？?，,。]{1,30}?)\s*[？?。]*\s*$|"
+    r"^\s*(?P<y>[^？?，,。]{1,30}?)\s*(?:是什么东西|是什么意思|是什么|是啥|指的是什么|指什么|是指什么)\s*(?:呢|啊)?\s*[？?。]*\s*$")
+_HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bsteps?\b|\bset ?up\b|\binstall\b|"
+                  r"怎么|如何|怎样|步骤|流程|教程|方法", re.I)
+_WHY = re.compile(r"\bwhy\b|\breason|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
+_COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifference|\bdiffer\b|\bor\b.*\bwhich\b|"
+                      r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)", re.I)
+_WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|install|cli|python|api call|curl)\b|"
+                         r"代码|命令|脚本|配置|安装|调用", re.I)
+_WANTS_EXAMPLE = re.compile(r"\bexample|\be\.g\.|\bfor instance|\bshow me\b|举个?例|例子|示例|比如", re.I)
+_BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\bshort\b|一句话|简单说|简短", re.I)
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: Kind
+    focus: str = ""  # the term a definition question asks about, as written
+    wants_code: bool = False
+    wants_example: bool = False
+    brief: bool = False
+
+
+def classify(question: str) -> Intent:
+    q = question.strip()
+    focus = ""
+    kind: Kind = "other"
+    match = _DEFINE_EN.match(q) or _DEFINE_ZH.match(q)
+    if match:
+        focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
+        kind = "definition" if focus and len(focus.split()) <= 6 else "other"
+    if _COMPARE.search(q):
+        kind = "compare"
+    elif _WHY.search(q):
+        kind = "why"
+    elif kind != "definition" and _HOW.search(q):
+        kind = "how"
+    return Intent(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
+                  wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)))

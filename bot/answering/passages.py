@@ -1,0 +1,227 @@
+"""A section of the docs as *units* an answer can quote, and each unit rendered for a chat.
+
+A unit is one block of the shared block model — except that a lead-in ("…two phases:" / "…如下：")
+travels with the list, table, code or math block it announces, so an answer never shows a colon
+with nothing after it. Rendering turns a unit into the bot's answer Markdown within a character
+budget: prose keeps whole sentences, a list keeps whole items, a table becomes a list of rows (chat
+clients do not draw tables), ``$$`` math becomes readable text, links into the docs become absolute
+links, and a diagram is never shown (the caller says one is in the linked section).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from bot.domain import Chunk
+from bot.text.markdown import Block, LinkResolver, escape, inline_markdown, parse_blocks, plain_text, table_rows
+from bot.text.latex import latex_to_text
+from bot.text.sentences import sentences
+
+_LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
+_LINK_CELL = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+_FOLLOWERS = ("list", "table", "code", "math")
+Relevance = Callable[[str], float]  # how much of the question a text covers (0..1)
+MAX_CODE_LINES = 14
+MAX_FIGURE_LINES, MAX_FIGURE_WIDTH = 14, 72  # a box-drawn figure that still reads on a phone
+
+
+@dataclass(frozen=True)
+class Unit:
+    blocks: tuple[Block, ...]
+    chunk: Chunk  # where its first block comes from (its citation)
+    position: int  # order within the section
+
+    @property
+    def kind(self) -> str:
+        """The kind of the block that carries the content (a lead-in's follower)."""
+        return self.blocks[-1].kind
+
+    @property
+    def lead_in(self) -> Block | None:
+        return self.blocks[0] if len(self.blocks) > 1 else None
+
+    @property
+    def is_diagram(self) -> bool:
+        return any(b.is_diagram for b in self.blocks)
+
+    @cached_property
+    def plain(self) -> str:
+        """What a reader would read, for scoring (code and math as their source)."""
+        return "\n".join(plain_text(b.source) if b.kind in ("paragraph", "quote", "heading") else
+                         "\n".join(plain_text(i) for i in b.items) if b.kind == "list" else b.source
+                         for b in self.blocks)
+
+
+def section_units(chunks: list[Chunk]) -> list[Unit]:
+    """The units of one section, from its chunks in doc order (a lead-in at the end of one chunk finds
+    its list at the start of the next)."""
+    pairs = [(b, c) for c in chunks for b in parse_blocks(c.text) if b.kind not in ("heading", "rule", "html")]
+    units: list[Unit] = []
+    i = 0
+    while i < len(pairs):
+        block, chunk = pairs[i]
+        follower = pairs[i + 1][0] if i + 1 < len(pairs) else None
+        if block.kind == "paragraph" and _LEADIN.search(block.source) and follower and follower.kind in _FOLLOWERS:
+            units.append(Unit((block, follower), chunk, len(units)))
+            i += 2
+            continue
+        units.append(Unit((block,), chunk, len(units)))
+        i += 1
+    return units
+
+
+@dataclass(frozen=True)
+class Rendering:
+    text: str  # answer Markdown
+    visible: int  # characters a reader sees (what the budget counts)
+    diagram_skipped: bool = False
+
+
+def _visible(markdown: str) -> int:
+    return len(plain_text(markdown))
+
+
+def _inline(source: str, links: LinkResolver) -> str:
+    return inline_markdown(source, resolve=links, math=latex_to_text)
+
+
+def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance | None) -> str:
+    """A paragraph's whole sentences within ``budget``: the most relevant first, shown in order."""
+    text = _inline(block.source if block.kind != "quote" else block.body, links)
+    if _visible(text) <= budget:
+        return text
+    parts = sentences(text)
+    chosen = _choose([_visible(p) + 1 for p in parts], [relevance(p) if relevance else -i for i, p in enumerate(parts)],
+                     budget)
+    return " ".join(parts[i] for i in sorted(chosen)).strip()
+
+
+def _choose(sizes: list[int], scores: list[float], budget: int) -> set[int]:
+    """Which pieces to keep within ``budget``: all when they fit; else the most relevant first (the
+    first piece breaking ties), shown in their own order."""
+    if sum(sizes) <= budget:
+        return set(range(len(sizes)))
+    chosen, used = set(), 0
+    for i in sorted(range(len(sizes)), key=lambda i: (-scores[i], i)):
+        if used + sizes[i] <= budget or not chosen:
+            chosen.add(i)
+            used += sizes[i]
+    return chosen
+
+
+def _with_gaps(pieces: list[list[str]], chosen: set[int], gap: str) -> list[str]:
+    lines, skipped = [], False
+    for i, piece in enumerate(pieces):
+        if i in chosen:
+            if skipped and lines:
+                lines.append(gap)
+            lines.extend(piece)
+            skipped = False
+        else:
+            skipped = True
+    if skipped:
+        lines.append(gap)
+    return lines
+
+
+def _item_lines(item: str, ordered_number: int | None, links: LinkResolver) -> list[str]:
+    """One list item: its first paragraph, then its nested items as indented bullets (a nested code
+    block or diagram is left out: it cannot be indented into a chat list)."""
+    first, _, rest = item.partition("\n")
+    mark = f"{ordered_number}." if ordered_number is not None else "-"
+    lines = [f"{mark} {_inline(first, links)}"]
+    for block in parse_blocks(rest) if rest.strip() else []:
+        if block.kind == "list":
+            lines.extend(f"  - {_inline(sub.split(chr(10))[0], links)}" for sub in block.items)
+        elif block.kind in ("paragraph", "quote"):
+            lines.append(f"  {_inline(block.source, links)}")
+    return lines
+
+
+def _list(block: Block, budget: int, links: LinkResolver, relevance: Relevance | None) -> str:
+    items = [_item_lines(item, n if block.ordered else None, links) for n, item in enumerate(block.items, 1)]
+    sizes = [sum(_visible(line) + 1 for line in lines) for lines in items]
+    scores = [relevance(item) if relevance else 0.0 for item in block.items]
+    return "\n".join(_with_gaps(items, _choose(sizes, scores, budget), "- …"))
+
+
+def _table(block: Block, budget: int, links: LinkResolver, relevance: Relevance | None) -> str:
+    """Rows as a list: "- **Chroma** — difficulty: ★; scale: ★★". A column of nothing but links (an
+    index's "English Guide | 中文指南") becomes one link on the row's name."""
+    rows = table_rows(block)
+    if not rows:
+        return ""
+    header, body = rows[0], rows[1:] or rows[:1]
+    link_only = {j for j in range(1, len(header)) if body and all(_LINK_CELL.fullmatch(r[j].strip())
+                                                                 for r in body if j < len(r) and r[j].strip())}
+    lines = []
+    for row in body:
+        first = plain_text(row[0]) if row else ""
+        target = next((_LINK_CELL.fullmatch(row[j].strip()).group(1) for j in sorted(link_only)
+                       if j < len(row) and row[j].strip()), None)
+        url = links(target) if target else None
+        name = f"[{escape(first)}]({url})" if url else f"**{escape(first)}**"
+        rest = "; ".join(f"{plain_text(h)}: {_inline(c, links)}" if plain_text(h) else _inline(c, links)
+                         for j, (h, c) in enumerate(zip(header[1:], row[1:]), 1) if c.strip() and j not in link_only)
+        lines.append([f"- {name} — {rest}" if rest else f"- {name}"])
+    sizes = [_visible(line[0]) + 1 for line in lines]
+    scores = [relevance(" ".join(row)) if relevance else 0.0 for row in body]
+    return "\n".join(_with_gaps(lines, _choose(sizes, scores, budget), "- …"))
+
+
+def _code(block: Block, relevance: Relevance | None) -> str:
+    """A code block; a long one cut to its lines that matter to the question (with their neighbours),
+    "…" marking what was left out."""
+    body = block.body.split("\n")
+    if len(body) > MAX_CODE_LINES:
+        scores = [relevance(line) if relevance and line.strip() else 0.0 for line in body]
+        keep = set(range(3))  # the imports / signature that set the scene
+        for i in sorted(range(len(body)), key=lambda i: -scores[i]):
+            if scores[i] <= 0 or len(keep) >= MAX_CODE_LINES:
+                break
+            keep |= {j for j in (i - 1, i, i + 1) if 0 <= j < len(body)}
+        body = [line for piece in _with_gaps([[line] for line in body], keep, "…") for line in piece]
+    fence = "~~~" if "```" in block.body else "```"
+    return "\n".join([f"{fence}{block.info}", *body, fence])
+
+
+def render_block(block: Block, budget: int, links: LinkResolver, relevance: Relevance | None = None) -> str:
+    if block.kind in ("paragraph", "quote"):
+        return _prose(block, budget, links, relevance)
+    if block.kind == "list":
+        return _list(block, budget, links, relevance)
+    if block.kind == "table":
+        return _table(block, budget, links, relevance)
+    if block.kind == "math":
+        return latex_to_text(block.body)
+    if block.kind == "code" and (not block.is_diagram or _small_figure(block)):
+        return _code(block, relevance if not block.is_diagram else None)
+    return ""
+
+
+def _small_figure(block: Block) -> bool:
+    """A box-drawn figure (not mermaid source) small enough for a chat message."""
+    lines = block.body.split("\n")
+    return not block.is_mermaid and len(lines) <= MAX_FIGURE_LINES and max(map(len, lines)) <= MAX_FIGURE_WIDTH
+
+
+def render_unit(unit: Unit, budget: int, links: LinkResolver, relevance: Relevance | None = None) -> Rendering:
+    """The unit as answer Markdown within ``budget`` visible characters; a lead-in with nothing of its
+    follower left is dropped with it."""
+    if unit.is_diagram and unit.lead_in is None:
+        return Rendering("", 0, diagram_skipped=True)
+    if unit.lead_in is None:
+        text = render_block(unit.blocks[0], budget, links, relevance)
+        return Rendering(text, _visible(text))
+    lead = _inline(unit.lead_in.source, links)
+    follower = unit.blocks[1]
+    if follower.is_diagram and not _small_figure(follower):
+        return Rendering("", 0, diagram_skipped=True)
+    body = render_block(follower, max(budget - _visible(lead), 0), links, relevance)
+    if not body.strip() or body.strip() in ("- …", "1. …"):
+        return Rendering("", 0)
+    text = f"{lead}\n{body}" if follower.kind in ("list", "table") else f"{lead}\n\n{body}"
+    return Rendering(text, _visible(text))
