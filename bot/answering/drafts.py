@@ -56,11 +56,32 @@ def refusal(lang: Lang, nearest: list[Chunk], manifest: Manifest, *, declined_by
                  trace_notes=list(trace_notes or []))
 
 
+class IndexLibrary:
+    """The live index as the extractive answerer reads it (``bot.answering.extractive.Library``)."""
+
+    def __init__(self, index: LiveIndex) -> None:
+        self.index = index
+
+    def section_of(self, chunk: Chunk) -> list[Chunk]:
+        return self.index.section_of(chunk)
+
+    def links_for(self, chunk: Chunk):
+        return link_resolver(self.index.manifest, chunk.doc)
+
+    def doc_freq(self, token: str) -> int:
+        return self.index.doc_freq.get(token, 0)
+
+    def is_hub(self, doc: str) -> bool:
+        return doc in self.index.hubs
+
+    def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]:
+        return self.index.defining_sections(focus, lang)
+
+
 def extractive_draft(answerer: ExtractiveAnswerer, question: str, lang: Lang, chunks: list[Chunk],
                      index: LiveIndex, mode: AnswerMode = "extractive") -> Draft:
     """The docs' own passages for ``question`` from ``chunks`` (the retrieved chunks, best first)."""
-    composition = answerer.compose(question, lang, chunks, index.section_of,
-                                   lambda c: link_resolver(index.manifest, c.doc), lambda t: index.doc_freq.get(t, 0))
+    composition = answerer.compose(question, lang, chunks, IndexLibrary(index))
     passages = composition.passages
     numbers = {p.chunk.id: i + 1 for i, p in enumerate(passages)}
     used = [cid for p in passages for cid in p.chunk_ids]

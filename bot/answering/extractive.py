@@ -18,9 +18,11 @@ import re
 from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.answering.intent import Intent, classify
 from bot.answering.passages import Relevance, Unit, render_unit, section_units
+from bot.retrieval.hybrid import wants_navigation
 from bot.domain import Chunk, Lang
 from bot.text.boilerplate import is_pointer, link_share
 from bot.text.markdown import LinkResolver, escape, plain_text
@@ -46,6 +48,16 @@ _CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|
                            r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
 _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
 _SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalogy|\bintuiti|通俗|简单|比喻|类比|形象", re.I)
+
+
+class Library(Protocol):
+    """What the answerer reads besides the question: the index, seen through the answer's needs."""
+
+    def section_of(self, chunk: Chunk) -> list[Chunk]: ...  # the whole section a chunk is part of
+    def links_for(self, chunk: Chunk) -> LinkResolver: ...  # absolute links for the doc's relative ones
+    def doc_freq(self, token: str) -> int: ...
+    def is_hub(self, doc: str) -> bool: ...  # an index page of the Atlas (a table of contents)
+    def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]: ...  # "What is X" / glossary "3. X"
 
 
 @dataclass
@@ -80,21 +92,28 @@ class _Section:
 
 
 def _defines(text: str, focus: str) -> bool:
-    """Does ``text`` state what ``focus`` is?"""
+    """Does ``text`` state what ``focus`` is? "X is/means/refers to…", "X (its expansion) is…", "the
+    answer is X (Retrieval-Augmented Generation)", "X 是/指…", "…就是 X" — the term right before its
+    verb, not anywhere in a sentence that happens to contain "is"."""
     if not focus:
         return False
     f = re.escape(focus)
+    paren = r"(?:\s*[（(][^）)]{1,60}[）)])?"
     if CJK.search(focus) or CJK.search(text):
-        return bool(re.search(rf"{f}[^。！？\n]{{0,24}}?(?:是|指|即|就是|意味着|称为|叫做)", text, re.I)) or \
-            bool(re.search(rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
-    return bool(re.search(rf"\b{f}\b[^.!?\n]{{0,70}}?\b(?:is|are|refers? to|means|stands for|describes|is called)\b",
-                          text, re.I)) or bool(re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))
+        return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是)|(?:就是|是指|叫做|称为|即)\s*{f}|"
+                              rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
+    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes)\b", text, re.I)
+                or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)
+                or re.search(rf"\b{f}\b\s*\((?:[A-Z][\w-]*\s*){{2,}}\)", text)
+                or re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))
 
 
 class ExtractiveAnswerer:
     def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
                  min_gain: float = 0.05, candidates: int = 6, heading_weight: float = 0.25,
-                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05) -> None:
+                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
+                 hub_penalty: float = 0.0) -> None:
+        self.hub_penalty = hub_penalty
         self.core_bonus, self.intro_penalty = core_bonus, intro_penalty
         self.tokenizer = tokenizer
         # Sections and their words are the same for every question: rebuild them once per index.
@@ -109,6 +128,7 @@ class ExtractiveAnswerer:
 
     # ---- scoring ---------------------------------------------------------------------------------
     def _weights(self, question: str, doc_freq: Callable[[str], int]) -> dict[str, float]:
+        """Each question term's weight: rarer terms in the docs count more."""
         return {t: math.log(1 + 1000 / (1 + doc_freq(t))) for t in dict.fromkeys(self.tokenizer.tokens(question))}
 
     @staticmethod
@@ -206,12 +226,22 @@ class ExtractiveAnswerer:
         return sections
 
     # ---- composing -------------------------------------------------------------------------------
-    def compose(self, question: str, lang: Lang, candidates: list[Chunk], section_of: Callable[[Chunk], list[Chunk]],
-                links_for: Callable[[Chunk], LinkResolver], doc_freq: Callable[[str], int]) -> Composition:
-        """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order."""
+    def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library) -> Composition:
+        """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
+        A definition question also considers the sections that define its term by name ("What is X?",
+        a glossary's "3. X"), ahead of the retrieved ones."""
         intent = classify(question)
-        weights = self._weights(question, doc_freq)
-        sections = self.rank_sections(self._sections(question, intent, candidates, section_of, weights))
+        weights = self._weights(question, library.doc_freq)
+        if intent.kind == "definition":
+            defining = library.defining_sections(intent.focus, lang)[:2]
+            candidates = defining + [c for c in candidates if c not in defining]
+        navigation = wants_navigation(question)
+        sections = [s for s in self._sections(question, intent, candidates, library.section_of, weights)]
+        for section in sections:
+            if library.is_hub(section.chunk.doc) and not navigation:
+                section.heading_prior -= self.hub_penalty  # a table of contents answers "where", not "what"
+        sections = self.rank_sections(sections)
+        links_for = library.links_for
         if not sections:
             return Composition([])
         main = sections[0]

@@ -82,6 +82,28 @@ class LiveIndex:
         """Every chunk of ``chunk``'s section, in order (a long section is cut into several chunks)."""
         return self.sections.get((chunk.doc, chunk.anchor or chunk.section), [chunk])
 
+    def defining_sections(self, focus: str, lang: str) -> list[Chunk]:
+        """The first chunk of each section in ``lang`` whose heading names ``focus`` as its subject:
+        "What is Quantization?", "什么是向量数据库", a glossary entry "3. Temperature" — or the opening
+        of a doc whose title starts with it ("RAG: Retrieval-Augmented Generation", "10. MoE 专家混合架构")."""
+        focus = focus.strip().lower()
+        if not focus:
+            return []
+        f = re.escape(focus)
+        heading = re.compile(rf"(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?[\"“']?{f}\b|什么是\s*{f}|{f}\s*(?:是什么|是啥)|"
+                             rf"^\W*\d+\.\s*{f}(?:\s|\(|（|$)|^\W*{f}\W*$)", re.I)
+        title = re.compile(rf"^\W*(?:\d+\.\s*)?{f}(?:\s|:|：|\(|（|$)", re.I)
+        found = []
+        for chunks in self.sections.values():
+            first = chunks[0]
+            if first.lang != lang:
+                continue
+            if len(first.section_path) > 1 and heading.search(first.section.strip()):
+                found.append(first)
+            elif len(first.section_path) <= 1 and first.order == 0 and title.search(first.title.strip()):
+                found.append(first)
+        return found
+
     @cached_property
     def title_weights(self) -> dict[str, dict[str, float]]:
         """doc -> idf of each of its title's tokens; fixed for the life of the index."""
