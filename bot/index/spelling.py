@@ -1,51 +1,82 @@
-"""Typo tolerance for the lexical channel: "temprature" should still find "temperature".
+"""Typo tolerance: "waht is retreival augmented generaton" reads as "what is retrieval augmented
+generation" before anything searches it.
 
-A question term the index has never seen (Latin script, 6+ letters) is matched to known terms within
-one deletion on either side (a symmetric-delete index, as in SymSpell), which covers one dropped,
-added, replaced or swapped letter. Only the most frequent match is kept, so a rare word never drowns
-the question in noise.
+A question word is corrected only when it is neither a word of the docs nor an English word (so
+"dumber" never becomes "number", and a named method the Atlas never mentions — "ColBERT", "YaRN" —
+stays itself, for the decline decision to weigh). A word of six letters or more may become one of the
+docs' own words (the most frequent at the smallest distance: "temprature" → "temperature"); a shorter
+one only a question word ("waht" → "what"), since short names ("mapo", "mamba") sit one edit away
+from many real words. Distance: one edit, two for words of eight letters or more, a transposition
+counting as one (symspellpy's symmetric-delete lookup over Damerau-OSA distance). Words with capitals
+inside ("ColBERT", "GPT4o") are names, not typos.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import re
+from functools import lru_cache
 
-_LATIN = re.compile(r"^[a-z]+$")
+from symspellpy import SymSpell, Verbosity
+
+from bot.text.tokenizer import EN_STOPWORDS
+
+_WORD = re.compile(r"[A-Za-z]{4,}")
+_INNER_CAPITAL = re.compile(r".+[A-Z]")
+MIN_DOCS_WORD = 6  # shorter words are corrected only to question words
 
 
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+@lru_cache(maxsize=1)
+def english_words() -> dict[str, int]:
+    """symspellpy's English frequency list (82,765 words with counts), loaded once per process."""
+    text = (importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt").read_text()
+    return {word: int(count) for word, count in (line.split() for line in text.splitlines() if line.strip())}
 
 
 class SpellingIndex:
-    def __init__(self, doc_freq: dict[str, int], min_len: int = 6) -> None:
-        self.doc_freq = doc_freq
-        self.min_len = min_len
-        self._by_delete: dict[str, list[str]] = {}
-        for term in doc_freq:
-            if len(term) >= min_len - 1 and _LATIN.match(term):
-                for key in _deletes(term) | {term}:
-                    self._by_delete.setdefault(key, []).append(term)
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        """``vocabulary``: the docs' words (lower case) and how many times they occur."""
+        self.vocabulary = vocabulary
+        self._docs = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+        for word, count in vocabulary.items():
+            self._docs.create_dictionary_entry(word, count)
+        self._question_words = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+        for word in EN_STOPWORDS:
+            if len(word) >= 3:
+                self._question_words.create_dictionary_entry(word, english_words().get(word, 1))
 
-    def correct(self, token: str) -> str | None:
-        """The known term closest to an unknown one, or None."""
-        if token in self.doc_freq or len(token) < self.min_len or not _LATIN.match(token):
-            return None
-        found: set[str] = set()
-        for key in _deletes(token) | {token}:
-            found.update(self._by_delete.get(key, ()))
-        found.discard(token)
-        if not found:
-            return None
-        return max(sorted(found), key=lambda t: self.doc_freq[t])
+    @classmethod
+    def from_texts(cls, texts: list[str]) -> SpellingIndex:
+        vocabulary: dict[str, int] = {}
+        for text in texts:
+            for word in re.findall(r"[A-Za-z][a-z]{3,}", text):
+                word = word.lower()
+                vocabulary[word] = vocabulary.get(word, 0) + 1
+        return cls(vocabulary)
 
-    def expand(self, tokens: list[str]) -> tuple[list[str], dict[str, str]]:
-        """Tokens with unknown ones replaced by their correction, and what was corrected."""
+    def correct_word(self, word: str) -> str | None:
+        """The word meant, or None when ``word`` is not a typo (or nothing close is known)."""
+        lowered = word.lower()
+        if lowered in self.vocabulary or lowered in english_words() or _INNER_CAPITAL.match(word):
+            return None
+        if len(lowered) >= MIN_DOCS_WORD:
+            found = self._docs.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=2 if len(lowered) >= 8 else 1)
+        else:
+            found = self._question_words.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=1)
+        if not found or found[0].distance == 0:
+            return None
+        return found[0].term
+
+    def correct(self, text: str) -> tuple[str, dict[str, str]]:
+        """``text`` with its typos corrected, and what was corrected (typo -> word)."""
         corrected: dict[str, str] = {}
-        out = []
-        for token in tokens:
-            fix = self.correct(token)
-            if fix is not None:
-                corrected[token] = fix
-            out.append(fix or token)
-        return out, corrected
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            better = self.correct_word(word)
+            if better is None:
+                return word
+            corrected[word] = better
+            return better.capitalize() if word[0].isupper() else better
+
+        return _WORD.sub(fix, text), corrected

@@ -35,11 +35,12 @@ class Retriever:
         return dataclasses.replace(self, weights=weights or self.weights, evidence=evidence or self.evidence)
 
     def prepare(self, question: str, lang: str, index: LiveIndex) -> Query:
-        """Tokens with typos corrected, the glossary's extra terms, and the question's leanings."""
-        tokens, corrected = index.spelling.expand(self.tokenizer.tokens(question))
-        expansion, synonyms = self.glossary.expand(question, lang, tokens, self.tokenizer)
-        return Query(text=question, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
-                     synonyms=synonyms, navigation=wants_navigation(question), project=about_project(question))
+        """The question with its typos corrected, its tokens, the glossary's extra terms, and its leanings."""
+        text, corrected = index.spelling.correct(question)
+        tokens = self.tokenizer.tokens(text)
+        expansion, synonyms = self.glossary.expand(text, lang, tokens, self.tokenizer)
+        return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
+                     synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text))
 
     def embeds_for(self, index: LiveIndex) -> bool:
         """Whether this embedder's vectors are comparable with the index's."""
@@ -53,4 +54,4 @@ class Retriever:
                         query.project, query.expansion)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
-        return assess(query.tokens, retrieval, index, self.tokenizer, self.evidence)
+        return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence)

@@ -129,7 +129,7 @@ class AskService:
         with timer.stage("tokenize"):
             query = await asyncio.to_thread(retriever.prepare, question, lang, index)
         with timer.stage("embed"):
-            vector = await self._query_vector(question, index)
+            vector = await self._query_vector(query.text, index)
         with timer.stage("retrieve"):
             retrieval = await asyncio.to_thread(retriever.search, index, query, vector)
         with timer.stage("select"):
