@@ -142,7 +142,8 @@ class EvidenceReport(BaseModel):
 
 class Trace(BaseModel):
     trace_id: str
-    question: str
+    question: str  # as the asker sent it
+    searched: str = ""  # as searched: markup, mentions and orders to the bot out, typos corrected
     created_at: float
     language: LanguageDecision
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -12,6 +12,7 @@ from bot.answering.extractive import ExtractiveAnswerer, compose_text
 from bot.answering.llm import GeneratedAnswer
 from bot.corpus.layout import Manifest
 from bot.index.reader import LiveIndex
+from bot.retrieval.query import Query
 from bot.domain import AnswerCheck, AnswerMode, Chunk, Citation, DeclineReason, Lang, Note
 from bot.messages import message
 
@@ -78,10 +79,11 @@ class IndexLibrary:
         return self.index.defining_sections(focus, lang)
 
 
-def extractive_draft(answerer: ExtractiveAnswerer, question: str, lang: Lang, chunks: list[Chunk],
-                     index: LiveIndex, mode: AnswerMode = "extractive") -> Draft:
-    """The docs' own passages for ``question`` from ``chunks`` (the retrieved chunks, best first)."""
-    composition = answerer.compose(question, lang, chunks, IndexLibrary(index))
+def extractive_draft(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex,
+                     mode: AnswerMode = "extractive") -> Draft:
+    """The docs' own passages for the query from ``chunks`` (the retrieved chunks, best first)."""
+    lang = query.lang
+    composition = answerer.compose(query.text, lang, chunks, IndexLibrary(index), query.expansion)
     passages = composition.passages
     numbers = {p.chunk.id: i + 1 for i, p in enumerate(passages)}
     used = [cid for p in passages for cid in p.chunk_ids]

@@ -34,6 +34,7 @@ from bot.text.tokenizer import BilingualTokenizer
 BUDGETS: dict[str, int] = {"en": 1000, "zh": 520}
 MAIN_BUDGETS: dict[str, int] = {"en": 700, "zh": 360}
 BRIEF_BUDGET: dict[str, int] = {"en": 320, "zh": 160}
+EXPANSION_WEIGHT = 0.5  # as in retrieval (FusionWeights.expansion)
 
 _CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b|\bthis is why\b|\bthe reason\b|"
                     r"\bleads? to\b|\bcauses?\b|\bresults? in\b|\bwhy\b|因为|由于|所以|原因|导致|因此|之所以|为了", re.I)
@@ -84,6 +85,7 @@ class _Section:
     heading_overlap: float
 
     heading_prior: float = 0.0  # a chapter's core section over its analogy or its intro
+    bonuses: list[float] = field(default_factory=list)  # the part of each unit's score its kind earned
 
     def score(self, heading_weight: float, rank_penalty: float) -> float:
         if self.window_score <= 0:
@@ -222,16 +224,20 @@ class ExtractiveAnswerer:
             judged = [self._judge(u, intent, defining) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             sections.append(_Section(rank, chunk, units, alone, window, window_score, self._overlap(heading, weights),
-                                     self._heading_prior(chunk, question)))
+                                     self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged]))
         return sections
 
     # ---- composing -------------------------------------------------------------------------------
-    def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library) -> Composition:
+    def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library,
+                expansion: list[str] | None = None) -> Composition:
         """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
         A definition question also considers the sections that define its term by name ("What is X?",
-        a glossary's "3. X"), ahead of the retrieved ones."""
+        a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
+        question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them."""
         intent = classify(question)
         weights = self._weights(question, library.doc_freq)
+        for token in expansion or []:
+            weights.setdefault(token, EXPANSION_WEIGHT * math.log(1 + 1000 / (1 + library.doc_freq(token))))
         if intent.kind == "definition":
             defining = library.defining_sections(intent.focus, lang)[:2]
             candidates = defining + [c for c in candidates if c not in defining]
@@ -260,7 +266,10 @@ class ExtractiveAnswerer:
                 break
             if section.score(self.heading_weight, self.rank_penalty) < self.min_secondary * main_score:
                 break
-            extra = self._secondary(section, weights, covered, links_for(section.chunk), relevance, budget - used)
+            # a short definition goes on with its own doc even when the words are the same ("what is LoRA")
+            goes_on = intent.kind == "definition" and section.chunk.doc == main.chunk.doc and used < main_budget // 2
+            extra = self._secondary(section, weights, covered, links_for(section.chunk), relevance, budget - used,
+                                    min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
                 passages.append(extra[0])
                 used += extra[1]
@@ -278,7 +287,8 @@ class ExtractiveAnswerer:
         and the budget lasts — in the doc's order."""
         scores, units = section.scores, section.units
         start, end = section.window
-        top = max(scores[start:end])
+        # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
+        top = max(scores[i] - section.bonuses[i] for i in range(start, end))
         if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
             start -= 1  # the intro before the best run
         texts, ids, used, skipped = [], [], 0, False
@@ -304,13 +314,13 @@ class ExtractiveAnswerer:
         return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
 
     def _secondary(self, section: _Section, weights: dict[str, float], covered: set[str], links: LinkResolver,
-                   relevance: Relevance, budget: int) -> tuple[Passage, int] | None:
+                   relevance: Relevance, budget: int, min_gain: float) -> tuple[Passage, int] | None:
         """The section's best run of units, if it covers enough of the question that is not covered yet."""
         total = sum(weights.values()) or 1.0
         start, end = section.window
         new = {t for u in section.units[start:end] for t in self.tokenizer.tokens(u.plain)
                if t in weights and t not in covered}
-        if sum(weights[t] for t in new) / total < self.min_gain:
+        if sum(weights[t] for t in new) / total < min_gain:
             return None
         texts, ids, used = [], [], 0
         for unit in section.units[start:end]:

@@ -20,6 +20,10 @@ class DiagnosisInput:
     query_embed_model: str
     source_changed: bool | None  # None: unknown
     tokenizer: BilingualTokenizer  # the words of a text, as everywhere else
+    searched: str = ""  # the question as searched (markup and orders out); the question itself when empty
+
+    def __post_init__(self) -> None:
+        self.searched = self.searched or self.answer.trace.searched or self.question
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def exact_term_missed(f: Facts) -> list[Diagnostic]:
     context = set(trace.context_ids)
     lexical = sorted((c for c in trace.candidates if c.lexical_rank is not None), key=lambda c: c.lexical_rank)
     out: list[Diagnostic] = []
-    for term in exact_terms(f.inp.question):
+    for term in exact_terms(f.inp.searched):
         needle = term.lower()
         holders = [c for c in lexical if c.chunk_id in f.inp.chunks and needle in f.inp.chunks[c.chunk_id].text.lower()]
         if len(holders) > f.config.exact_term_max_share * len(lexical):
@@ -126,7 +126,7 @@ def not_in_context(f: Facts) -> list[Diagnostic]:
 def vague_question(f: Facts) -> list[Diagnostic]:
     """FP6: a question of one or two content words whose results scatter over unrelated docs."""
     cfg = f.config
-    tokens = f.inp.tokenizer.content_terms(f.inp.question)
+    tokens = f.inp.tokenizer.content_terms(f.inp.searched)
     if len(tokens) > cfg.vague_max_tokens:
         return []
     docs = {doc_key(c.doc) for c in f.ranked[: cfg.vague_top_k]}
@@ -139,7 +139,7 @@ def vague_question(f: Facts) -> list[Diagnostic]:
 def incomplete(f: Facts) -> list[Diagnostic]:
     """FP7: a part of a multi-part question shares too few words with every context passage."""
     cfg = f.config
-    parts = question_parts(f.inp.question)
+    parts = question_parts(f.inp.searched)
     if len(parts) < 2 or not f.context:
         return []
     terms_of = f.inp.tokenizer.content_terms

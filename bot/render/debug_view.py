@@ -53,6 +53,7 @@ def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
     lang = trace.language
     facts = [
         ("question", trace.question if len(trace.question) <= 200 else trace.question[:199] + "…"),
+        ("searched", trace.searched if len(trace.searched) <= 200 else trace.searched[:199] + "…"),
         ("language", f"{lang.lang} ({lang.reason})"),
         ("answer", trace.answer_mode),
         ("cache", f"{trace.cache} [{trace.cache_backend}]"),

@@ -39,7 +39,7 @@ from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
 from bot.settings import DiagnosticsConfig
 from bot.store import Store
-from bot.text.injection import strip_attack_sentences
+from bot.text.chat_input import prepare_question
 from bot.text.language import detect_question_language
 
 log = logging.getLogger(__name__)
@@ -76,17 +76,19 @@ class AskService:
     async def ask(self, question: str, asker: Asker) -> Answer:
         """Answer a question. Never raises for bad input or a failing dependency."""
         timer = Timer()
-        question = (question or "").strip()
-        decision = detect_question_language(question, last_lang=await self._last_lang(asker),
+        extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
+        prepared = prepare_question(question, MAX_QUESTION_CHARS, extra)
+        question = prepared.shown
+        decision = detect_question_language(prepared.text, last_lang=await self._last_lang(asker),
                                             preferred=asker.preferred_lang)
         lang = decision.lang
         trace_id, notes = uuid.uuid4().hex[:16], _language_notes(decision)
-        if not re.search(r"\w", question):
-            trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "empty")
-            return await self._finish(Answer(text=message("empty", lang), lang=lang, trace=trace), asker, timer)
-        if len(question) > MAX_QUESTION_CHARS:
+        if prepared.truncated:
             notes.append(Note(key="truncated_question", values={"n": str(MAX_QUESTION_CHARS)}))
-            question = question[:MAX_QUESTION_CHARS]
+        if not re.search(r"\w", prepared.text):
+            trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "empty",
+                                notes=prepared.notes)
+            return await self._finish(Answer(text=message("empty", lang), lang=lang, trace=trace), asker, timer)
         await self._remember_lang(asker, lang)
         try:
             with timer.stage("index"):
@@ -96,14 +98,15 @@ class AskService:
             return await self._finish(Answer(text=message("no_index", lang), lang=lang, notes=notes, trace=trace),
                                       asker, timer)
 
-        key = self.cache.key(index.index_id, lang, question)
+        key = self.cache.key(index.index_id, lang, prepared.text)
         with timer.stage("cache"):
             cached = await self.cache.get(key)
         if cached is not None:
             hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
             return await self._finish(hit, asker, timer)
-        stages = await self._run_stages(question, lang, index, timer)
-        trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer)
+        stages = await self._run_stages(prepared.text, lang, index, timer)
+        trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer,
+                               prepared.notes)
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
                         citations=stages.draft.citations, notes=notes + stages.draft.notes, trace=trace)
         answer = await self._diagnose(question, answer, index)
@@ -163,20 +166,18 @@ class AskService:
                 return generated
             mode, trace_notes, check = "fallback", generated[0], generated[1]
         with timer.stage("answer"):
-            draft = await asyncio.to_thread(extractive_draft, self.extractive, query.text, query.lang, chosen, index,
-                                            mode)
+            draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index, mode)
         draft.trace_notes[:0] = trace_notes
         draft.check = check or draft.check
         return draft
 
     async def _generate(self, query: Query, chunks, index: LiveIndex) -> Draft | tuple[list[str], AnswerCheck]:
-        """The LLM's checked draft, or (trace notes, check) saying why there is none."""
-        extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
-        prompt_question, removed = strip_attack_sentences(query.text, extra)
-        notes = ["left out of the LLM prompt, as orders aimed at the bot: " + " | ".join(removed)] if removed else []
+        """The LLM's checked draft, or (trace notes, check) saying why there is none. The question it
+        sees is the searched one: orders to the bot were already taken out."""
+        notes: list[str] = []
         gen = self.generation
         try:
-            generated = await generate_answer(gen.llm, gen.prompts, prompt_question, query.lang, chunks,
+            generated = await generate_answer(gen.llm, gen.prompts, query.text, query.lang, chunks,
                                               self.retriever.tokenizer)
         except LLMUnavailable as exc:
             notes.append(f"LLM unavailable ({exc.reason}); extractive answer instead")

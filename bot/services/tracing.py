@@ -92,7 +92,7 @@ def _notes(stages: Stages, index: LiveIndex, embedder_name: str) -> list[str]:
 
 
 def assemble_trace(trace_id: str, question: str, decision: LanguageDecision, models: Models, store: Store,
-                   index: LiveIndex, stages: Stages, timer: Timer) -> Trace:
+                   index: LiveIndex, stages: Stages, timer: Timer, input_notes: list[str] | None = None) -> Trace:
     draft = stages.draft
     return Trace(
         trace_id=trace_id, question=question, created_at=time.time(), language=decision,
@@ -102,7 +102,7 @@ def assemble_trace(trace_id: str, question: str, decision: LanguageDecision, mod
         embed_model=models.embed_model, prompt_version=models.prompt_version, llm_model=models.llm_model,
         answer_mode=draft.mode, evidence=_evidence(stages),
         tokens_in=draft.tokens_in, tokens_out=draft.tokens_out, cost_usd=draft.cost_usd, answer_check=draft.check,
-        notes=_notes(stages, index, models.embed_model),
+        notes=list(input_notes or []) + _notes(stages, index, models.embed_model), searched=stages.query.text,
     )
 
 

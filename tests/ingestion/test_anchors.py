@@ -10,7 +10,8 @@ import json
 import pytest
 
 from ingestion.anchors import Slugger, github_slug, heading_text
-from ingestion.cleaning import FENCE, clean_markdown
+from bot.text.markdown import parse_blocks
+from ingestion.cleaning import clean_markdown
 from tests.conftest import ATLAS
 
 
@@ -45,15 +46,10 @@ def test_repeated_headings_are_numbered_like_github():
 
 def _heading_slugs(cleaned: str) -> set[tuple[str, str]]:
     """(heading text, GitHub slug) of every ATX heading outside code, numbered in document order."""
-    slugger, fence, pairs = Slugger(), None, set()
-    for line in cleaned.split("\n"):
-        m = FENCE.match(line)
-        if m:
-            fence = None if fence == m.group(1)[0] else (fence or m.group(1)[0])
-            continue
-        if fence is None and line.startswith("#") and line.lstrip("#").startswith(" "):
-            raw = line.lstrip("#").strip()
-            pairs.add((heading_text(raw), slugger.slug(raw)))
+    slugger, pairs = Slugger(), set()
+    for block in parse_blocks(cleaned):
+        if block.kind == "heading" and block.source.startswith("#"):
+            pairs.add((heading_text(block.heading_text), slugger.slug(block.heading_text)))
     return pairs
 
 

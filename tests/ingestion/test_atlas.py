@@ -16,7 +16,8 @@ from tests.ingestion import ingest
 
 pytestmark = pytest.mark.integration
 
-UNCLOSED_FENCE = {"docs/curriculum/phase4_50_to_100/31_deployment_zh.md", "projects/rag-app/README_zh.md"}
+# rag-app/README_zh.md only *looks* unclosed to a line scanner ("```bash" cannot close a fence in CommonMark)
+UNCLOSED_FENCE = {"docs/curriculum/phase4_50_to_100/31_deployment_zh.md"}
 
 
 @pytest.fixture(scope="module")

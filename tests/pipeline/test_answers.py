@@ -189,7 +189,9 @@ async def test_the_event_loop_keeps_ticking_while_a_new_index_generation_loads(a
         await services.close()
     assert answer.citations
     assert len(gaps) > 5
-    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps) * 1000:.0f} ms"
+    # index load ~1.6 s and an embedding ~2 s on this machine: either on the loop would stall it for seconds;
+    # 1 s leaves room for a busy shared CPU scheduling the process late.
+    assert max(gaps) < 1.0, f"the event loop stalled for {max(gaps) * 1000:.0f} ms"
 
 
 async def test_a_question_in_another_language_is_answered_in_english_and_says_why(pipeline):
