@@ -6,10 +6,13 @@ import asyncio
 import logging
 import re
 import secrets
+from contextlib import suppress
+from http import HTTPStatus
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.request import HTTPXRequest
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -36,6 +39,60 @@ BAD_TOKEN = "Telegram rejected the bot token: check ATLAS_TELEGRAM_TOKEN (from @
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
+class TokenGuard:
+    """Ends the run when Telegram stops accepting the token, at any time.
+
+    PTB's polling loop gives up on a rejected token (InvalidToken) without telling the Application: the
+    process would stay alive and deaf, and ``restart: on-failure`` would never fire. Every Bot API
+    request goes through ``request()``, which reports a 401/404 answer (what PTB turns into InvalidToken)
+    here; the guard then stops the updater and the Application cleanly, and ``run`` exits non-zero.
+    """
+
+    def __init__(self) -> None:
+        self.application: Application | None = None
+        self.tripped = False
+        self._stopping: asyncio.Task | None = None
+
+    def request(self, connection_pool_size: int) -> HTTPXRequest:
+        return _WatchedRequest(self._trip, connection_pool_size=connection_pool_size)
+
+    def _trip(self) -> None:
+        if self.tripped:
+            return
+        self.tripped = True
+        if self.application is not None and self.application.running:  # at start, _connect reports it
+            self._stopping = asyncio.get_running_loop().create_task(self._stop())
+
+    async def _stop(self) -> None:
+        updater = self.application.updater
+        if updater.running:
+            with suppress(InvalidToken):  # the polling task ended with it
+                await updater.stop()
+        self.application.stop_running()
+
+
+class _WatchedRequest(HTTPXRequest):
+    def __init__(self, on_rejected, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_rejected = on_rejected
+
+    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+            self._on_rejected()
+        return code, payload
+
+
+class _WithoutTokenTracebacks(logging.Filter):
+    """PTB logs a traceback when the token is rejected; ``run`` says it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+
+
+_WITHOUT_TOKEN_TRACEBACKS = _WithoutTokenTracebacks()
+
+
 async def _post_init(application: Application) -> None:
     await application.bot_data["services"].start()
     for lang, language_code in (("en", None), ("zh", "zh")):
@@ -49,9 +106,12 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, services: Services, base_url: str | None = None) -> Application:
     """The Application with every handler; ``base_url`` is a Bot API server root (a local one, or a test's)."""
+    guard = TokenGuard()
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token.get_secret_value().strip())
+        .request(guard.request(connection_pool_size=256))  # PTB's defaults for the two pools
+        .get_updates_request(guard.request(connection_pool_size=1))
         .concurrent_updates(CONCURRENT_UPDATES)
         # Telegram allows ~30 messages/s overall and ~20/min per group; on a 429 wait retry_after, retry.
         .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=3))
@@ -61,8 +121,10 @@ def build_application(settings: Settings, services: Services, base_url: str | No
     if base_url:
         builder = builder.base_url(f"{base_url}/bot").base_file_url(f"{base_url}/file/bot")
     application = builder.build()
+    guard.application = application
     application.bot_data["services"] = services
     application.bot_data["settings"] = settings
+    application.bot_data["token_guard"] = guard
 
     application.add_handler(TypeHandler(Update, handlers.allow_listed_chats_only), group=-1)
     for names, callback in (
@@ -129,6 +191,8 @@ def run(settings: Settings, services: Services, base_url: str | None = None) -> 
         return 2
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("telegram.ext", "telegram.ext.Updater", "telegram.ext.Application"):
+        logging.getLogger(name).addFilter(_WITHOUT_TOKEN_TRACEBACKS)
     application = build_application(settings, services, base_url)
     # run_polling/run_webhook close their event loop when done: give each run a fresh one.
     loop = asyncio.new_event_loop()
@@ -149,6 +213,9 @@ def run(settings: Settings, services: Services, base_url: str | None = None) -> 
             application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
     except TelegramError as exc:
         _log_start_failure(exc)
+        return 1
+    if application.bot_data["token_guard"].tripped:
+        log.error(BAD_TOKEN)
         return 1
     return 0
 
