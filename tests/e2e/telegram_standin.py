@@ -170,6 +170,12 @@ class TelegramStandIn:
         self._loop.call_soon_threadsafe(self._add_update, update)
         return update["update_id"]
 
+    def revoke_token(self) -> None:
+        """As @BotFather's /revoke: every later call with the old token gets 401, and a waiting long poll
+        returns at once."""
+        self.token = "revoked"
+        self._loop.call_soon_threadsafe(self._new_update.set)
+
     def fail_next(self, method: str, error_code: int, description: str, retry_after: int | None = None,
                   when: Callable[[dict], bool] = lambda params: True) -> None:
         """The next call of ``method`` (matching ``when``) gets this error instead of a result."""
