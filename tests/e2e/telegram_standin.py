@@ -133,6 +133,7 @@ class TelegramStandIn:
         self.chats: dict[int, dict] = {}
         self.commands: dict[str, list] = {}
         self.webhook: dict = {}
+        self.polls_started = 0  # getUpdates calls received (a call is recorded only when it returns)
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -300,6 +301,7 @@ class TelegramStandIn:
         return BOT_USER
 
     async def _api_getUpdates(self, params: dict) -> list[dict]:
+        self.polls_started += 1
         offset = int(params.get("offset", 0))
         timeout = float(params.get("timeout", 0))
         limit = int(params.get("limit", 100))

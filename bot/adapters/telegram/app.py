@@ -35,6 +35,7 @@ CONCURRENT_UPDATES = 32  # one slow answer must not stall every other chat
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONNECT_RETRY_MAX_S = 30.0
 BOOTSTRAP_RETRIES = 5  # deleteWebhook / setWebhook at start; getMe is retried by _connect
+POLLING_TASK = "Updater:start_polling:polling_task"  # the name PTB 22 gives its polling loop
 BAD_TOKEN = "Telegram rejected the bot token: check ATLAS_TELEGRAM_TOKEN (from @BotFather)."
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -64,6 +65,11 @@ class TokenGuard:
             self._stopping = asyncio.get_running_loop().create_task(self._stop())
 
     async def _stop(self) -> None:
+        # A poll that got the 401 is ending on InvalidToken: let it end before the updater is stopped, or PTB
+        # leaves that exception unretrieved (an "exception was never retrieved" traceback at exit).
+        polling = [task for task in asyncio.all_tasks() if task.get_name() == POLLING_TASK]
+        if polling:
+            await asyncio.wait(polling, timeout=1.0)
         updater = self.application.updater
         if updater.running:
             with suppress(InvalidToken):  # the polling task ended with it
