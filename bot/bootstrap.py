@@ -25,7 +25,6 @@ from bot.services.traces import TraceBook
 from bot.settings import Settings
 from bot.store import Store
 from bot.text.tokenizer import BilingualTokenizer
-from ingestion.job import run_ingest
 from ingestion.loader import load_docs
 
 log = logging.getLogger(__name__)
@@ -83,6 +82,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     gaps = GapRecorder(store, settings.gaps_max, url_for=lambda doc, section: doc_url(reader.current().manifest, doc))
 
     async def rebuild() -> str:
+        from ingestion.job import run_ingest  # the chunker's LlamaIndex import costs ~3 s: only when rebuilding
+
         report = await asyncio.to_thread(run_ingest, settings, None, progress=False, embedder=embedder,
                                          tokenizer=tokenizer)
         return (f"index {report.index_id}: {report.status}; {sum(report.chunks.values())} chunks, "
