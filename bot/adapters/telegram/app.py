@@ -6,13 +6,10 @@ import asyncio
 import logging
 import re
 import secrets
-from contextlib import suppress
-from http import HTTPStatus
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
-from telegram.request import HTTPXRequest
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -25,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import handlers
+from bot.adapters.telegram.token_guard import WITHOUT_TOKEN_TRACEBACKS, TokenGuard
 from bot.messages import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
@@ -35,68 +33,8 @@ CONCURRENT_UPDATES = 32  # one slow answer must not stall every other chat
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 CONNECT_RETRY_MAX_S = 30.0
 BOOTSTRAP_RETRIES = 5  # deleteWebhook / setWebhook at start; getMe is retried by _connect
-POLLING_TASK = "Updater:start_polling:polling_task"  # the name PTB 22 gives its polling loop
 BAD_TOKEN = "Telegram rejected the bot token: check ATLAS_TELEGRAM_TOKEN (from @BotFather)."
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
-class TokenGuard:
-    """Ends the run when Telegram stops accepting the token, at any time.
-
-    PTB's polling loop gives up on a rejected token (InvalidToken) without telling the Application: the
-    process would stay alive and deaf, and ``restart: on-failure`` would never fire. Every Bot API
-    request goes through ``request()``, which reports a 401/404 answer (what PTB turns into InvalidToken)
-    here; the guard then stops the updater and the Application cleanly, and ``run`` exits non-zero.
-    """
-
-    def __init__(self) -> None:
-        self.application: Application | None = None
-        self.tripped = False
-        self._stopping: asyncio.Task | None = None
-
-    def request(self, connection_pool_size: int) -> HTTPXRequest:
-        return _WatchedRequest(self._trip, connection_pool_size=connection_pool_size)
-
-    def _trip(self) -> None:
-        if self.tripped:
-            return
-        self.tripped = True
-        if self.application is not None and self.application.running:  # at start, _connect reports it
-            self._stopping = asyncio.get_running_loop().create_task(self._stop())
-
-    async def _stop(self) -> None:
-        # A poll that got the 401 is ending on InvalidToken: let it end before the updater is stopped, or PTB
-        # leaves that exception unretrieved (an "exception was never retrieved" traceback at exit).
-        polling = [task for task in asyncio.all_tasks() if task.get_name() == POLLING_TASK]
-        if polling:
-            await asyncio.wait(polling, timeout=1.0)
-        updater = self.application.updater
-        if updater.running:
-            with suppress(InvalidToken):  # the polling task ended with it
-                await updater.stop()
-        self.application.stop_running()
-
-
-class _WatchedRequest(HTTPXRequest):
-    def __init__(self, on_rejected, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._on_rejected = on_rejected
-
-    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
-        code, payload = await super().do_request(*args, **kwargs)
-        if code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
-            self._on_rejected()
-        return code, payload
-
-
-class _WithoutTokenTracebacks(logging.Filter):
-    """PTB logs a traceback when the token is rejected; ``run`` says it in one line instead."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
-
-
-_WITHOUT_TOKEN_TRACEBACKS = _WithoutTokenTracebacks()
 
 
 async def _post_init(application: Application) -> None:
@@ -198,7 +136,7 @@ def run(settings: Settings, services: Services, base_url: str | None = None) -> 
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("telegram.ext", "telegram.ext.Updater", "telegram.ext.Application"):
-        logging.getLogger(name).addFilter(_WITHOUT_TOKEN_TRACEBACKS)
+        logging.getLogger(name).addFilter(WITHOUT_TOKEN_TRACEBACKS)
     application = build_application(settings, services, base_url)
     # run_polling/run_webhook close their event loop when done: give each run a fresh one.
     loop = asyncio.new_event_loop()
