@@ -1,6 +1,6 @@
 """Issue #14 item 1: Redis killed or hung while the bot answers. The answer still comes; /debug and the
 🔍 button still show its trace, with the outage in it; a 👍/👎 is thanked for and is in Redis once it
-returns; an admin's /gaps says the store is away instead of showing an empty report."""
+returns; an admin's /gaps says the storage is away instead of showing an empty report."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ async def test_telegram_redis_killed_debug_shows_the_outage_and_a_vote_lands_whe
     standin.push_update(button(f"n:{trace_id}", answer.result))
     thanks = (await standin.wait_for("answerCallbackQuery", 2))[-1]
     assert thanks.params["text"].startswith("Thanks — noted.")
+    sent = len(standin.calls_of("sendMessage"))
+    standin.push_update(message("/gaps"))  # Alice is an admin
+    refusal = (await standin.wait_for("sendMessage", sent + 1))[-1]
+    assert html_of(refusal).startswith("The bot's storage is unavailable right now")
 
     redis_server.start()  # empty: nothing survived the kill
     client = redis_server.client()
