@@ -65,7 +65,7 @@ def build_store(settings: Settings) -> Store:
 
 
 def build_health(settings: Settings) -> HealthService:
-    """The health check alone: no embedder, no index loaded (compose runs it every 30 s)."""
+    """The health check alone: no embedder, no index loaded (compose runs it every minute)."""
     return HealthService(IndexLayout(settings.index_dir), build_store(settings), chroma_host=settings.chroma_host,
                          chroma_port=settings.chroma_port, llm_model=settings.llm_model if settings.llm_base_url else None)
 
