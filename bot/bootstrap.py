@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.answering.citations import doc_url
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.corpus.embedders import Embedder, load_embedder
-from bot.corpus.layout import Manifest
+from bot.corpus.layout import IndexLayout, Manifest
 from bot.index.reader import IndexReader
 from bot.retrieval.glossary import Glossary
 from bot.retrieval.retriever import Retriever
@@ -19,12 +19,12 @@ from bot.services.admin import AdminService
 from bot.services.asking import AskService, Generation
 from bot.services.cache import AnswerCache
 from bot.services.gaps import GapRecorder
+from bot.services.health import HealthService
 from bot.services.limits import Limiter
 from bot.services.traces import TraceBook
 from bot.settings import Settings
 from bot.store import Store
 from bot.text.tokenizer import BilingualTokenizer
-from ingestion.job import run_ingest
 from ingestion.loader import load_docs
 
 log = logging.getLogger(__name__)
@@ -59,11 +59,22 @@ def build_generation(settings: Settings) -> Generation | None:
     return Generation(llm=llm, prompts=PromptSet.load(settings.prompts_dir, settings.prompt_version))
 
 
+def build_store(settings: Settings) -> Store:
+    return Store(settings.redis_url or None, prefix=settings.key_prefix, timeout_s=settings.redis_timeout_s,
+                 lru_size=settings.lru_size, retry_after_s=settings.redis_retry_s)
+
+
+def build_health(settings: Settings) -> HealthService:
+    """The health check alone: no embedder, no index loaded (compose runs it every minute)."""
+    return HealthService(IndexLayout(settings.index_dir), build_store(settings), chroma_host=settings.chroma_host,
+                         chroma_port=settings.chroma_port, llm_model=settings.llm_model if settings.llm_base_url else None)
+
+
 def build_services(settings: Settings, *, embedder: Embedder | None = None) -> Services:
     """Everything the bot needs, built once. Nothing here touches the network or the event loop."""
     embedder = embedder or load_embedder(settings.embed_model)
     tokenizer = BilingualTokenizer.in_data_dir(settings.data_dir)
-    store = Store(settings.redis_url or None, timeout_s=settings.redis_timeout_s, lru_size=settings.lru_size)
+    store = build_store(settings)
     generation = build_generation(settings)
     prompt_version = generation.prompts.version_id if generation else "extractive"
     llm_model = generation.llm.model if generation else None
@@ -71,6 +82,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     gaps = GapRecorder(store, settings.gaps_max, url_for=lambda doc, section: doc_url(reader.current().manifest, doc))
 
     async def rebuild() -> str:
+        from ingestion.job import run_ingest  # the chunker's LlamaIndex import costs ~3 s: only when rebuilding
+
         report = await asyncio.to_thread(run_ingest, settings, None, progress=False, embedder=embedder,
                                          tokenizer=tokenizer)
         return (f"index {report.index_id}: {report.status}; {sum(report.chunks.values())} chunks, "

@@ -1,4 +1,4 @@
-"""``atlas-bot``: ingest, ask, chat, eval, gaps, discord, telegram."""
+"""``atlas-bot``: ingest, ask, chat, eval, gaps, health, discord, telegram."""
 
 from __future__ import annotations
 
@@ -157,6 +157,7 @@ def eval_command(
 def gaps(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Questions the Atlas did not answer (or that got 👎), grouped: what to write next."""
     from bot.bootstrap import build_services
+    from bot.store import StoreUnavailable
 
     configure_logging(verbose)
     settings = _settings()
@@ -169,7 +170,31 @@ def gaps(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
         finally:
             await services.close()
 
-    sys.stdout.write(asyncio.run(run()) + "\n")  # plain Markdown, unwrapped: fit for a file or an issue
+    try:
+        report = asyncio.run(run())
+    except StoreUnavailable as exc:
+        raise _fail(f"Redis is unavailable ({exc}); the coverage gaps live there. Try again once it is back.")
+    sys.stdout.write(report + "\n")  # plain Markdown, unwrapped: fit for a file or an issue
+
+
+@app.command()
+def health(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """One line per part (index, Redis, Chroma, LLM); exits 1 when the bot cannot answer."""
+    from bot.bootstrap import build_health
+
+    configure_logging(verbose)
+    service = build_health(_settings())
+
+    async def run():
+        try:
+            return await service.check()
+        finally:
+            await service.close()
+
+    parts = asyncio.run(run())
+    for part in parts:
+        typer.echo(f"{part.name:<7}{part.verdict:<9}{part.detail}")
+    raise typer.Exit(0 if all(p.ok for p in parts if p.required) else 1)
 
 
 @app.command()

@@ -151,6 +151,7 @@ class Trace(BaseModel):
     context_ids: list[str] = Field(default_factory=list)  # chunk ids that went into the answer
     cache: str = "miss"  # hit | miss | off (lru) | unavailable: <why>
     cache_backend: str = "redis"
+    store: str = ""  # the store's state when answered, e.g. "redis unavailable for 12 s (ConnectionError)"
     index_id: str = ""
     index_built_at: float | None = None
     embed_model: str = ""

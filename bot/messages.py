@@ -77,6 +77,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The coverage-gap report is attached (too long for a message).",
         "zh": "文档缺口报告见附件（太长，无法放进一条消息）。",
     },
+    "store_unavailable": {
+        "en": "The bot's storage is unavailable right now, so this was not done and nothing was changed. "
+              "Please try again in a minute.",
+        "zh": "机器人的存储暂时不可用，所以这次操作没有执行，也没有任何改动。请一分钟后再试。",
+    },
     "error": {
         "en": "Sorry — something went wrong on my side. Please try again; the maintainers have the details in the log.",
         "zh": "抱歉，我这边出了点问题，请再试一次；维护者可以在日志中看到详情。",

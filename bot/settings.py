@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     # --- cache -----------------------------------------------------------------------------
     redis_url: str | None = Field("redis://127.0.0.1:6379/0", description="Empty: in-process LRU.")
     redis_timeout_s: float = 0.25
+    redis_retry_s: float = Field(2.0, gt=0, description="While Redis is away, how often to try it again.")
+    key_prefix: str = Field("atlas", pattern=r"^[A-Za-z0-9_.-]+$",
+                            description="Begins every Redis key: one per deployment sharing a Redis.")
     cache_ttl_s: int = 7 * 24 * 3600
     trace_ttl_s: int = 7 * 24 * 3600
     lru_size: int = 2048

@@ -13,9 +13,7 @@ from bot.corpus.embedders import EmbedderError
 from bot.corpus.layout import IndexBusy
 from bot.logs import configure_logging
 from bot.settings import Settings
-from ingestion.job import run_ingest
 from ingestion.loader import SourceError
-from ingestion.report import print_build_report
 
 
 def ingest(
@@ -24,6 +22,10 @@ def ingest(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Build or update the index (incremental; switches atomically when complete)."""
+    # here, not above: the chunker's LlamaIndex import costs ~3 s that every other command (health!) would pay
+    from ingestion.job import run_ingest
+    from ingestion.report import print_build_report
+
     configure_logging(verbose)
     try:
         report = run_ingest(Settings(), source, progress=not quiet and sys.stderr.isatty())

@@ -48,7 +48,8 @@ def test_bots_start_after_a_completed_ingest_and_a_healthy_redis(config):
         service = config["services"][bot]
         assert service["depends_on"]["ingest"]["condition"] == "service_completed_successfully"
         assert service["depends_on"]["redis"]["condition"] == "service_healthy"
-        assert service["restart"] == "on-failure"
+        assert service["restart"] == "on-failure"  # a revoked token exits non-zero: restarted, or alerted
+        assert service["healthcheck"]["test"] == ["CMD", "atlas-bot", "health"]
     assert config["services"]["ingest"]["depends_on"]["chroma"]["condition"] == "service_healthy"
 
 

@@ -8,11 +8,12 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from bot.domain import Answer, Candidate, Citation, LanguageDecision, Trace
+from bot.domain import Answer, Asker, Candidate, Citation, LanguageDecision, Trace
 from bot.services.gaps import GAPS_KEY, GapRecorder, group_gaps, render_gaps_report
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 from tests.conftest import TEST_REDIS_URL_2
 from tests.ingestion import shared_tokenizer
+from tests.pipeline import free_port
 
 TOKENIZER = shared_tokenizer()
 
@@ -35,27 +36,34 @@ def refused(question: str, lang: str = "en") -> Answer:
                   trace=trace(question, lang))
 
 
+ALICE = Asker(platform="telegram", user_id="1", space_id="g", channel_id="g")
+BOB = Asker(platform="discord", user_id="2", space_id="g", channel_id="g")
+
+
 @pytest.fixture(params=["redis", "lru"])
 async def recorder_factory(request):
-    """Build recorders on a real Redis (db 15, a key of this test's own) or on the LRU fallback."""
+    """Build recorders on a real Redis (the second test database, under a key prefix of this test's own)
+    or on the in-process store."""
     if request.param == "lru":
         store = Store(None)
         yield lambda max_items=2000: GapRecorder(store, max_items)
         return
-    store = Store(REDIS_URL)
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = Store(REDIS_URL, prefix=prefix)
     await store.connect()
     assert store.backend == "redis", "the test Redis on 127.0.0.1:6379 is not reachable"
-    key = f"{GAPS_KEY}:test-{uuid.uuid4().hex}"
-    yield lambda max_items=2000: GapRecorder(store, max_items, key=key)
+    yield lambda max_items=2000: GapRecorder(store, max_items)
     client = aioredis.from_url(REDIS_URL)
-    await client.delete(key)
+    keys = await client.keys(f"{prefix}:*")
+    if keys:
+        await client.delete(*keys)
     await client.aclose()
     await store.aclose()
 
 
 async def test_a_refused_answer_is_kept_with_its_nearest_sections(recorder_factory):
     recorder = recorder_factory()
-    await recorder.record(refused("How do I fine-tune on a TPU?"), "refused")
+    await recorder.record(refused("How do I fine-tune on a TPU?"), "refused", ALICE)
     [entry] = await recorder.entries()
     assert entry["question"] == "How do I fine-tune on a TPU?" and entry["reason"] == "refused"
     assert entry["trace_id"] == "t1" and entry["lang"] == "en" and entry["ts"] > 0
@@ -67,7 +75,7 @@ async def test_a_downvoted_trace_takes_its_top_candidates(recorder_factory):
     recorder = recorder_factory()
     recorder.url_for = lambda doc, section: f"https://example.org/{doc}"
     docs = ("docs/a.md", "docs/b.md", "docs/a.md", "docs/c.md", "docs/d.md")
-    await recorder.record(trace("向量数据库怎么选？", "zh", docs), "downvote")
+    await recorder.record(trace("向量数据库怎么选？", "zh", docs), "downvote", ALICE)
     [entry] = await recorder.entries()
     assert entry["lang"] == "zh" and entry["reason"] == "downvote"
     assert [(n["doc"], n["section"]) for n in entry["nearest"]] == [
@@ -75,33 +83,60 @@ async def test_a_downvoted_trace_takes_its_top_candidates(recorder_factory):
     assert entry["nearest"][0]["url"] == "https://example.org/docs/a.md"
 
 
-async def test_the_list_keeps_only_the_newest(recorder_factory):
+async def test_the_map_keeps_only_the_newest(recorder_factory):
     recorder = recorder_factory(max_items=3)
     for i in range(5):
-        await recorder.record(trace(f"question {i}", tid=f"t{i}"), "downvote")
+        await recorder.record(trace(f"question {i}", tid=f"t{i}"), "downvote", ALICE)
     assert [e["question"] for e in await recorder.entries()] == ["question 4", "question 3", "question 2"]
+
+
+async def test_one_entry_per_person_and_question_however_often_they_ask_or_vote(recorder_factory):
+    recorder = recorder_factory()
+    for _ in range(5):
+        await recorder.record(trace("Is there a TPU chapter?"), "downvote", ALICE)
+        await recorder.record(refused("is there a   TPU chapter?"), "refused", ALICE)  # folded like the cache
+    await recorder.record(trace("Is there a TPU chapter?"), "downvote", BOB)
+    entries = await recorder.entries()
+    assert sorted(e["reason"] for e in entries) == ["downvote", "downvote", "refused"]
+    assert "— 3 asked (2 👎, 1 refused)" in render_gaps_report(group_gaps(entries, TOKENIZER))
+
+
+async def test_a_later_thumbs_up_withdraws_that_persons_thumbs_down(recorder_factory):
+    recorder = recorder_factory()
+    await recorder.record(trace("Is there a TPU chapter?"), "downvote", ALICE)
+    await recorder.record(trace("Is there a TPU chapter?"), "downvote", BOB)
+    await recorder.retract(trace("Is there a TPU chapter?", tid="another answer"), ALICE)
+    assert len(await recorder.entries()) == 1
+
+
+async def test_an_eval_run_records_no_gaps(recorder_factory):
+    recorder = recorder_factory()
+    assert await recorder.record(refused("Is there a TPU chapter?"), "refused", Asker(platform="eval")) is None
+    assert await recorder.entries() == []
 
 
 async def test_gaps_live_under_the_versioned_key():
     store = Store(None)
-    await GapRecorder(store).record(refused("Is there a chapter on TPUs?"), "refused")
-    assert len(await store.items("gaps:v1")) == 1
+    await GapRecorder(store).record(refused("Is there a chapter on TPUs?"), "refused", ALICE)
+    assert len(await store.fields("gaps:v2")) == 1
 
 
 async def test_an_unreadable_entry_is_skipped():
     store = Store(None)
     recorder = GapRecorder(store)
-    await recorder.record(refused("first"), "refused")
-    await store.push(GAPS_KEY, b"\xff not json", 10)
+    await recorder.record(refused("first"), "refused", ALICE)
+    await store.put_field(GAPS_KEY, "junk", b"\xff not json")
     assert [e["question"] for e in await recorder.entries()] == ["first"]
 
 
-async def test_recording_with_redis_down_does_not_raise():
-    store = Store("redis://127.0.0.1:1/0")
+async def test_while_redis_is_down_recording_waits_and_reading_says_so():
+    store = Store(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2)
+    await store.connect()
     recorder = GapRecorder(store)
-    await recorder.record(refused("anything"), "refused")
-    assert await recorder.entries() == []
-    assert store.status.startswith("unavailable")
+    await recorder.record(refused("anything"), "refused", ALICE)  # kept for when Redis returns
+    with pytest.raises(StoreUnavailable):
+        await recorder.entries()
+    assert store.link.pending == 1
     await store.aclose()
 
 
@@ -112,7 +147,7 @@ def test_bad_arguments_are_rejected():
 
 async def test_an_unknown_reason_is_rejected():
     with pytest.raises(ValueError, match="unknown gap reason"):
-        await GapRecorder(Store(None)).record(refused("q"), "bored")
+        await GapRecorder(Store(None)).record(refused("q"), "bored", ALICE)
 
 
 def entry(question: str, lang: str, doc: str | None, section: str = "", ts: float = 1.0) -> dict:

@@ -106,8 +106,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "耗时过长的阶段：{stages}。",
     ),
     "CACHE_UNAVAILABLE": (
-        "The cache is unavailable ({why}); answers are computed afresh.",
-        "缓存不可用（{why}），每次都会重新生成答案。",
+        "Redis is unavailable ({why}): the bot caches in memory meanwhile, and votes wait there until it returns.",
+        "Redis 不可用（{why}）：期间机器人在内存中缓存，投票也先保存在内存里，等它恢复后写入。",
     ),
     "LLM_FALLBACK": (
         "The language model failed ({error}); this is an extractive fallback answer.",

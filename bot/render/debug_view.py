@@ -57,6 +57,7 @@ def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
         ("language", f"{lang.lang} ({lang.reason})"),
         ("answer", trace.answer_mode),
         ("cache", f"{trace.cache} [{trace.cache_backend}]"),
+        ("store", trace.store or "–"),
         ("index", trace.index_id or "none"),
         ("embedder", trace.embed_model or "–"),
         ("llm", trace.llm_model or "none (extractive)"),

@@ -110,15 +110,14 @@ class AskService:
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
                         citations=stages.draft.citations, notes=notes + stages.draft.notes, trace=trace)
         answer = await self._diagnose(question, answer, index)
-        if not trace.cache.startswith("unavailable"):
-            await self.cache.put(key, answer)
+        await self.cache.put(key, answer)  # in process while Redis is away
         if answer.refused and self.gaps is not None:
-            await self.gaps.record(answer, "refused")
+            await self.gaps.record(answer, "refused", asker)
         return await self._finish(answer, asker, timer)
 
     async def _finish(self, answer: Answer, asker: Asker, timer: Timer) -> Answer:
         """The total time and the store's state as they are now; the trace kept for /debug."""
-        update = {"timings_ms": {**answer.trace.timings_ms, "total": timer.total_ms()}}
+        update = {"timings_ms": {**answer.trace.timings_ms, "total": timer.total_ms()}, "store": self.store.describe()}
         if answer.trace.cache == "miss" and self.store.status != "ok":  # the store failed while caching
             update["cache"] = self.store.status
         answer = answer.model_copy(update={"trace": answer.trace.model_copy(update=update)})
@@ -240,7 +239,7 @@ class AskService:
     async def _remember_lang(self, asker: Asker, lang: str) -> None:
         if asker.platform != "eval":
             ttl = self.traces.ttl_s if self.traces is not None else self.cache.ttl_s
-            await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl)
+            await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl, mirror=True)
 
 
 def _language_notes(decision: LanguageDecision) -> list[Note]:

@@ -1,5 +1,10 @@
 """Coverage gaps: questions the Atlas could not answer ("refused") or whose answer got a 👎
-("downvote"), kept in a bounded list in the Store and grouped into "what the Atlas should add next".
+("downvote"), kept in a bounded map in the Store and grouped into "what the Atlas should add next".
+
+One entry per reason, asker and question (folded as the cache folds it): asking the same unanswered
+question again, or pressing 👎 five times, keeps one entry, so one person cannot flood the bounded map
+and push other people's gaps out. A later 👍 from the same person withdraws their 👎. Eval runs never
+record gaps. The map is user data: never dropped while Redis is away (``bot.store``).
 
 Groups form around the nearest existing section (EN/ZH twins count as one doc) and around shared
 words (English words minus stopwords, jieba words for Chinese), so an English and a Chinese
@@ -17,31 +22,38 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.corpus.twins import doc_key
+from bot.text.normalise import digest
 from bot.text.tokenizer import BilingualTokenizer
-from bot.domain import Answer, Trace
+from bot.domain import Answer, Asker, Trace
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-GAPS_KEY = "gaps:v1"
+GAPS_KEY = "gaps:v2"
 NEAREST = 3  # sections kept per question
 Reason = Literal["refused", "downvote"]
 UrlFor = Callable[[str, str], str]  # (doc, section) -> link
 
 
+def entry_id(reason: Reason, asker: Asker, question: str) -> str:
+    return f"{reason}:{asker.platform}:{asker.user_id}:{digest(question)}"
+
+
 class GapRecorder:
-    """Writes gap entries (newest first, at most ``max_items``) and reads them back."""
+    """Writes gap entries (the ``max_items`` most recent are kept) and reads them back."""
 
     def __init__(self, store: Store, max_items: int = 2000, *, key: str = GAPS_KEY, url_for: UrlFor | None = None):
         if max_items < 1:
             raise ValueError("max_items must be at least 1")
         self.store, self.max_items, self.key, self.url_for = store, max_items, key, url_for
 
-    async def record(self, source: Answer | Trace, reason: Reason) -> dict:
-        """Keep one gap; a refused Answer's citations (the nearest sections it pointed to) give the
-        links, a bare Trace (a 👎 found by trace id) falls back to its top candidates."""
+    async def record(self, source: Answer | Trace, reason: Reason, asker: Asker) -> dict | None:
+        """Keep one gap (None for an eval run); a refused Answer's citations (the nearest sections it
+        pointed to) give the links, a bare Trace (a 👎 found by trace id) falls back to its top candidates."""
         if reason not in ("refused", "downvote"):
             raise ValueError(f"unknown gap reason {reason!r}")
+        if asker.platform == "eval":
+            return None
         trace = source.trace if isinstance(source, Answer) else source
         entry = {
             "trace_id": trace.trace_id,
@@ -51,8 +63,13 @@ class GapRecorder:
             "nearest": self._nearest(source, trace),
             "ts": time.time(),
         }
-        await self.store.push(self.key, json.dumps(entry, ensure_ascii=False), self.max_items)
+        await self.store.put_field(self.key, entry_id(reason, asker, trace.question),
+                                   json.dumps(entry, ensure_ascii=False), max_len=self.max_items)
         return entry
+
+    async def retract(self, trace: Trace, asker: Asker) -> None:
+        """Withdraw this asker's 👎 on this question (they voted 👍 after all)."""
+        await self.store.drop_field(self.key, entry_id("downvote", asker, trace.question))
 
     def _nearest(self, source: Answer | Trace, trace: Trace) -> list[dict]:
         found: list[dict] = []
@@ -68,9 +85,10 @@ class GapRecorder:
         return list(unique.values())[:NEAREST]
 
     async def entries(self) -> list[dict]:
-        """Every kept gap, newest first; an unreadable entry is skipped with a warning."""
+        """Every kept gap, newest first; an unreadable entry is skipped with a warning. Raises
+        StoreUnavailable while Redis is away."""
         out = []
-        for raw in await self.store.items(self.key):
+        for raw in (await self.store.fields(self.key)).values():
             try:
                 entry = json.loads(raw)
             except (ValueError, TypeError):
@@ -78,7 +96,7 @@ class GapRecorder:
                 continue
             if isinstance(entry, dict) and isinstance(entry.get("question"), str):
                 out.append(entry)
-        return out
+        return sorted(out, key=lambda e: -e["ts"] if isinstance(e.get("ts"), (int, float)) else 0)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Per-user rate limit and per-space (guild / chat) daily budget, counted in the shared store.
 
-Both fail open: when the store cannot count (Redis down), questions are admitted — a cache outage
-must not silence the bot.
+While Redis is away each process counts on its own (``Store.incr``): a cache outage neither silences
+the bot nor lifts the limits.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ class Limiter:
         now = time.time() if now is None else now
         window = int(now // self.window_s)
         count = await self.store.incr(f"rate:{asker.platform}:{asker.user_id}:{window}", self.window_s)
-        if count is not None and count > self.per_user:
+        if count > self.per_user:
             return Admission(ok=False, reason="rate_limited", retry_after_s=int(self.window_s - now % self.window_s) + 1)
         day = time.strftime("%Y%m%d", time.gmtime(now))
         used = await self.store.incr(f"budget:{asker.platform}:{asker.space_id}:{day}", 26 * 3600)
-        if used is not None and used > self.daily_per_space:
+        if used > self.daily_per_space:
             return Admission(ok=False, reason="daily_budget", retry_after_s=int(86400 - now % 86400))
         return Admission(ok=True)

@@ -1,7 +1,9 @@
-"""Traces and feedback: what /debug and the 👍/👎 buttons read and write.
+"""Traces and feedback: what /debug and the 🔍 / 👍 / 👎 buttons read and write.
 
 Every answer's trace is kept under its id, and a per-asker pointer names their last answer in a
-channel. A 👎 also feeds the coverage-gap report.
+channel; both are mirrored in process so /debug works while Redis is away. A vote is one field per
+voter in the answer's feedback map — pressing again replaces it — and never dropped (see
+``bot.store``). A 👎 also files the question as a coverage gap; a later 👍 by the same person withdraws it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ def _last_key(asker: Asker) -> str:
     return f"last:{asker.platform}:{asker.channel_id}:{asker.user_id}"
 
 
+def feedback_key(trace_id: str) -> str:
+    """The map of votes on one answer: ``platform:user id`` → ``up`` | ``down``."""
+    return f"feedback:v2:{trace_id}"
+
+
 class TraceBook:
     def __init__(self, store: Store, *, ttl_s: int, gaps: GapRecorder | None = None) -> None:
         self.store = store
@@ -26,8 +33,8 @@ class TraceBook:
         if asker.platform == "eval":
             return
         trace = answer.trace
-        await self.store.set(f"trace:{trace.trace_id}", trace.model_dump_json(), self.ttl_s)
-        await self.store.set(_last_key(asker), trace.trace_id, self.ttl_s)
+        await self.store.set(f"trace:{trace.trace_id}", trace.model_dump_json(), self.ttl_s, mirror=True)
+        await self.store.set(_last_key(asker), trace.trace_id, self.ttl_s, mirror=True)
 
     async def get(self, trace_id: str) -> Trace | None:
         raw = await self.store.get(f"trace:{trace_id}")
@@ -38,8 +45,12 @@ class TraceBook:
         return await self.get(trace_id.decode()) if trace_id else None
 
     async def vote(self, trace_id: str, asker: Asker, vote: Vote) -> None:
-        await self.store.push(f"feedback:v1:{trace_id}", f"{asker.platform}:{asker.user_id}:{vote}", 100)
-        if vote == "down" and self.gaps is not None:
-            trace = await self.get(trace_id)
-            if trace is not None:
-                await self.gaps.record(trace, "downvote")
+        """One vote per person per answer: the latest counts."""
+        await self.store.put_field(feedback_key(trace_id), f"{asker.platform}:{asker.user_id}", vote)
+        trace = await self.get(trace_id) if self.gaps is not None else None
+        if trace is None:
+            return
+        if vote == "down":
+            await self.gaps.record(trace, "downvote", asker)
+        else:
+            await self.gaps.retract(trace, asker)

@@ -79,9 +79,11 @@ def _text_channel(channel_id: int, name: str, position: int) -> dict:
 
 
 class DiscordStandin:
-    def __init__(self, *, heartbeat_interval_ms: int = 41250, reject_token: bool = False) -> None:
+    def __init__(self, *, heartbeat_interval_ms: int = 41250, reject_token: bool = False,
+                 close_on_identify: int | None = None) -> None:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.reject_token = reject_token
+        self.close_on_identify = close_on_identify  # e.g. 4004: the gateway refuses the token after REST took it
         self.calls: list[Call] = []
         self.heartbeats: list[float] = []  # monotonic arrival times
         self.commands: dict[int | None, list[dict]] = {}  # guild id (None = global) → synced commands
@@ -140,6 +142,8 @@ class DiscordStandin:
             if frame["op"] == 1:
                 self.heartbeats.append(time.monotonic())
                 await ws.send_json({"op": 11})
+            elif frame["op"] == 2 and self.close_on_identify:
+                await ws.close(code=self.close_on_identify, message=b"Authentication failed.")
             elif frame["op"] == 2:
                 await self._ready()
             elif frame["op"] == 6:

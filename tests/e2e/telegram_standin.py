@@ -133,6 +133,7 @@ class TelegramStandIn:
         self.chats: dict[int, dict] = {}
         self.commands: dict[str, list] = {}
         self.webhook: dict = {}
+        self.polls_started = 0  # getUpdates calls received (a call is recorded only when it returns)
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -169,6 +170,12 @@ class TelegramStandIn:
                 self.chats[update[key]["chat"]["id"]] = update[key]["chat"]
         self._loop.call_soon_threadsafe(self._add_update, update)
         return update["update_id"]
+
+    def revoke_token(self) -> None:
+        """As @BotFather's /revoke: every later call with the old token gets 401, and a waiting long poll
+        returns at once."""
+        self.token = "revoked"
+        self._loop.call_soon_threadsafe(self._new_update.set)
 
     def fail_next(self, method: str, error_code: int, description: str, retry_after: int | None = None,
                   when: Callable[[dict], bool] = lambda params: True) -> None:
@@ -294,6 +301,7 @@ class TelegramStandIn:
         return BOT_USER
 
     async def _api_getUpdates(self, params: dict) -> list[dict]:
+        self.polls_started += 1
         offset = int(params.get("offset", 0))
         timeout = float(params.get("timeout", 0))
         limit = int(params.get("limit", 100))

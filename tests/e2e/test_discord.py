@@ -272,8 +272,9 @@ async def test_rate_limit_and_budget_refuse_kindly_without_asking(discord_world,
     service = FakeService(admit_result=admission)
     async with discord_world(service) as (standin, bot):
         interaction = await standin.slash("ask", question="What is RAG?")
-        await standin.wait_for(has_followup(interaction))
-        assert expected in followups(standin, interaction)[0].content
+        (notice,) = await standin.wait_for(lambda calls: standin.replies_to(interaction))
+        # only the asker sees it, and no public "thinking…" came first
+        assert notice.body["type"] == 4 and notice.flags & di.EPHEMERAL and expected in notice.content
 
         await standin.post_message("What is RAG?", mention_bot=True)
         (reply,) = await standin.wait_for(lambda calls: standin.posts_in(di.CHANNEL_ID))

@@ -1,15 +1,19 @@
 """Tests of the ask pipeline over the real Atlas index, with real Redis servers.
 
 ``PrivateRedis`` runs a throwaway ``redis-server`` on a free loopback port so a test can stop and
-restart it (Redis going down mid-run) without touching the shared server on 6379.
+restart it (Redis going down mid-run), or pause it (a hung Redis), without touching the shared server
+on 6379.
 """
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 
 import redis
 
@@ -49,11 +53,28 @@ class PrivateRedis:
         self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
 
+    def pause(self) -> None:
+        """SIGSTOP: a hung Redis — it accepts connections and answers nothing."""
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._proc.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGCONT)  # a paused server would not see the SIGTERM
             self._proc.terminate()
             self._proc.wait(timeout=10)
         self._proc = None
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port)
+
+
+async def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "the condition") -> None:
+    """Poll ``condition`` until it is truthy (a store reconnecting in the background, a flush landing)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        await asyncio.sleep(0.02)

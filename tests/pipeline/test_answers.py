@@ -13,6 +13,7 @@ import pytest
 from bot.messages import MESSAGES, message
 from bot.bootstrap import build_services
 from bot.domain import Asker
+from bot.services.traces import feedback_key
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
@@ -149,12 +150,14 @@ async def test_last_trace_is_the_askers_own_last_answer_in_that_channel(pipeline
     assert await pipeline.traces.get("no-such-trace") is None
 
 
-async def test_feedback_is_stored_with_the_voter(pipeline):
+async def test_feedback_is_one_vote_per_voter_the_latest_counting(pipeline):
     answer = await pipeline.asking.ask("What is RAG?", asker())
     await pipeline.traces.vote(answer.trace.trace_id, asker("alice"), "up")
     await pipeline.traces.vote(answer.trace.trace_id, asker("bob"), "down")
-    votes = await pipeline.store.items(f"feedback:v1:{answer.trace.trace_id}")
-    assert votes == [b"discord:bob:down", b"discord:alice:up"]
+    await pipeline.traces.vote(answer.trace.trace_id, asker("bob"), "down")
+    await pipeline.traces.vote(answer.trace.trace_id, asker("alice"), "down")
+    votes = await pipeline.store.fields(feedback_key(answer.trace.trace_id))
+    assert votes == {"discord:alice": b"down", "discord:bob": b"down"}
 
 
 async def test_about_describes_the_live_index(pipeline):

@@ -14,7 +14,7 @@ from bot.bootstrap import build_services
 from ingestion.job import run_ingest
 from bot.domain import Asker
 from tests.conftest import ATLAS, TEST_REDIS_URL, make_settings
-from tests.pipeline import PrivateRedis, free_port
+from tests.pipeline import PrivateRedis, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -53,10 +53,8 @@ def private_redis():
     server.stop()
 
 
-async def started(settings, embedder, retry_after_s: float | None = None):
+async def started(settings, embedder):
     pipeline = build_services(settings, embedder=embedder)
-    if retry_after_s is not None:
-        pipeline.store.retry_after_s = retry_after_s
     await pipeline.start()
     return pipeline
 
@@ -72,7 +70,7 @@ async def test_a_repeated_question_is_a_cache_hit_whatever_its_case_and_spacing(
     assert again.trace.cache == "hit"
     assert again.text == first.text and again.citations == first.citations
     assert again.trace.trace_id != first.trace.trace_id
-    assert len(test_db.keys("answer:v1:*")) == 1
+    assert len(test_db.keys("atlas:answer:v1:*")) == 1
 
 
 async def test_a_second_miss_reuses_the_cached_query_embedding(atlas_data_dir, use_embedder, test_db):
@@ -80,8 +78,8 @@ async def test_a_second_miss_reuses_the_cached_query_embedding(atlas_data_dir, u
     pipeline = await started(make_settings(atlas_data_dir, redis_url=TEST_REDIS_URL), embedder)
     try:
         first = await pipeline.asking.ask(QUESTION, ASKER)
-        assert test_db.keys("qvec:v1:*")
-        for key in test_db.keys("answer:v1:*"):
+        assert test_db.keys("atlas:qvec:v1:*")
+        for key in test_db.keys("atlas:answer:v1:*"):
             test_db.delete(key)
         second = await pipeline.asking.ask(QUESTION, ASKER)
     finally:
@@ -120,29 +118,33 @@ async def test_a_reindex_changes_the_cache_key_and_never_serves_the_stale_answer
     assert any(c.section == "The Quillwort Check" for c in after.citations)
 
 
-async def test_redis_going_down_mid_run_serves_uncached_answers_then_caching_resumes(atlas_data_dir, use_embedder,
-                                                                                     private_redis):
-    retry_after_s = 0.2
-    pipeline = await started(make_settings(atlas_data_dir, redis_url=private_redis.url), use_embedder, retry_after_s)
+async def test_redis_going_down_mid_run_caches_in_process_then_redis_resumes(atlas_data_dir, use_embedder,
+                                                                             private_redis):
+    settings = make_settings(atlas_data_dir, redis_url=private_redis.url, redis_retry_s=0.05)
+    pipeline = await started(settings, use_embedder)
     try:
         assert (await pipeline.asking.ask(QUESTION, ASKER)).trace.cache == "miss"
         assert (await pipeline.asking.ask(QUESTION, ASKER)).trace.cache == "hit"
 
         private_redis.stop()
-        down = await pipeline.asking.ask(QUESTION, ASKER)
-        assert down.trace.cache.startswith("unavailable")
+        down = await pipeline.asking.ask(QUESTION, ASKER)  # Redis's copy is out of reach
+        assert down.trace.cache.startswith("unavailable") and down.trace.cache_backend == "lru"
+        assert "CACHE_UNAVAILABLE" in [d.code for d in down.trace.diagnostics]
         assert down.citations and not down.refused and down.trace.answer_mode == "extractive"
+        again = await pipeline.asking.ask(QUESTION, ASKER)
+        assert again.trace.cache == "hit" and again.text == down.text  # cached in process meanwhile
         assert (await pipeline.asking.ask("幻觉怎么解决", ASKER)).citations  # still answering, in Chinese too
 
         private_redis.start()  # same port, empty
-        await asyncio.sleep(retry_after_s * 1.5)  # let the store's retry window pass
-        back = await pipeline.asking.ask(QUESTION, ASKER)
-        repeat = await pipeline.asking.ask(QUESTION, ASKER)
+        await wait_until(lambda: pipeline.store.status == "ok", what="the store reconnecting")
+        other = "How do I choose a chunk size?"
+        back = await pipeline.asking.ask(other, ASKER)
+        repeat = await pipeline.asking.ask(other, ASKER)
     finally:
         await pipeline.close()
-    assert back.trace.cache == "miss"
+    assert (back.trace.cache, back.trace.cache_backend, back.trace.store) == ("miss", "redis", "redis ok")
     assert repeat.trace.cache == "hit"
-    assert repeat.text == down.text
+    assert private_redis.client().keys("atlas:answer:v1:*")
 
 
 async def test_a_flushed_redis_means_one_miss_then_hits_again(atlas_data_dir, use_embedder, private_redis):
@@ -167,5 +169,6 @@ async def test_without_a_reachable_redis_the_in_process_cache_is_used(atlas_data
     finally:
         await pipeline.close()
     assert first.trace.cache_backend == again.trace.cache_backend == "lru"
-    assert (first.trace.cache, again.trace.cache) == ("miss", "hit")
+    assert first.trace.cache == ("miss" if redis_url is None else "unavailable: ConnectionError")
+    assert again.trace.cache == "hit"
     assert last.trace_id == again.trace.trace_id

@@ -24,6 +24,7 @@ from bot.render import discord as render
 from bot.render.chart import score_chart_png
 from bot.services import Services
 from bot.settings import Settings
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +209,14 @@ class AtlasBot(discord.Client):
         await self.report_error(interaction, getattr(error, "original", error))
 
     async def report_error(self, where: discord.Interaction | discord.abc.Messageable, exc: BaseException) -> None:
-        """Log with the traceback, then tell the user something friendly (ephemeral when possible)."""
-        log.error("unexpected error while answering on Discord", exc_info=exc)
-        text = message("error", locale_lang(where) if isinstance(where, discord.Interaction) else "en")
+        """Log with the traceback, then tell the user something friendly (ephemeral when possible). Storage
+        being away is not a bug: one log line, and the user is told nothing was changed."""
+        if isinstance(exc, StoreUnavailable):
+            log.warning("storage unavailable (%s); told the user nothing was changed", exc)
+        else:
+            log.error("unexpected error while answering on Discord", exc_info=exc)
+        key = "store_unavailable" if isinstance(exc, StoreUnavailable) else "error"
+        text = message(key, locale_lang(where) if isinstance(where, discord.Interaction) else "en")
         try:
             if isinstance(where, discord.Interaction):
                 if where.response.is_done():

@@ -9,6 +9,7 @@ from typing import Optional
 import discord
 from discord import app_commands
 
+from bot.adapters import flow
 from bot.adapters.discord.senders import followup_sender, interaction_asker, locale_lang
 from bot.messages import message
 from bot.render import discord as render
@@ -27,16 +28,17 @@ async def _refuse_outside_allow_list(interaction: discord.Interaction) -> bool:
 @app_commands.command(name="ask", description="Ask a question about the AI Model Atlas")
 @app_commands.describe(question="Your question, in English or 中文")
 async def ask(interaction: discord.Interaction, question: Question) -> None:
-    """Answer in the channel, with sources and the Debug / 👍 / 👎 buttons."""
+    """Answer in the channel, with sources and the Debug / 👍 / 👎 buttons. A notice instead of an answer
+    (rate limit, budget, empty question) is for the asker alone, so it comes before any public "thinking…"."""
     if await _refuse_outside_allow_list(interaction):
         return
-    if not question.strip():
-        await interaction.response.send_message(message("ask_usage", locale_lang(interaction)), ephemeral=True)
+    bot, asker, lang = interaction.client, interaction_asker(interaction), locale_lang(interaction)
+    notice = await flow.admit(bot.services, question, asker, lang)
+    if notice is not None:
+        await interaction.response.send_message(notice, ephemeral=True)
         return
     await interaction.response.defer(thinking=True)
-    await interaction.client.answer_question(
-        question.strip(), interaction_asker(interaction), followup_sender(interaction), locale_lang(interaction)
-    )
+    await bot.deliver_answer(followup_sender(interaction), await bot.services.asking.ask(question.strip(), asker))
 
 
 @app_commands.command(name="debug", description="How your last answer here was found — or ask and show the trace")

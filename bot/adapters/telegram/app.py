@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram import handlers
+from bot.adapters.telegram.token_guard import WITHOUT_TOKEN_TRACEBACKS, TokenGuard
 from bot.messages import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
@@ -49,9 +50,12 @@ async def _post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, services: Services, base_url: str | None = None) -> Application:
     """The Application with every handler; ``base_url`` is a Bot API server root (a local one, or a test's)."""
+    guard = TokenGuard()
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token.get_secret_value().strip())
+        .request(guard.request(connection_pool_size=256))  # PTB's defaults for the two pools
+        .get_updates_request(guard.request(connection_pool_size=1))
         .concurrent_updates(CONCURRENT_UPDATES)
         # Telegram allows ~30 messages/s overall and ~20/min per group; on a 429 wait retry_after, retry.
         .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=3))
@@ -61,8 +65,10 @@ def build_application(settings: Settings, services: Services, base_url: str | No
     if base_url:
         builder = builder.base_url(f"{base_url}/bot").base_file_url(f"{base_url}/file/bot")
     application = builder.build()
+    guard.application = application
     application.bot_data["services"] = services
     application.bot_data["settings"] = settings
+    application.bot_data["token_guard"] = guard
 
     application.add_handler(TypeHandler(Update, handlers.allow_listed_chats_only), group=-1)
     for names, callback in (
@@ -129,6 +135,8 @@ def run(settings: Settings, services: Services, base_url: str | None = None) -> 
         return 2
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("telegram.ext", "telegram.ext.Updater", "telegram.ext.Application"):
+        logging.getLogger(name).addFilter(WITHOUT_TOKEN_TRACEBACKS)
     application = build_application(settings, services, base_url)
     # run_polling/run_webhook close their event loop when done: give each run a fresh one.
     loop = asyncio.new_event_loop()
@@ -149,6 +157,9 @@ def run(settings: Settings, services: Services, base_url: str | None = None) -> 
             application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
     except TelegramError as exc:
         _log_start_failure(exc)
+        return 1
+    if application.bot_data["token_guard"].tripped:
+        log.error(BAD_TOKEN)
         return 1
     return 0
 

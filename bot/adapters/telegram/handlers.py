@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.adapters import flow
@@ -24,6 +24,7 @@ from bot.render.chart import score_chart_png
 from bot.render.telegram import TelegramMessage, answer_keyboard, escape, render_answer, render_debug, render_markdown
 from bot.services import Services
 from bot.settings import Settings
+from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -224,13 +225,22 @@ async def allow_listed_chats_only(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log the failure; tell the user something friendly when there is a user to tell."""
-    if update is None and isinstance(context.error, NetworkError):
-        log.warning("Telegram unreachable (%s); PTB keeps retrying", context.error)
+    """Log the failure; tell the user something friendly when there is a user to tell. A rejected token
+    is the token guard's business (``app.TokenGuard`` stops the bot); storage being away is not a bug:
+    one log line, and the user is told nothing was changed."""
+    error = context.error
+    if isinstance(error, InvalidToken):
         return
-    log.error("failed to handle an update", exc_info=context.error)
+    if update is None and isinstance(error, NetworkError):
+        log.warning("Telegram unreachable (%s); PTB keeps retrying", error)
+        return
+    if isinstance(error, StoreUnavailable):
+        log.warning("storage unavailable (%s); told the user nothing was changed", error)
+    else:
+        log.error("failed to handle an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat:
+        key = "store_unavailable" if isinstance(error, StoreUnavailable) else "error"
         try:
-            await context.bot.send_message(update.effective_chat.id, text("error", ui_lang(update, context)))
+            await context.bot.send_message(update.effective_chat.id, text(key, ui_lang(update, context)))
         except TelegramError as exc:
             log.warning("could not tell the user about the failure: %s", exc)
