@@ -23,6 +23,7 @@ from bot.text.sentences import sentences
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
 _LINK_CELL = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _FOLLOWERS = ("list", "table", "code", "math")
+SHORT_FOLLOWER = 240  # a lead-in may also announce a short paragraph: a formula, an example sentence
 Relevance = Callable[[str], float]  # how much of the question a text covers (0..1)
 MAX_CODE_LINES = 14
 MAX_FIGURE_LINES, MAX_FIGURE_WIDTH = 14, 72  # a box-drawn figure that still reads on a phone
@@ -64,7 +65,9 @@ def section_units(chunks: list[Chunk]) -> list[Unit]:
     while i < len(pairs):
         block, chunk = pairs[i]
         follower = pairs[i + 1][0] if i + 1 < len(pairs) else None
-        if block.kind == "paragraph" and _LEADIN.search(block.source) and follower and follower.kind in _FOLLOWERS:
+        announces = follower is not None and (follower.kind in _FOLLOWERS or (
+            follower.kind in ("paragraph", "quote") and len(follower.source) <= SHORT_FOLLOWER))
+        if block.kind == "paragraph" and _LEADIN.search(block.source) and announces:
             units.append(Unit((block, follower), chunk, len(units)))
             i += 2
             continue
@@ -89,14 +92,17 @@ def _inline(source: str, links: LinkResolver) -> str:
 
 
 def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance | None) -> str:
-    """A paragraph's whole sentences within ``budget``: the most relevant first, shown in order."""
+    """A paragraph's whole sentences within ``budget``: the most relevant first, shown in order; a last
+    sentence that announces something ("…the four tracks below:") goes, as what it announces is not here."""
     text = _inline(block.source if block.kind != "quote" else block.body, links)
-    if _visible(text) <= budget:
-        return text
     parts = sentences(text)
-    chosen = _choose([_visible(p) + 1 for p in parts], [relevance(p) if relevance else -i for i, p in enumerate(parts)],
-                     budget)
-    return " ".join(parts[i] for i in sorted(chosen)).strip()
+    if _visible(text) > budget:
+        keep = _choose([_visible(p) + 1 for p in parts], [relevance(p) if relevance else -i for i, p in enumerate(parts)],
+                       budget)
+        parts = [parts[i] for i in sorted(keep)]
+    while len(parts) > 1 and _LEADIN.search(parts[-1]):
+        parts.pop()
+    return " ".join(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""
 
 
 def _choose(sizes: list[int], scores: list[float], budget: int) -> set[int]:

@@ -20,6 +20,7 @@ from bot.domain import Answer, Asker, IndexInfo
 from bot.eval.compare import compare_runs, regressions
 from bot.eval.metrics import compute_metrics, gold_docs, gold_rank
 from bot.eval.report import report_path, summary_table, write_report
+from bot.eval.shape import shape_problems
 from bot.services import Services
 from bot.services.asking import AskService
 
@@ -112,6 +113,7 @@ def _record(question: dict, answer: Answer | None, latency_ms: float, error: str
         "answer": answer.text if answer else "",
         "citations": [c.model_dump(mode="json") for c in answer.citations] if answer else [],
         "diagnostics": [{"code": d.code, "severity": d.severity} for d in answer.trace.diagnostics] if answer else [],
+        "shape": shape_problems(answer.text) if answer else [],
         "latency_ms": round(latency_ms, 1),
         "error": error,
     }

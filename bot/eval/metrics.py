@@ -15,7 +15,7 @@ LANGS = ("en", "zh", "mixed")
 GROUPS = LANGS + ("overall",)
 HIGHER_IS_BETTER = ("hit@1", "hit@3", "hit@5", "mrr@10", "twin@5", "refusal_recall", "key_fact_recall",
                     "citation_valid", "cited_gold_share")
-LOWER_IS_BETTER = ("false_refusal", "latency_p50_ms", "latency_p95_ms")
+LOWER_IS_BETTER = ("false_refusal", "shape_problems", "latency_p50_ms", "latency_p95_ms")
 MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -81,6 +81,8 @@ def _group_metrics(pairs: list[tuple[dict, dict]]) -> dict:
         "latency_p50_ms": _round(percentile(latencies, 50)),
         "latency_p95_ms": _round(percentile(latencies, 95)),
         "diagnostics": dict(sorted(Counter(d["code"] for r, _ in pairs for d in r.get("diagnostics") or []).items())),
+        "shape_problems": _share(bool(r.get("shape")) for r in answered),
+        "shapes": dict(sorted(Counter(code for r, _ in pairs for code in r.get("shape") or []).items())),
     }
     return metrics
 

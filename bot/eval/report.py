@@ -14,7 +14,8 @@ from rich.table import Table  # noqa: E402
 from bot.eval.metrics import GROUPS  # noqa: E402
 
 ROWS = ("n", "answerable", "unanswerable", "hit@1", "hit@3", "hit@5", "mrr@10", "twin@5", "refusal_recall",
-        "false_refusal", "key_fact_recall", "citation_valid", "cited_gold_share", "latency_p50_ms", "latency_p95_ms")
+        "false_refusal", "key_fact_recall", "citation_valid", "cited_gold_share", "shape_problems", "latency_p50_ms",
+        "latency_p95_ms")
 CHART_METRICS = ("hit@1", "hit@5", "mrr@10")
 
 
@@ -55,6 +56,16 @@ def _as_dict(run) -> dict:
 def _summary_md(summary: dict) -> list[str]:
     lines = ["| metric | " + " | ".join(GROUPS) + " |", "|---|" + "---:|" * len(GROUPS)]
     lines += [f"| {row} | " + " | ".join(_fmt(summary.get(g, {}).get(row), row) for g in GROUPS) + " |" for row in ROWS]
+    return lines
+
+
+def _shapes_md(summary: dict) -> list[str]:
+    codes = sorted({code for g in GROUPS for code in summary.get(g, {}).get("shapes", {})})
+    if not codes:
+        return ["No answer shows raw markup, a dangling lead-in, boilerplate, a relative link or damaged text."]
+    lines = ["| problem | " + " | ".join(GROUPS) + " |", "|---|" + "---:|" * len(GROUPS)]
+    lines += [f"| {code} | " + " | ".join(str(summary.get(g, {}).get("shapes", {}).get(code, 0)) for g in GROUPS)
+              + " |" for code in codes]
     return lines
 
 
@@ -139,6 +150,7 @@ def write_report(run, out_md: Path, compare=None) -> Path:
         f"index `{meta.get('index_id') or '–'}` · embedder `{meta.get('embed_model') or '–'}` · prompt "
         f"`{meta.get('prompt_version') or '–'}` · llm `{meta.get('llm_model') or 'none'}` · {when}", "",
         "## Summary", "", *_summary_md(summary), "", f"![scores per language]({chart.name})", "",
+        "## Answer shape (what a reader would stumble on)", "", *_shapes_md(summary), "",
         "## Diagnostics", "", *_diagnostics_md(summary), "",
         "## Misses", "", *_misses_md(data["records"]),
     ]

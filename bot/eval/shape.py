@@ -1,0 +1,67 @@
+"""What a reader would stumble on in an answer's text, whatever it says: checked on every eval record
+and held to the baseline by the regression gate (aim: none of them, ever).
+
+- ``dangling_leadin``: a line ending in ":" / "：" with nothing it announces after it;
+- ``raw_latex``: TeX a chat shows as source (``$$``, ``\\frac``, ``\\text{``…);
+- ``mermaid``: diagram source (``flowchart TD``, ``classDef``, a mermaid fence);
+- ``unbalanced_markup``: an odd number of code fences or of ``**`` outside code;
+- ``boilerplate``: site chrome or teasers ("← Back to", "📅 Last updated", "Next chapter…");
+- ``relative_link``: a Markdown link no chat client can open (``](06_x.md)``);
+- ``damaged_text``: characters lost in an encoding accident (``?? ? 36 ??????``, U+FFFD).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.text.boilerplate import is_pointer, is_site_chrome
+from bot.text.markdown import parse_blocks, plain_text
+
+CODES = ("dangling_leadin", "raw_latex", "mermaid", "unbalanced_markup", "boilerplate", "relative_link",
+         "damaged_text")
+
+_MARKER = re.compile(r"\s*(\[\d+\]\s*)+$")
+_TITLE_ONLY = re.compile(r"\*\*[^*\n]+\*\*")  # the bold title the answer puts above a further section
+_LATEX = re.compile(r"\$\$|\\(?:frac|text|times|sum|sqrt|cdot|mathbf|mathrm|begin)\b|\$[^$\n]+\\[a-z]+[^$\n]*\$")
+_MERMAID = re.compile(r"^\s*(?:flowchart|graph|sequenceDiagram|classDiagram|stateDiagram|gantt|pie)\b|\bclassDef\b|"
+                      r"^\s*[A-Za-z0-9_]+(?:\[[^\]]*\])?\s*-->\s*[A-Za-z0-9_]+", re.M)
+_FENCE_LINE = re.compile(r"^\s{0,3}(`{3,}|~{3,})", re.M)
+_RELATIVE_LINK = re.compile(r"\]\((?!https?://|mailto:|#)[^)\s]+\)")
+_DAMAGED = re.compile(r"\?{2,}[^A-Za-z]{0,3}\?{2,}|\ufffd")
+_CODE_BLOCKS = re.compile(r"^\s{0,3}(`{3,}|~{3,}).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.M | re.S)
+
+
+def _dangling_leadin(text: str) -> bool:
+    blocks = parse_blocks(text)
+    for i, block in enumerate(blocks):
+        if block.kind != "paragraph":
+            continue
+        last_line = _MARKER.sub("", block.source.rstrip().split("\n")[-1]).rstrip()
+        if not re.search(r"[:：]\**$", last_line):
+            continue
+        follower = blocks[i + 1] if i + 1 < len(blocks) else None
+        if follower is None or follower.kind in ("heading", "rule") or _TITLE_ONLY.fullmatch(follower.source.strip()):
+            return True
+    return False
+
+
+def shape_problems(text: str) -> list[str]:
+    """The codes of ``CODES`` this answer text shows, in that order."""
+    found: set[str] = set()
+    outside_code = _CODE_BLOCKS.sub("", text)
+    if _dangling_leadin(text):
+        found.add("dangling_leadin")
+    if _LATEX.search(outside_code):
+        found.add("raw_latex")
+    if _MERMAID.search(text) or re.search(r"^\s*```\s*mermaid", text, re.M):
+        found.add("mermaid")
+    if len(_FENCE_LINE.findall(text)) % 2 or outside_code.replace("\\*", "").count("**") % 2:
+        found.add("unbalanced_markup")
+    lines = [plain_text(line) for line in outside_code.split("\n") if line.strip()]
+    if any(is_site_chrome(line) or is_pointer(_MARKER.sub("", line)) for line in lines):
+        found.add("boilerplate")
+    if _RELATIVE_LINK.search(outside_code):
+        found.add("relative_link")
+    if _DAMAGED.search(text):
+        found.add("damaged_text")
+    return [code for code in CODES if code in found]
