@@ -41,7 +41,8 @@ _CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b
 _STEPS = re.compile(r"\bstep\b|\bfirst\b|\bthen\b|\bnext,|\bfinally\b|\brun\b|\binstall\b|\bset\b|"
                     r"步骤|首先|然后|接着|最后|第一步|运行|安装", re.I)
 _CONTRAST = re.compile(r"\bvs\.?\b|\bversus\b|\bwhereas\b|\bwhile\b|\bunlike\b|\binstead\b|\bcompared\b|\bbut\b|"
-                       r"而|相比|区别|不同|对比|但是|然而", re.I)
+                       r"\btrade-?off\b|\btoo (?:large|small|big|high|low)\b|\bif you\b|而|相比|区别|不同|对比|但是|然而|权衡|取舍|如果你",
+                       re.I)
 _EXAMPLE = re.compile(r"\bexample\b|\be\.g\.|\bfor instance\b|\bimagine\b|\banalogy\b|例如|比如|举个例子|想象|类比", re.I)
 _RHETORICAL_END = re.compile(r"[?？]\s*$")
 # What a section's heading says about its content: the core of a chapter, or a picture of it.
@@ -86,6 +87,7 @@ class _Section:
 
     heading_prior: float = 0.0  # a chapter's core section over its analogy or its intro
     bonuses: list[float] = field(default_factory=list)  # the part of each unit's score its kind earned
+    factors: list[float] = field(default_factory=list)  # how much each unit's overlap counted (1: fully)
 
     def score(self, heading_weight: float, rank_penalty: float) -> float:
         if self.window_score <= 0:
@@ -106,7 +108,7 @@ def _defines(text: str, focus: str) -> bool:
                               rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
     return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes)\b", text, re.I)
                 or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)
-                or re.search(rf"\b{f}\b\s*\((?:[A-Z][\w-]*\s*){{2,}}\)", text)
+                or re.search(rf"\b{f}\b\s*\([A-Z][\w-]*(?:\s+[A-Za-z][\w-]*)+\)", text)
                 or re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))
 
 
@@ -167,10 +169,9 @@ class ExtractiveAnswerer:
             bonus += 0.2
         if kind == "code" and not intent.wants_code:
             factor *= 0.35
-        if kind == "paragraph" and all(_RHETORICAL_END.search(x) for x in re.split(r"(?<=[.!?。！？])\s*", plain.strip())
-                                       if x.strip()):
-            factor *= 0.3  # "How do you know if it's actually getting better?"
-        if kind == "paragraph" and len(self.tokenizer.content_terms(plain)) < 3:
+        if kind in ("paragraph", "quote") and _RHETORICAL_END.search(plain.strip()):
+            factor *= 0.3  # it ends asking, not answering: "…but how do you know if it's getting better?"
+        if kind in ("paragraph", "quote") and len(self.tokenizer.content_terms(plain)) < 4:
             factor *= 0.5  # a fragment
         return bonus, factor
 
@@ -224,7 +225,8 @@ class ExtractiveAnswerer:
             judged = [self._judge(u, intent, defining) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             sections.append(_Section(rank, chunk, units, alone, window, window_score, self._overlap(heading, weights),
-                                     self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged]))
+                                     self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged],
+                                     [f for _, f in judged]))
         return sections
 
     # ---- composing -------------------------------------------------------------------------------
@@ -283,32 +285,29 @@ class ExtractiveAnswerer:
 
     def _main_passage(self, section: _Section, budget: int, links: LinkResolver, relevance: Relevance,
                       brief: bool) -> tuple[Passage, int, bool]:
-        """The best run of units, the intro before it, and the units after it while they stay on topic
-        and the budget lasts — in the doc's order."""
+        """The best run of units first (it gets the budget first), then the intro before it and the units
+        after it while they stay on topic and the budget lasts — shown in the doc's order."""
         scores, units = section.scores, section.units
         start, end = section.window
         # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
         top = max(scores[i] - section.bonuses[i] for i in range(start, end))
+        order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
         if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
-            start -= 1  # the intro before the best run
-        texts, ids, used, skipped = [], [], 0, False
-        for i in range(start, len(units)):
-            if scores[i] < 0:
-                skipped = skipped or units[i].is_diagram
+            order.append(start - 1)  # the intro before the best run, if there is room left
+        order += [i for i in range(end, len(units)) if scores[i] >= 0.3 * top][: max(0, 4 - len(order))]
+        chosen: dict[int, str] = {}
+        used, skipped = 0, any(units[i].is_diagram and scores[i] < 0 for i in range(start, end))
+        for i in order:
+            if scores[i] < 0 or (brief and chosen):
                 continue
-            if i >= end and (scores[i] < 0.3 * top or len(texts) >= 4):
-                break
             rendering = render_unit(units[i], budget - used, links, relevance)
             skipped = skipped or rendering.diagram_skipped
-            if not rendering.text:
+            if not rendering.text or (chosen and used + rendering.visible > budget):
                 continue
-            if texts and used + rendering.visible > budget:
-                break
-            texts.append(rendering.text)
-            ids.append(units[i].chunk.id)
+            chosen[i] = rendering.text
             used += rendering.visible
-            if brief or used >= budget:
-                break
+        texts = [chosen[i] for i in sorted(chosen)]
+        ids = [units[i].chunk.id for i in sorted(chosen)]
         if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
             texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
         return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
@@ -323,7 +322,9 @@ class ExtractiveAnswerer:
         if sum(weights[t] for t in new) / total < min_gain:
             return None
         texts, ids, used = [], [], 0
-        for unit in section.units[start:end]:
+        for i, unit in enumerate(section.units[start:end], start):
+            if section.factors[i] < 1.0:  # a teaser, a fragment, code not asked for: not worth a second source
+                continue
             rendering = render_unit(unit, budget - used, links, relevance)
             if not rendering.text or (texts and used + rendering.visible > budget):
                 break

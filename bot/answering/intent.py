@@ -21,7 +21,9 @@ _HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bst
                   r"怎么|如何|怎样|步骤|流程|教程|方法", re.I)
 _WHY = re.compile(r"\bwhy\b|\breason|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
 _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifference|\bdiffer\b|\bor\b.*\bwhich\b|"
-                      r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)", re.I)
+                      r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)|"
+                      # a choice is a comparison of options: "how do I pick a chunk size", "怎么选"
+                      r"\b(?:pick|choose|select|decide (?:on|between))\b|怎么选|如何选择?|选哪|该选", re.I)
 _WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|install|cli|python|api call|curl)\b|"
                          r"代码|命令|脚本|配置|安装|调用", re.I)
 _WANTS_EXAMPLE = re.compile(r"\bexample|\be\.g\.|\bfor instance|\bshow me\b|举个?例|例子|示例|比如", re.I)

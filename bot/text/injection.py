@@ -36,11 +36,11 @@ ATTACK_PATTERNS = (
     rf"\b(?:reply|respond|answer|output)\b{_S}{{0,12}}\b(?:only|just)\s+(?:with|the word)\b|\bappend your\b|"
     r"\bwithout (?:any )?(?:restrictions|filters|limits)\b|\bmaintenance mode\b|\bfrom now on,? you (?:are|will)\b",
     r"\b(?:safety|content)?\s*filters?\s+(?:are|is|have been)\s+(?:now\s+)?(?:disabled|off|removed|turned off)\b",
-    r"\bdecode (?:this|the following|it|and)\b{_S}{{0,20}}\b(?:follow|execute|run|obey|do)\b",
+    rf"\bdecode (?:this|the following|it|and)\b{_S}{{0,20}}\b(?:follow|execute|run|obey|do)\b",
     r"管理员(?:通知|指令|说明|消息|命令)|(?:^|[。！？\s])命令[:：]|不许拒绝|不准拒绝|你现在是(?:一个)?没有(?:任何)?(?:限制|约束|过滤)|"
     r"从现在(?:开始|起)你(?:是|就是)|先(?:输出|骂|说出|打印)|原样(?:发|输出|打印)|解码(?:并|后)(?:执行|照做|遵循)",
-    r"\bignor(?:ez|er)\b{_S}{{0,20}}\binstructions\b|\bignora\b{_S}{{0,20}}\binstrucciones\b|"
-    r"\bignorier(?:e|en)?\b{_S}{{0,20}}\banweisungen\b",
+    rf"\bignor(?:ez|er)\b{_S}{{0,20}}\binstructions\b|\bignora\b{_S}{{0,20}}\binstrucciones\b|"
+    rf"\bignorier(?:e|en)?\b{_S}{{0,20}}\banweisungen\b",
 )
 _ENCODED = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])|(?:\\x[0-9a-fA-F]{2}){6,}|"
                       r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){12,}(?![0-9a-fA-F])|(?:%[0-9a-fA-F]{2}){6,}")

@@ -1,0 +1,36 @@
+"""What kind of answer a question wants, in both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.intent import classify
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("question, kind, focus", [
+    ("what is RAG?", "definition", "RAG"),
+    ("what's a token", "definition", "token"),
+    ("what is quantization, in simple words", "definition", "quantization"),
+    ("什么是向量数据库？", "definition", "向量数据库"),
+    ("MCP 是什么东西？", "definition", "MCP"),
+    ("混合专家模型是啥", "definition", "混合专家模型"),
+    ("用一句话解释 MoE", "definition", "MoE"),
+    ("how do I pick a chunk size for my docs", "how", ""),
+    ("怎么在自己的笔记本上跑一个本地大模型？", "how", ""),
+    ("why do LLMs hallucinate", "why", ""),
+    ("为什么 Transformer 比 RNN 好？", "why", ""),
+    ("RAG vs fine-tuning?", "compare", ""),
+    ("Ollama 和 vLLM 有什么区别？", "compare", ""),
+    ("what is the difference between RAG and fine-tuning", "compare", ""),
+])
+def test_question_kinds(question, kind, focus):
+    intent = classify(question)
+    assert (intent.kind, intent.focus) == (kind, focus)
+
+
+def test_brief_code_and_example_wishes():
+    assert classify("用一句话解释 MoE").brief and classify("explain LoRA in one sentence").brief
+    assert classify("show me the python code to call DeepSeek").wants_code
+    assert classify("give me an example of prompt injection").wants_example and classify("举个例子").wants_example

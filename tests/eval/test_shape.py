@@ -1,0 +1,39 @@
+"""Each answer-shape problem is caught, and a clean answer shows none."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.eval.shape import shape_problems
+
+pytestmark = pytest.mark.unit
+
+CLEAN = """**Chunking**
+
+Getting the chunk size right is a trade-off:
+- Too large: coordinates get diluted.
+- Too small: context is lost. [1]
+
+See [the guide](https://github.com/x/y/blob/abc/docs/a.md#chunking). Required VRAM = 70 × 4/8 × 1.2 = 42 GB. [2]"""
+
+
+def test_a_clean_answer_has_no_problem():
+    assert shape_problems(CLEAN) == []
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Getting the chunk size right is a crucial engineering trade-off: [2]", "dangling_leadin"),
+    ("目前主流有两种训练方法：\n\n**DPO**", "dangling_leadin"),
+    ("The rule: $$70 \\times \\frac{4}{8}$$ [1]", "raw_latex"),
+    ("flowchart TD\n    A --> B\n    classDef x fill:#fff", "mermaid"),
+    ("```python\nprint(1)\n", "unbalanced_markup"),
+    ("**用稀疏激活打破稠密算力枷锁。**在传统的 **稠密模型 [1]", "unbalanced_markup"),
+    ("📅 Last updated: 2025-01-01", "boilerplate"),
+    ("← Back to [README](../README.md)", "boilerplate"),
+    ("Next, let's learn how to run models locally. [1]", "boilerplate"),
+    ("Read [chapter 6](06_hallucination.md) next.", "relative_link"),
+    ("# ?? ? 36 ?????? - ?????????? RAG", "damaged_text"),
+    ("broken \ufffd text", "damaged_text"),
+])
+def test_each_problem_is_caught(text, code):
+    assert code in shape_problems(text)
