@@ -2,7 +2,7 @@
 
 From the best candidate sections (each rebuilt whole from its chunks, so a lead-in finds its list),
 every unit (``bot.answering.passages``) is scored by the share of the question's idf-weighted terms it
-holds, plus what the question's kind asks for (``bot.answering.intent``): a definition of the focus
+holds, plus what the question's kind asks for (``bot.text.question_kind``): a definition of the focus
 term for "what is X", steps for "how", causes for "why", a table or contrast for a comparison. Pointers
 ("next chapter…", "📅 Last updated") and diagrams never count; code only when asked for; a rhetorical
 question or a fragment counts little. The best section gives the main passage — its best unit with
@@ -20,13 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.answering.intent import Intent, classify
+from bot.text.question_kind import QuestionKind, classify_question, defines
 from bot.answering.passages import Relevance, Unit, render_unit, section_units
 from bot.retrieval.hybrid import wants_navigation
 from bot.domain import Chunk, Lang
 from bot.text.boilerplate import is_pointer, link_share
 from bot.text.markdown import LinkResolver, escape, plain_text
-from bot.text.script import CJK
 from bot.text.tokenizer import BilingualTokenizer
 
 # Visible characters of the answer text (a Chinese character carries about two English ones): the
@@ -95,23 +94,6 @@ class _Section:
         return self.window_score + heading_weight * self.heading_overlap - rank_penalty * self.rank + self.heading_prior
 
 
-def _defines(text: str, focus: str) -> bool:
-    """Does ``text`` state what ``focus`` is? "X is/means/refers to…", "X (its expansion) is…", "the
-    answer is X (Retrieval-Augmented Generation)", "X 是/指…", "…就是 X" — the term right before its
-    verb, not anywhere in a sentence that happens to contain "is"."""
-    if not focus:
-        return False
-    f = re.escape(focus)
-    paren = r"(?:\s*[（(][^）)]{1,60}[）)])?"
-    if CJK.search(focus) or CJK.search(text):
-        return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是)|(?:就是|是指|叫做|称为|即)\s*{f}|"
-                              rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
-    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes)\b", text, re.I)
-                or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)
-                or re.search(rf"\b{f}\b\s*\([A-Z][\w-]*(?:\s+[A-Za-z][\w-]*)+\)", text)
-                or re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))
-
-
 class ExtractiveAnswerer:
     def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
                  min_gain: float = 0.05, candidates: int = 6, heading_weight: float = 0.25,
@@ -146,7 +128,7 @@ class ExtractiveAnswerer:
         present = self._token_set(text)
         return sum(w for t, w in weights.items() if t in present) / total
 
-    def _judge(self, unit: Unit, intent: Intent, defining_heading: bool) -> tuple[float, float]:
+    def _judge(self, unit: Unit, intent: QuestionKind, defining_heading: bool) -> tuple[float, float]:
         """(bonus, factor) for what the unit is, whatever it overlaps: what the question's kind asks
         for adds, code not asked for / a rhetorical question / a fragment scale down; (-1, 0) means
         never quote it (a pointer, a link list, a diagram on its own)."""
@@ -156,7 +138,7 @@ class ExtractiveAnswerer:
         if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
             return -1.0, 0.0
         bonus, factor = (0.1 if unit.position == 0 else 0.0), 1.0
-        if intent.kind == "definition" and (_defines(plain, intent.focus) or (defining_heading and unit.position == 0)):
+        if intent.kind == "definition" and (defines(plain, intent.focus) or (defining_heading and unit.position == 0)):
             bonus += 0.5
         elif intent.kind == "how":
             bonus += 0.2 if kind == "list" and unit.blocks[-1].ordered else 0.1 if _STEPS.search(plain) else 0.0
@@ -208,7 +190,7 @@ class ExtractiveAnswerer:
             return -self.core_bonus
         return 0.0
 
-    def _sections(self, question: str, intent: Intent, candidates: list[Chunk],
+    def _sections(self, question: str, intent: QuestionKind, candidates: list[Chunk],
                   section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float]) -> list[_Section]:
         sections: list[_Section] = []
         seen: set[tuple[str, str]] = set()
@@ -236,7 +218,7 @@ class ExtractiveAnswerer:
         A definition question also considers the sections that define its term by name ("What is X?",
         a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
         question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them."""
-        intent = classify(question)
+        intent = classify_question(question)
         weights = self._weights(question, library.doc_freq)
         for token in expansion or []:
             weights.setdefault(token, EXPANSION_WEIGHT * math.log(1 + 1000 / (1 + library.doc_freq(token))))

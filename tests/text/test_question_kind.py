@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.intent import classify
+from bot.text.question_kind import classify_question
 
 pytestmark = pytest.mark.unit
 
@@ -17,7 +17,8 @@ pytestmark = pytest.mark.unit
     ("MCP 是什么东西？", "definition", "MCP"),
     ("混合专家模型是啥", "definition", "混合专家模型"),
     ("用一句话解释 MoE", "definition", "MoE"),
-    ("how do I pick a chunk size for my docs", "how", ""),
+    ("how do I pick a chunk size for my docs", "compare", ""),  # a choice weighs options against each other
+    ("how do I run a model on my laptop", "how", ""),
     ("怎么在自己的笔记本上跑一个本地大模型？", "how", ""),
     ("why do LLMs hallucinate", "why", ""),
     ("为什么 Transformer 比 RNN 好？", "why", ""),
@@ -26,11 +27,11 @@ pytestmark = pytest.mark.unit
     ("what is the difference between RAG and fine-tuning", "compare", ""),
 ])
 def test_question_kinds(question, kind, focus):
-    intent = classify(question)
+    intent = classify_question(question)
     assert (intent.kind, intent.focus) == (kind, focus)
 
 
 def test_brief_code_and_example_wishes():
-    assert classify("用一句话解释 MoE").brief and classify("explain LoRA in one sentence").brief
-    assert classify("show me the python code to call DeepSeek").wants_code
-    assert classify("give me an example of prompt injection").wants_example and classify("举个例子").wants_example
+    assert classify_question("用一句话解释 MoE").brief and classify_question("explain LoRA in one sentence").brief
+    assert classify_question("show me the python code to call DeepSeek").wants_code
+    assert classify_question("give me an example of prompt injection").wants_example and classify_question("举个例子").wants_example

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.text.script import CJK
+
 Kind = Literal["definition", "how", "why", "compare", "other"]
 
 _EN = "(?:an? |the )?"
@@ -31,7 +33,7 @@ _BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\b
 
 
 @dataclass(frozen=True)
-class Intent:
+class QuestionKind:
     kind: Kind
     focus: str = ""  # the term a definition question asks about, as written
     wants_code: bool = False
@@ -39,7 +41,7 @@ class Intent:
     brief: bool = False
 
 
-def classify(question: str) -> Intent:
+def classify_question(question: str) -> QuestionKind:
     q = question.strip()
     focus = ""
     kind: Kind = "other"
@@ -53,5 +55,22 @@ def classify(question: str) -> Intent:
         kind = "why"
     elif kind != "definition" and _HOW.search(q):
         kind = "how"
-    return Intent(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
+    return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)))
+
+
+def defines(text: str, focus: str) -> bool:
+    """Does ``text`` state what ``focus`` is? "X is/means/refers to…", "X (its expansion) is…", "the
+    answer is X (Retrieval-Augmented Generation)", "X 是/指…", "…就是 X" — the term right before its
+    verb, not anywhere in a sentence that happens to contain "is"."""
+    if not focus:
+        return False
+    f = re.escape(focus)
+    paren = r"(?:\s*[（(][^）)]{1,60}[）)])?"
+    if CJK.search(focus) or CJK.search(text):
+        return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是)|(?:就是|是指|叫做|称为|即)\s*{f}|"
+                              rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
+    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes)\b", text, re.I)
+                or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)
+                or re.search(rf"\b{f}\b\s*\([A-Z][\w-]*(?:\s+[A-Za-z][\w-]*)+\)", text)
+                or re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))
