@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from bot.logs import configure_logging
+from bot.messages import message
 from bot.settings import Settings
 from ingestion.cli import ingest
 
@@ -54,6 +55,7 @@ def _ask_once(question: str, debug: bool, as_json: bool) -> None:
             "text": answer.text,
             "lang": answer.lang,
             "refused": answer.refused,
+            "notes": [message(n.key, answer.lang, **n.values) for n in answer.notes],
             "citations": [c.model_dump(mode="json") for c in answer.citations],
             "trace": answer.trace.model_dump(mode="json"),
         }

@@ -32,6 +32,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Answered in English: the Atlas is written in English and Chinese.",
         "zh": "已用英文回答：Atlas 只有英文和中文版本。",
     },
+    "low_confidence": {
+        "en": "This may not fully answer your question — check the linked sections.",
+        "zh": "这个回答可能没有完全回答你的问题，请查看下面链接的章节。",
+    },
     "diagram_in_source": {
         "en": "The linked section also has a diagram.",
         "zh": "链接的章节里还有一张示意图。",

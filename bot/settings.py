@@ -53,6 +53,11 @@ class DiagnosticsConfig(BaseModel):
     tokens_budget: int = Field(6000, ge=0)
     stage_budget_ms: float = Field(1500.0, gt=0)
     stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"llm": 15000.0, "total": 20000.0})
+    # The answer-level verdict (bot/diagnostics/verdict.py): below this usefulness an answer is flagged and
+    # shown with a caveat; its signals are named when coverage or the quoted passage fall below these.
+    verdict_threshold: float = Field(0.46, ge=0, le=1)  # ≤ 15 % of good dev answers flagged
+    verdict_min_coverage: float = Field(0.5, ge=0, le=1)
+    verdict_min_main_passage: float = Field(0.5, ge=0, le=1)
     # Prompt injection: extra regular expressions (case-insensitive) that count as an attack string.
     injection_patterns_extra: list[str] = Field(default_factory=list)
 

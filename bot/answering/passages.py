@@ -102,7 +102,14 @@ def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance 
         parts = [parts[i] for i in sorted(keep)]
     while len(parts) > 1 and _LEADIN.search(parts[-1]):
         parts.pop()
+    parts = [_balanced(p) for p in parts]
     return " ".join(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""
+
+
+def _balanced(sentence: str) -> str:
+    """A sentence cut out of a bold run ("**A. B.**" → "**A.") loses its bold marks."""
+    bare = sentence.replace("\\*", "")
+    return sentence.replace("**", "") if bare.count("**") % 2 else sentence
 
 
 def _choose(sizes: list[int], scores: list[float], budget: int) -> set[int]:

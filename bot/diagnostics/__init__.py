@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.diagnostics import answer, context, ops, retrieval, safety
+from bot.diagnostics import answer, context, ops, retrieval, safety, verdict
 from bot.diagnostics.inputs import DiagnosisInput, DiagnosticsConfig, Facts
 from bot.diagnostics.messages import make
 from bot.domain import Diagnostic
@@ -19,7 +19,7 @@ __all__ = ["OPS_CHECKS", "OPS_CODES", "DiagnosisInput", "DiagnosticsConfig", "di
 
 log = logging.getLogger(__name__)
 
-CHECKS = safety.CHECKS + retrieval.CHECKS + context.CHECKS + answer.CHECKS + ops.CHECKS
+CHECKS = safety.CHECKS + retrieval.CHECKS + context.CHECKS + answer.CHECKS + verdict.CHECKS + ops.CHECKS
 # What depends on the request rather than on (question, index, answer): rerun on a cache hit.
 OPS_CHECKS = ops.CHECKS
 OPS_CODES = frozenset({"STALE_EMBED_MODEL", "STALE_SOURCE_CHANGED", "STALE_INDEX_AGE", "COST_OVER_BUDGET",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.domain import Answer, Candidate, Chunk, IndexInfo, Lang
@@ -21,6 +21,7 @@ class DiagnosisInput:
     source_changed: bool | None  # None: unknown
     tokenizer: BilingualTokenizer  # the words of a text, as everywhere else
     searched: str = ""  # the question as searched (markup and orders out); the question itself when empty
+    idf: Callable[[str], float] | None = None  # how rare a token is in the docs (the verdict weighs by it)
 
     def __post_init__(self) -> None:
         self.searched = self.searched or self.answer.trace.searched or self.question

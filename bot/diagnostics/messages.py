@@ -21,6 +21,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Weak evidence: score {score} is barely above the refusal threshold {threshold}; the answer may be a stretch.",
         "证据偏弱：得分 {score} 仅略高于拒答阈值 {threshold}，答案可能有些牵强。",
     ),
+    "ANSWER_VERDICT.ok": (
+        "Verdict: this answer likely answers the question (usefulness {p}).",
+        "评估：这个回答很可能回答了问题（有用度 {p}）。",
+    ),
+    "ANSWER_VERDICT.low": (
+        "Verdict: this answer may not answer the question (usefulness {p}); see the signals below.",
+        "评估：这个回答可能没有真正回答问题（有用度 {p}），原因见下面几项。",
+    ),
+    "ANSWER_OFF_QUESTION": (
+        "The answer leaves out words of the question: {missing}.",
+        "回答没有涉及问题中的这些词：{missing}。",
+    ),
+    "ANSWER_KIND_MISSED.definition": (
+        "A \"what is\" question, but the answer never says what it is.",
+        "这是“是什么”的问题，但回答里没有给出定义。",
+    ),
+    "ANSWER_KIND_MISSED.how": (
+        "A \"how\" question, but the answer gives no steps.",
+        "这是“怎么做”的问题，但回答里没有步骤。",
+    ),
+    "ANSWER_KIND_MISSED.why": (
+        "A \"why\" question, but the answer gives no reason.",
+        "这是“为什么”的问题，但回答里没有给出原因。",
+    ),
+    "ANSWER_KIND_MISSED.compare": (
+        "A comparison, but the answer speaks of only one side.",
+        "这是比较类问题，但回答只讲了其中一方。",
+    ),
+    "ANSWER_NOT_BEST_PASSAGE": (
+        "The answer quotes a passage next to the best keyword match, not the match itself.",
+        "回答引用的不是关键词最匹配的段落，而是它旁边的内容。",
+    ),
+    "ANSWER_EXACT_TERM_MISSING": (
+        "A literal term of the question (a name, number or identifier) is not in the answer.",
+        "问题里的专有名词、数字或标识符没有出现在回答中。",
+    ),
+    "ANSWER_SHAPE": (
+        "The answer's text is damaged or unfinished: {problems}.",
+        "回答的文本有损坏或不完整：{problems}。",
+    ),
     "FP2_RANK_DISAGREEMENT": (
         "Dense and keyword search disagree: {shared} of their top {k} docs overlap.",
         "向量检索与关键词检索分歧较大：前 {k} 篇文档中仅有 {shared} 篇重合。",

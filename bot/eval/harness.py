@@ -20,7 +20,7 @@ from bot.domain import Answer, Asker, IndexInfo
 from bot.eval.compare import compare_runs, regressions
 from bot.eval.metrics import compute_metrics, gold_docs, gold_rank
 from bot.eval.report import report_path, summary_table, write_report
-from bot.eval.shape import shape_problems
+from bot.text.answer_shape import shape_problems
 from bot.services import Services
 from bot.services.asking import AskService
 
@@ -114,9 +114,20 @@ def _record(question: dict, answer: Answer | None, latency_ms: float, error: str
         "citations": [c.model_dump(mode="json") for c in answer.citations] if answer else [],
         "diagnostics": [{"code": d.code, "severity": d.severity} for d in answer.trace.diagnostics] if answer else [],
         "shape": shape_problems(answer.text) if answer else [],
+        "facts_found": sum(f.lower() in answer.text.lower() for f in question.get("key_facts") or []) if answer else 0,
+        "facts_total": len(question.get("key_facts") or []),
+        "usefulness": _usefulness(answer),
         "latency_ms": round(latency_ms, 1),
         "error": error,
     }
+
+
+def _usefulness(answer: Answer | None) -> float | None:
+    """The answer-level verdict's usefulness (``bot.diagnostics.verdict``), when it was judged."""
+    for d in answer.trace.diagnostics if answer else []:
+        if d.code == "ANSWER_VERDICT":
+            return d.data.get("usefulness")
+    return None
 
 
 async def run_eval(asking: AskService, questions: list[dict], *, about: Callable[[], IndexInfo | None] | None = None,

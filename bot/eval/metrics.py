@@ -82,6 +82,7 @@ def _group_metrics(pairs: list[tuple[dict, dict]]) -> dict:
         "latency_p95_ms": _round(percentile(latencies, 95)),
         "diagnostics": dict(sorted(Counter(d["code"] for r, _ in pairs for d in r.get("diagnostics") or []).items())),
         "shape_problems": _share(bool(r.get("shape")) for r in answered),
+        **verdict_metrics([r for r, _ in answerable if not r["refused"]]),
         "shapes": dict(sorted(Counter(code for r, _ in pairs for code in r.get("shape") or []).items())),
     }
     return metrics
@@ -99,3 +100,51 @@ def compute_metrics(records: list[dict], questions: list[dict]) -> dict:
     summary = {lang: _group_metrics([(r, q) for r, q in pairs if q["lang"] == lang]) for lang in LANGS}
     summary["overall"] = _group_metrics(pairs)
     return summary
+
+
+def fact_label(record: dict) -> str | None:
+    """An answer holding none of its question's key facts is "useless", two thirds or more "good"."""
+    total = record.get("facts_total") or 0
+    if not total or record.get("refused"):
+        return None
+    found = record.get("facts_found") or 0
+    return "useless" if found == 0 else "good" if found >= 2 / 3 * total else None
+
+
+def _auc(useless: list[float], good: list[float]) -> float | None:
+    """Probability that a useless answer is judged less useful than a good one."""
+    if not useless or not good:
+        return None
+    wins = sum((u < g) + 0.5 * (u == g) for u in useless for g in good)
+    return round(wins / (len(useless) * len(good)), 4)
+
+
+def verdict_metrics(records: list[dict], threshold: float | None = None) -> dict:
+    """How well the answer-level verdict tells useless answers from good ones: ROC AUC, and the share of
+    each flagged (a warn-level ANSWER_VERDICT)."""
+    labelled = [(fact_label(r), r) for r in records]
+    useless = [r for label, r in labelled if label == "useless" and r.get("usefulness") is not None]
+    good = [r for label, r in labelled if label == "good" and r.get("usefulness") is not None]
+
+    def flagged(r: dict) -> bool:
+        return any(d["code"] == "ANSWER_VERDICT" and d["severity"] == "warn" for d in r.get("diagnostics") or [])
+
+    return {
+        "verdict_auc": _auc([r["usefulness"] for r in useless], [r["usefulness"] for r in good]),
+        "verdict_flags_useless": _share(flagged(r) for r in useless),
+        "verdict_flags_good": _share(flagged(r) for r in good),
+    }
+
+
+def code_signal(records: list[dict]) -> dict[str, tuple[float | None, float | None]]:
+    """For each diagnostic code (warn/fail), how often it fires on useless vs good answers."""
+    labelled = [(fact_label(r), r) for r in records if not r.get("refused")]
+    useless = [r for label, r in labelled if label == "useless"]
+    good = [r for label, r in labelled if label == "good"]
+    codes = sorted({d["code"] for _, r in labelled for d in r.get("diagnostics") or [] if d["severity"] != "info"})
+
+    def rate(group: list[dict], code: str) -> float | None:
+        return _share(any(d["code"] == code and d["severity"] != "info" for d in r.get("diagnostics") or [])
+                      for r in group)
+
+    return {code: (rate(useless, code), rate(good, code)) for code in codes}

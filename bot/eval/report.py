@@ -11,11 +11,11 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
 from rich.table import Table  # noqa: E402
 
-from bot.eval.metrics import GROUPS  # noqa: E402
+from bot.eval.metrics import code_signal, GROUPS  # noqa: E402
 
 ROWS = ("n", "answerable", "unanswerable", "hit@1", "hit@3", "hit@5", "mrr@10", "twin@5", "refusal_recall",
-        "false_refusal", "key_fact_recall", "citation_valid", "cited_gold_share", "shape_problems", "latency_p50_ms",
-        "latency_p95_ms")
+        "false_refusal", "key_fact_recall", "citation_valid", "cited_gold_share", "shape_problems", "verdict_auc",
+        "verdict_flags_useless", "verdict_flags_good", "latency_p50_ms", "latency_p95_ms")
 CHART_METRICS = ("hit@1", "hit@5", "mrr@10")
 
 
@@ -66,6 +66,17 @@ def _shapes_md(summary: dict) -> list[str]:
     lines = ["| problem | " + " | ".join(GROUPS) + " |", "|---|" + "---:|" * len(GROUPS)]
     lines += [f"| {code} | " + " | ".join(str(summary.get(g, {}).get("shapes", {}).get(code, 0)) for g in GROUPS)
               + " |" for code in codes]
+    return lines
+
+
+def _signal_md(records: list[dict]) -> list[str]:
+    """Fire rates of each warn/fail code on answers holding none of their key facts vs two thirds or more."""
+    rates = code_signal(records)
+    if not rates:
+        return ["No labelled answers (the set has no key facts)."]
+    pct = lambda v: "–" if v is None else f"{v:.0%}"  # noqa: E731
+    lines = ["| code | on useless answers | on good answers |", "|---|---:|---:|"]
+    lines += [f"| {code} | {pct(u)} | {pct(g)} |" for code, (u, g) in sorted(rates.items(), key=lambda kv: -(kv[1][0] or 0))]
     return lines
 
 
@@ -152,6 +163,7 @@ def write_report(run, out_md: Path, compare=None) -> Path:
         "## Summary", "", *_summary_md(summary), "", f"![scores per language]({chart.name})", "",
         "## Answer shape (what a reader would stumble on)", "", *_shapes_md(summary), "",
         "## Diagnostics", "", *_diagnostics_md(summary), "",
+        "## Which diagnostics tell a useless answer from a good one", "", *_signal_md(data["records"]), "",
         "## Misses", "", *_misses_md(data["records"]),
     ]
     if compare is not None:

@@ -109,10 +109,10 @@ class AskService:
                                prepared.notes)
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
                         citations=stages.draft.citations, notes=notes + stages.draft.notes, trace=trace)
-        answer = await self._diagnose(question, answer, index)
+        answer = _with_caveat(await self._diagnose(question, answer, index))
         await self.cache.put(key, answer)  # in process while Redis is away
-        if answer.refused and self.gaps is not None:
-            await self.gaps.record(answer, "refused", asker)
+        if self.gaps is not None and (answer.refused or _uncertain(answer)):
+            await self.gaps.record(answer, "refused" if answer.refused else "uncertain", asker)
         return await self._finish(answer, asker, timer)
 
     async def _finish(self, answer: Answer, asker: Asker, timer: Timer) -> Answer:
@@ -210,7 +210,7 @@ class AskService:
                              index=self._about() if self._about else None,
                              query_embed_model=self.retriever.embedder.name,
                              source_changed=await self._source_changed(index),
-                             tokenizer=self.retriever.tokenizer)
+                             tokenizer=self.retriever.tokenizer, idf=index.idf)
         if request_only:
             kept = [d for d in answer.trace.diagnostics if d.code not in OPS_CODES]
             fresh = diagnose(inp, self.diagnostics, checks=OPS_CHECKS)
@@ -240,6 +240,18 @@ class AskService:
         if asker.platform != "eval":
             ttl = self.traces.ttl_s if self.traces is not None else self.cache.ttl_s
             await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl, mirror=True)
+
+
+def _uncertain(answer: Answer) -> bool:
+    """The answer-level verdict judged this answer unlikely to answer its question."""
+    return any(d.code == "ANSWER_VERDICT" and d.severity == "warn" for d in answer.trace.diagnostics)
+
+
+def _with_caveat(answer: Answer) -> Answer:
+    """A one-line caveat on an answer the verdict doubts (as kapa's "Uncertain" does)."""
+    if not _uncertain(answer) or any(n.key == "low_confidence" for n in answer.notes):
+        return answer
+    return answer.model_copy(update={"notes": [*answer.notes, Note(key="low_confidence")]})
 
 
 def _language_notes(decision: LanguageDecision) -> list[Note]:

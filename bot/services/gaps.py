@@ -1,5 +1,6 @@
-"""Coverage gaps: questions the Atlas could not answer ("refused") or whose answer got a 👎
-("downvote"), kept in a bounded map in the Store and grouped into "what the Atlas should add next".
+"""Coverage gaps: questions the Atlas could not answer ("refused"), answered badly by the bot's own
+judgement ("uncertain": a low answer-level verdict, ``bot.diagnostics.verdict``) or whose answer got a
+👎 ("downvote"), kept in a bounded map in the Store and grouped into "what the Atlas should add next".
 
 One entry per reason, asker and question (folded as the cache folds it): asking the same unanswered
 question again, or pressing 👎 five times, keeps one entry, so one person cannot flood the bounded map
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 
 GAPS_KEY = "gaps:v2"
 NEAREST = 3  # sections kept per question
-Reason = Literal["refused", "downvote"]
+Reason = Literal["refused", "uncertain", "downvote"]
+REASON_LABELS = {"refused": "refused", "uncertain": "uncertain answer", "downvote": "👎"}
 UrlFor = Callable[[str, str], str]  # (doc, section) -> link
 
 
@@ -50,7 +52,7 @@ class GapRecorder:
     async def record(self, source: Answer | Trace, reason: Reason, asker: Asker) -> dict | None:
         """Keep one gap (None for an eval run); a refused Answer's citations (the nearest sections it
         pointed to) give the links, a bare Trace (a 👎 found by trace id) falls back to its top candidates."""
-        if reason not in ("refused", "downvote"):
+        if reason not in REASON_LABELS:
             raise ValueError(f"unknown gap reason {reason!r}")
         if asker.platform == "eval":
             return None
@@ -180,7 +182,7 @@ def render_gaps_report(groups: list[GapGroup], limit: int = 20) -> str:
     total = sum(g.count for g in groups)
     lines += [f"{total} question(s) in {len(groups)} group(s).", ""]
     for n, group in enumerate(groups[:limit], 1):
-        reasons = ", ".join(f"{c} {'refused' if r == 'refused' else '👎'}" for r, c in sorted(group.reasons.items()))
+        reasons = ", ".join(f"{c} {REASON_LABELS.get(r, r)}" for r, c in sorted(group.reasons.items()))
         lines += [f"## {n}. {', '.join(group.terms) or '(no shared words)'} — {group.count} asked ({reasons})", ""]
         for lang, label in (("en", "English"), ("zh", "中文")):
             examples = group.examples(lang)

@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from bot.bootstrap import build_services
 from bot.domain import Asker
-from bot.eval.shape import shape_problems
+from bot.text.answer_shape import shape_problems
 from bot.messages import message
 from tests.conftest import make_settings
 

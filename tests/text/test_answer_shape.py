@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.eval.shape import shape_problems
+from bot.text.answer_shape import shape_problems
 
 pytestmark = pytest.mark.unit
 
