@@ -55,7 +55,7 @@ class DiagnosticsConfig(BaseModel):
     stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"llm": 15000.0, "total": 20000.0})
     # The answer-level verdict (bot/diagnostics/verdict.py): below this usefulness an answer is flagged and
     # shown with a caveat; its signals are named when coverage or the quoted passage fall below these.
-    verdict_threshold: float = Field(0.46, ge=0, le=1)  # ≤ 15 % of good dev answers flagged
+    verdict_threshold: float = Field(0.45, ge=0, le=1)  # ≤ 15 % of good dev answers flagged
     verdict_min_coverage: float = Field(0.5, ge=0, le=1)
     verdict_min_main_passage: float = Field(0.5, ge=0, le=1)
     # Prompt injection: extra regular expressions (case-insensitive) that count as an attack string.

@@ -5,7 +5,7 @@ Signals the bot has at answer time, each measured on labelled answers (an answer
 question's key facts is useless; one holding two thirds or more is good):
 - ``coverage``: the share of the question's words the answer holds, plain and idf-weighted;
 - ``kind``: the answer gives what the question's kind asks for — a definition for "what is X", steps
-  for "how", reasons for "why", both sides for a comparison;
+  for "how do I", reasons for "why", both sides for a comparison;
 - ``main_passage``: the passage quoted first is the one the keyword search scored best, not a
   neighbour of it;
 - ``channels``: the dense and keyword searches found the same doc first;
@@ -39,14 +39,17 @@ _CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b
                     r"\bleads? to\b|因为|由于|所以|原因|导致|因此|之所以", re.I)
 _SIDES = re.compile(r"\s+(?:vs\.?|versus|or|and)\s+|\s*(?:和|与|跟|还是|对比|vs\.?)\s*", re.I)
 _STEPS = re.compile(r"^\s*(?:-|\d+\.)\s|```", re.M)
+# "how do I set up X" wants steps; "how does RAG reduce hallucination" wants the mechanism, in prose.
+_PROCEDURE = re.compile(r"\bhow (?:do|can|should) (?:i|we|you)\b|\bhow to\b|\bsteps?\b|\bset ?up\b|\binstall|"
+                        r"\bconfigure\b|(?:怎么|如何|怎样)(?:做|搭|装|安装|配置|部署|实现|上手|开始)|步骤|教程", re.I)
 
 FEATURES = ("coverage", "weighted_coverage", "kind", "channels", "evidence", "main_passage", "exact", "length")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.5461, 0.4733, 0.5798, 0.5213, 0.4451, 0.9456, 0.8726, 6.0444),
-    "sd": (0.2037, 0.2164, 0.3286, 0.4995, 0.2447, 0.1155, 0.3079, 0.5891),
-    "weights": (0.1709, 0.1741, 0.2553, 0.3142, -0.0341, 0.0184, 0.112, 0.2198),
-    "bias": 0.2689,
+    "mean": (0.5461, 0.4733, 0.5319, 0.5213, 0.4451, 0.9456, 0.8726, 6.0444),
+    "sd": (0.2037, 0.2164, 0.261, 0.4995, 0.2447, 0.1155, 0.3079, 0.5891),
+    "weights": (0.174, 0.1751, 0.0427, 0.3158, -0.0222, 0.0224, 0.1191, 0.2441),
+    "bias": 0.2317,
 }
 
 
@@ -72,6 +75,8 @@ def _kind(question: str, plain: str, text: str, answer_terms: set[str], terms) -
     if asked.kind == "definition":
         return (1.0 if defines(plain, asked.focus) else 0.0), asked.kind
     if asked.kind == "how":
+        if not _PROCEDURE.search(question):
+            return 0.5, asked.kind
         return (1.0 if _STEPS.search(text) else 0.0), asked.kind
     if asked.kind == "why":
         return (1.0 if _CAUSE.search(plain) else 0.0), asked.kind
@@ -116,7 +121,7 @@ def usefulness(s: Signals, supported_share: float = 1.0) -> float:
     model = VERDICT_MODEL
     z = model["bias"] + sum(w * (x - m) / sd for x, m, sd, w in
                             zip(s.vector(), model["mean"], model["sd"], model["weights"], strict=True))
-    return supported_share / (1.0 + math.exp(-z))
+    return supported_share / (1.0 + math.exp(-max(-30.0, min(30.0, z))))  # extreme signals saturate, never overflow
 
 
 def _supported_share(f: Facts) -> float:

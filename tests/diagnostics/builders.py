@@ -47,7 +47,7 @@ class Case:
     question: str = "How does RAG reduce hallucinations?"
     lang: str = "en"  # the asker's language (messages are written in it)
     question_lang: str = "en"  # trace.language.lang
-    text: str = "RAG pastes retrieved passages into the prompt, so the model answers from evidence [1]."
+    text: str = "RAG reduces hallucinations: it pastes retrieved passages into the prompt, so the model answers from evidence [1]."
     refused: bool = False
     chunks: list[Chunk] = field(default_factory=lambda: [RAG, VDB, HALL, FT])
     candidates: list[Candidate] = field(default_factory=lambda: [
