@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.text.question_kind import QuestionKind, classify_question, defines
+from bot.text.question_kind import QuestionKind, classify_question, defines, without_style
 from bot.answering.passages import Relevance, Unit, render_unit, section_units
 from bot.retrieval.hybrid import wants_navigation
 from bot.domain import Chunk, Lang
@@ -219,7 +219,7 @@ class ExtractiveAnswerer:
         a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
         question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them."""
         intent = classify_question(question)
-        weights = self._weights(question, library.doc_freq)
+        weights = self._weights(without_style(question), library.doc_freq)
         for token in expansion or []:
             weights.setdefault(token, EXPANSION_WEIGHT * math.log(1 + 1000 / (1 + library.doc_freq(token))))
         if intent.kind == "definition":
@@ -245,11 +245,14 @@ class ExtractiveAnswerer:
         passages = [passage] if passage.text else []
         covered = set(self.tokenizer.tokens(passage.text))
         main_score = main.score(self.heading_weight, self.rank_penalty)
+        focus = frozenset(self.tokenizer.tokens(intent.focus)) if intent.kind == "definition" else frozenset()
         for section in sections[1:]:
             if len(passages) >= self.max_sources or intent.brief or budget - used < 80:
                 break
             if section.score(self.heading_weight, self.rank_penalty) < self.min_secondary * main_score:
                 break
+            if focus and not focus <= self._token_set(" ".join(u.plain for u in section.units)):
+                continue  # "what is X": every passage is about X, not about a word of the question's frame
             # a short definition goes on with its own doc even when the words are the same ("what is LoRA")
             goes_on = intent.kind == "definition" and section.chunk.doc == main.chunk.doc and used < main_budget // 2
             extra = self._secondary(section, weights, covered, links_for(section.chunk), relevance, budget - used,

@@ -21,6 +21,9 @@ from bot.text.latex import latex_to_text
 from bot.text.sentences import sentences
 
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
+# A sentence that announces the code, list or table after it without a colon ("Here is how you can…").
+_ANNOUNCES = re.compile(r"^\W*(?:here(?:'s| is| are)\b|the following\b|below (?:is|are)\b|以下|下面(?:是|给出|展示)|如下)|如下[。.]?\s*$",
+                        re.I)
 _LINK_CELL = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _FOLLOWERS = ("list", "table", "code", "math")
 SHORT_FOLLOWER = 240  # a lead-in may also announce a short paragraph: a formula, an example sentence
@@ -67,7 +70,8 @@ def section_units(chunks: list[Chunk]) -> list[Unit]:
         follower = pairs[i + 1][0] if i + 1 < len(pairs) else None
         announces = follower is not None and (follower.kind in _FOLLOWERS or (
             follower.kind in ("paragraph", "quote") and len(follower.source) <= SHORT_FOLLOWER))
-        if block.kind == "paragraph" and _LEADIN.search(block.source) and announces:
+        explicit = follower is not None and follower.kind in _FOLLOWERS and _ANNOUNCES.search(block.source.strip())
+        if block.kind == "paragraph" and ((_LEADIN.search(block.source) and announces) or explicit):
             units.append(Unit((block, follower), chunk, len(units)))
             i += 2
             continue

@@ -29,6 +29,11 @@ _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifferen
 _WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|install|cli|python|api call|curl)\b|"
                          r"代码|命令|脚本|配置|安装|调用", re.I)
 _WANTS_EXAMPLE = re.compile(r"\bexample|\be\.g\.|\bfor instance|\bshow me\b|举个?例|例子|示例|比如", re.I)
+# How to say it, not what to say: "in simple words" must not find the glossary's "words".
+_STYLE = re.compile(r"\b(?:in (?:simple|plain|layman'?s?|easy|basic) (?:words|terms|english|language)|(?:explain )?like i'?m (?:five|5)|"
+                    r"eli5|for (?:a )?(?:beginners?|dummies|newbies?|non-?experts?)|in a nutshell)\b|"
+                    r"用大白话(?:讲讲|说说|讲|说|解释)?|大白话|通俗(?:地|一点|点|易懂地?)?(?:讲讲|说说|讲|说|解释)?|形象(?:地|一点|点)?(?:讲|说|解释)|"
+                    r"(?:给|跟)小白(?:讲|说|解释)", re.I)
 _BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\bshort\b|一句话|简单说|简短", re.I)
 
 
@@ -57,6 +62,12 @@ def classify_question(question: str) -> QuestionKind:
         kind = "how"
     return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)))
+
+
+def without_style(question: str) -> str:
+    """The question without the words that ask for a manner of answering ("in simple words", "ELI5",
+    "用大白话"), which are not what the answer should be about."""
+    return re.sub(r"\s{2,}", " ", _STYLE.sub(" ", question)).strip(" ,，")
 
 
 def defines(text: str, focus: str) -> bool:

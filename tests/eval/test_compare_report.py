@@ -78,9 +78,17 @@ async def test_evaluate_exits_non_zero_on_a_drop_beyond_the_tolerance(tmp_path):
     out = io.StringIO()
     code = await evaluate(ScriptedService(SLIGHTLY_WORSE), golden, tmp_path / "new.json", tmp_path / "base.json",
                           0.05, console=Console(file=out, width=200))
-    assert code == 1 and "en.mrr@10, overall.mrr@10" in out.getvalue()
-    assert await evaluate(ScriptedService(SLIGHTLY_WORSE), golden, tmp_path / "new.json", tmp_path / "base.json",
-                          0.2, console=quiet) == 0
+    # (the scripted answers take microseconds, so their latency may also count as "slower" on a busy machine)
+    failed = regressed_line(out.getvalue())
+    assert code == 1 and "en.mrr@10" in failed and "overall.mrr@10" in failed
+    out = io.StringIO()
+    await evaluate(ScriptedService(SLIGHTLY_WORSE), golden, tmp_path / "new.json", tmp_path / "base.json",
+                   0.2, console=Console(file=out, width=200))
+    assert "mrr@10" not in regressed_line(out.getvalue())
+
+
+def regressed_line(output: str) -> str:
+    return next((line for line in output.splitlines() if line.startswith("regressed beyond")), "")
 
 
 async def test_evaluate_rejects_a_baseline_that_is_not_a_run(tmp_path):

@@ -52,6 +52,21 @@ async def test_a_lead_in_comes_with_the_list_it_announces(services):
     assert "too large" in answer.text.lower() and "too small" in answer.text.lower()  # both sides of the trade-off
 
 
+async def test_asking_for_simple_words_does_not_bring_in_passages_about_words(services):
+    answer = await ask(services, "what is quantization, in simple words")
+    assert "precision" in answer.text.lower()  # the docs' definition of quantization
+    assert all("quantiz" in c.heading.lower() for c in answer.citations), [c.heading for c in answer.citations]
+
+
+async def test_a_sentence_announcing_code_is_not_shown_without_its_code(services):
+    answer = await ask(services, "what exactly is an embedding")
+    assert "list of numbers" in answer.text  # the definition
+    for line in answer.text.splitlines():
+        if re.match(r"here is how|以下是|下面是", line.strip(), re.I):
+            following = answer.text.split(line, 1)[1]
+            assert "```" in following.split("\n\n")[1], answer.text
+
+
 @pytest.mark.parametrize("question", [
     "怎么估算一个 70B 的模型要多少显存？",  # a $$ formula in the docs
     "what's in the RAG system design module?",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.question_kind import classify_question
+from bot.text.question_kind import classify_question, without_style
 
 pytestmark = pytest.mark.unit
 
@@ -35,3 +35,14 @@ def test_brief_code_and_example_wishes():
     assert classify_question("用一句话解释 MoE").brief and classify_question("explain LoRA in one sentence").brief
     assert classify_question("show me the python code to call DeepSeek").wants_code
     assert classify_question("give me an example of prompt injection").wants_example and classify_question("举个例子").wants_example
+
+
+@pytest.mark.parametrize("question, content", [
+    ("what is quantization, in simple words", "what is quantization"),
+    ("can someone ELI5 how HNSW search works?", "can someone how HNSW search works?"),
+    ("用大白话讲讲什么是 RAG", "什么是 RAG"),
+    ("通俗地讲，KV Cache 是什么", "KV Cache 是什么"),
+    ("what words does the tokenizer split?", "what words does the tokenizer split?"),  # "words" as the subject stays
+])
+def test_the_manner_of_answering_is_not_what_to_search_for(question, content):
+    assert without_style(question) == content
