@@ -144,7 +144,8 @@ class Conversations:
                 status=status, why=reading.why, subject=own_subject, memory=memory,
                 of_turn=previous.trace_id if previous else None))
         if previous is None or previous.refused:
-            if _names_subject(reading.body or message, index, tokenizer):  # it can stand alone after all
+            bare = reading.why.startswith("a bare")
+            if not bare and _names_subject(reading.body or message, index, tokenizer):  # it can stand alone
                 return Resolution(question=message, previous=previous, info=Followup(
                     status="standalone", why=f"{reading.why}, but nothing to follow", subject=own_subject,
                     memory=memory))

@@ -172,7 +172,7 @@ def condense(reading: Reading, subject: str, lang: Lang, previous: str = "") -> 
             return previous or subject
     elif reading.why.startswith("a bare") and (reading.ask, lang) in _TEMPLATES:
         return _TEMPLATES[(reading.ask, lang)].format(s=subject)
-    short = len(subject.split()) <= 3 and len(subject) <= 24
+    short = len(subject.split()) <= 3 and len(subject) <= 32  # a term, not a clause
     if short and _ANAPHORA_EN.search(body) and not CJK.search(body):
         replaced = _PRONOUN_EN.sub(lambda m: subject + ("'s" if m.group().lower() == "its" else ""), body, count=1)
         if replaced != body:
