@@ -17,6 +17,7 @@ from bot.retrieval.retriever import Retriever
 from bot.services import Services
 from bot.services.admin import AdminService
 from bot.services.asking import AskService, Generation
+from bot.services.conversation import Conversations
 from bot.services.cache import AnswerCache
 from bot.services.gaps import GapRecorder
 from bot.services.health import HealthService
@@ -106,6 +107,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         source_check=source_changed,
         about=admin.about,
         top_k=settings.top_k,
+        conversations=Conversations(store, turns=settings.memory_turns, ttl_s=settings.memory_ttl_s),
     )
     limits = Limiter(store, settings.rate_limit_per_user, settings.rate_limit_window_s, settings.daily_budget_per_space)
     return Services(asking=asking, traces=traces, limits=limits, admin=admin, store=store, tokenizer=tokenizer)

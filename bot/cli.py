@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Optional
 
@@ -87,7 +88,8 @@ def chat(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
 
     configure_logging(verbose)
     settings = _settings()
-    asker = Asker(platform="cli", user_id=os.environ.get("USER", "local"))
+    # one conversation per session: follow-ups ("and why?") read against this session's questions only
+    asker = Asker(platform="cli", user_id=os.environ.get("USER", "local"), conversation=f"cli:{uuid.uuid4().hex[:12]}")
 
     async def loop() -> None:
         services = build_services(settings)

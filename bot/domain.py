@@ -15,7 +15,8 @@ Severity = Literal["info", "warn", "fail"]
 Vote = Literal["up", "down"]
 # How an answer was made: from the docs' own sentences, by a checked LLM, by the extractive path after
 # the LLM failed, a decline, or no answer at all (empty question, no index yet).
-AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index"]
+# "unresolved": a follow-up with nothing to follow (no earlier turn, or the earlier one was declined).
+AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index", "unresolved"]
 DeclineReason = Literal["retrieval", "llm"]
 
 
@@ -54,6 +55,10 @@ class Asker(BaseModel):
     channel_id: str = "local"  # channel / thread / chat: where "your last answer" lives
     preferred_lang: Lang | None = None  # /lang en|zh
     last_lang: Lang | None = None  # language of the asker's previous question
+    # The conversation this message belongs to (a chat session, a Discord thread or DM, a Telegram private
+    # chat, one member in a group channel); None: no memory, every message stands alone (eval, one-shot ask).
+    conversation: str | None = None
+    reply_to: str | None = None  # the trace id of the bot answer this message replies to
 
 
 class Admission(BaseModel):
@@ -140,6 +145,17 @@ class EvidenceReport(BaseModel):
     unknown_terms: list[str] = Field(default_factory=list)
 
 
+class Followup(BaseModel):
+    """How a message was read against its conversation (what /debug shows)."""
+
+    status: Literal["followup", "new-topic", "standalone", "no-context", "after-decline"]
+    why: str  # e.g. "refers back ('it')", "new topic: 'btw'", "names its own subject"
+    of_turn: str | None = None  # the trace id of the turn it follows
+    condensed: str | None = None  # the standalone question searched instead of the message
+    subject: str = ""  # the terms carried (a follow-up) or asked about (a new question)
+    memory: str = ""  # where the turns were read: "redis", "in process (Redis unavailable)", …
+
+
 class Trace(BaseModel):
     trace_id: str
     question: str  # as the asker sent it
@@ -165,6 +181,7 @@ class Trace(BaseModel):
     answer_check: AnswerCheck | None = None
     notes: list[str] = Field(default_factory=list)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    followup: Followup | None = None  # set in a conversation
 
 
 class Answer(BaseModel):

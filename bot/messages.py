@@ -40,6 +40,20 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The linked section also has a diagram.",
         "zh": "链接的章节里还有一张示意图。",
     },
+    "followup_read_as": {
+        "en": "Read as a follow-up: “{question}”",
+        "zh": "按追问理解为：“{question}”",
+    },
+    "followup_no_context": {
+        "en": "What should “it” refer to? There is no earlier question of yours here that I remember — "
+              "please ask in full, e.g. “why is LoRA cheap to train?”.",
+        "zh": "你指的是什么呢？我这里没有你之前的问题可以接着回答——请把问题说完整，例如“LoRA 为什么训练成本低？”。",
+    },
+    "followup_after_decline": {
+        "en": "The Atlas did not cover your previous question, so I can't follow up on it. "
+              "Please ask a full question about something in the Atlas.",
+        "zh": "Atlas 没有涉及你上一个问题，所以我没法接着回答。请就 Atlas 里的内容完整地提一个问题。",
+    },
     "sources": {"en": "Sources", "zh": "来源"},
     # the label of a link to a cited doc's other-language version, keyed by the *cited doc's* language
     "twin_label": {"en": "中文版", "zh": "English"},

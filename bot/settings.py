@@ -95,6 +95,8 @@ class Settings(BaseSettings):
                             description="Begins every Redis key: one per deployment sharing a Redis.")
     cache_ttl_s: int = 7 * 24 * 3600
     trace_ttl_s: int = 7 * 24 * 3600
+    memory_turns: int = Field(6, ge=1, description="Turns of a conversation remembered for follow-ups.")
+    memory_ttl_s: int = Field(6 * 3600, gt=0, description="A conversation is forgotten this long after its last turn.")
     lru_size: int = 2048
 
     # --- LLM (any OpenAI-compatible endpoint); empty base URL: extractive answers only -------

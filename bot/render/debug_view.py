@@ -49,6 +49,21 @@ def _score(score: float | None, rank: int | None) -> str:
     return f"{score:.2f} #{rank}"
 
 
+def _followup_line(trace: Trace) -> str:
+    """How the message was read against its conversation, and where the turns were read from."""
+    f = trace.followup
+    where = f"memory: {f.memory}" if f.memory else ""
+    if f.status == "followup":
+        said = f"follow-up of turn {f.of_turn} ({f.why}) → “{f.condensed}”"
+    elif f.status == "new-topic":
+        said = f"new topic after turn {f.of_turn} ({f.why}): nothing carried over"
+    elif f.status == "standalone":
+        said = f"first question of the conversation ({f.why})"
+    else:
+        said = f"a follow-up with nothing to follow ({f.status}: {f.why})"
+    return f"{said}; {where}" if where else said
+
+
 def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
     lang = trace.language
     facts = [
@@ -68,6 +83,8 @@ def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
     ]
     if lang.note:
         facts.insert(2, ("note", lang.note))
+    if trace.followup is not None:
+        facts.insert(2, ("follow-up", _followup_line(trace)))
     ranked = sorted(
         (c for c in trace.candidates if c.fused_rank is not None), key=lambda c: c.fused_rank or 0
     )[:max_rows]

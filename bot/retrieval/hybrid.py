@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.domain import Chunk
 from bot.index.reader import LiveIndex
+from bot.retrieval.query import Lean
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class FusionWeights:
     hub_for_navigation: float = 0.4  # "which chapter should I read…" → the index pages that link to chapters
     project_docs: float = 0.3  # "does this project's app…" → the docs about the Atlas's own project
     expansion: float = 0.5  # weight of the glossary's equivalent terms against the question's own words
+    conversation_doc: float = 0.3  # a follow-up → the docs of the turn it follows
+    conversation_bare: float = 0.8  # ... a bare request ("and why?", "举个例子"), which has no words of its own
+    next_part: float = 0.5  # "tell me more" → the passages right after the ones already shown
 
 
 _NAVIGATION = re.compile(
@@ -92,6 +96,21 @@ def _title_scores(index: LiveIndex, tokens: list[str]) -> dict[str, float]:
     return scores
 
 
+def _lean(fused: np.ndarray, chunks: list[Chunk], lean: Lean, weights: FusionWeights) -> None:
+    """A follow-up stays with its conversation: a boost for the previous turn's docs; for "tell me
+    more", the passages already shown are left out and the next ones (up to three chunks on) preferred,
+    even when they share no word with the question."""
+    for i, chunk in enumerate(chunks):
+        if chunk.id in lean.exclude:
+            fused[i] = 0.0
+            continue
+        if chunk.doc in lean.docs and fused[i] > 0:
+            fused[i] += weights.conversation_bare if lean.bare else weights.conversation_doc
+        last = lean.continue_after.get(chunk.doc)
+        if last is not None and last < chunk.order <= last + 3 and not chunk.boilerplate:
+            fused[i] = max(fused[i], 1e-3) + weights.next_part * (1 - (chunk.order - last - 1) / 3)
+
+
 def retrieve(
     index: LiveIndex,
     tokens: list[str],
@@ -102,6 +121,7 @@ def retrieve(
     navigation: bool = False,
     project: bool = False,
     expansion: list[str] | None = None,
+    lean: Lean | None = None,
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
@@ -136,6 +156,8 @@ def retrieve(
     if project:
         fused += weights.project_docs * np.array([c.doc in index.project_docs for c in chunks], dtype=np.float32)
     fused[(lexical <= 0) & (dense_norm <= 0)] = 0.0  # nothing matched: never a candidate
+    if lean is not None:
+        _lean(fused, chunks, lean, weights)
 
     order = [int(i) for i in np.argsort(-fused, kind="stable")[:candidates] if fused[i] > 0]
     lexical_ranking = [chunks[int(i)].id for i in np.argsort(-lexical, kind="stable")[:candidates] if lexical[i] > 0]

@@ -8,6 +8,17 @@ from bot.domain import Lang
 
 
 @dataclass(frozen=True)
+class Lean:
+    """A follow-up's pull toward its conversation: the previous turn's docs (boosted), the passages it
+    already showed (left out), and, for "tell me more", where the shown part of each doc ended."""
+
+    docs: tuple[str, ...] = ()
+    exclude: frozenset[str] = frozenset()
+    continue_after: dict[str, int] = field(default_factory=dict)
+    bare: bool = False  # a bare request ("and why?", "举个例子"): the conversation is all it is about
+
+
+@dataclass(frozen=True)
 class Query:
     text: str  # the question as searched
     lang: Lang  # the answer language
@@ -17,6 +28,7 @@ class Query:
     synonyms: list[str] = field(default_factory=list)  # the glossary terms behind ``expansion``
     navigation: bool = False  # "which chapter should I read…"
     project: bool = False  # about the Atlas's own project
+    lean: Lean | None = None  # a follow-up: lean to the conversation's docs
 
     def notes(self) -> list[str]:
         """What /debug says about how the question was read."""

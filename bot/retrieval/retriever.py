@@ -18,7 +18,7 @@ from bot.index.reader import LiveIndex
 from bot.retrieval.evidence import EvidenceConfig, assess
 from bot.retrieval.glossary import Glossary
 from bot.retrieval.hybrid import FusionWeights, Retrieval, about_project, retrieve, wants_navigation
-from bot.retrieval.query import Query
+from bot.retrieval.query import Lean, Query
 from bot.text.tokenizer import BilingualTokenizer
 
 
@@ -34,13 +34,13 @@ class Retriever:
     def with_weights(self, weights: FusionWeights | None = None, evidence: EvidenceConfig | None = None) -> Retriever:
         return dataclasses.replace(self, weights=weights or self.weights, evidence=evidence or self.evidence)
 
-    def prepare(self, question: str, lang: str, index: LiveIndex) -> Query:
+    def prepare(self, question: str, lang: str, index: LiveIndex, lean: Lean | None = None) -> Query:
         """The question with its typos corrected, its tokens, the glossary's extra terms, and its leanings."""
         text, corrected = index.spelling.correct(question)
         tokens = self.tokenizer.tokens(text)
         expansion, synonyms = self.glossary.expand(text, lang, tokens, self.tokenizer)
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
-                     synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text))
+                     synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text), lean=lean)
 
     def embeds_for(self, index: LiveIndex) -> bool:
         """Whether this embedder's vectors are comparable with the index's."""
@@ -51,7 +51,7 @@ class Retriever:
 
     def search(self, index: LiveIndex, query: Query, vector: np.ndarray | None) -> Retrieval:
         return retrieve(index, query.tokens, vector, query.lang, self.weights, self.candidates, query.navigation,
-                        query.project, query.expansion)
+                        query.project, query.expansion, query.lean)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
         return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence)

@@ -31,9 +31,10 @@ from bot.diagnostics import OPS_CHECKS, OPS_CODES, DiagnosisInput, diagnose
 from bot.domain import Answer, AnswerCheck, Asker, IndexInfo, LanguageDecision, Note
 from bot.index.reader import IndexMissing, IndexReader, LiveIndex
 from bot.messages import message
-from bot.retrieval.query import Query
+from bot.retrieval.query import Lean, Query
 from bot.retrieval.retriever import Retriever
 from bot.services.cache import AnswerCache
+from bot.services.conversation import Conversations, Resolution
 from bot.services.gaps import GapRecorder
 from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
@@ -64,10 +65,12 @@ class AskService:
                  diagnostics: DiagnosticsConfig | None = None, generation: Generation | None = None,
                  gaps: GapRecorder | None = None,
                  source_check: Callable[[Manifest], bool | None] | None = None,
-                 about: Callable[[], IndexInfo | None] | None = None, top_k: int = 5) -> None:
+                 about: Callable[[], IndexInfo | None] | None = None, top_k: int = 5,
+                 conversations: Conversations | None = None) -> None:
         self.reader, self.retriever, self.extractive = reader, retriever, extractive
         self.store, self.cache, self.traces, self.diagnostics = store, cache, traces, diagnostics
         self.generation, self.gaps, self.top_k = generation, gaps, top_k
+        self.conversations = conversations  # follow-ups; None: every message stands alone
         self._source_check, self._about = source_check, about
         self._source_checked: dict[str, tuple[float, bool | None]] = {}
         self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
@@ -98,38 +101,62 @@ class AskService:
             return await self._finish(Answer(text=message("no_index", lang), lang=lang, notes=notes, trace=trace),
                                       asker, timer)
 
+        turn = await self._resolve(prepared.text, asker, index, lang)
+        if turn.notice is not None:
+            trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "unresolved",
+                                notes=prepared.notes)
+            return await self._finish(Answer(text=message(turn.notice, lang), lang=lang, trace=trace),
+                                      asker, timer, turn)
+        if turn.lang is not None and turn.lang != lang:
+            lang = turn.lang
+            decision = decision.model_copy(update={"lang": lang, "reason": f"the follow-up asks for the {lang} docs"})
+        if turn.followup:
+            notes.append(Note(key="followup_read_as", values={"question": turn.question}))
         key = self.cache.key(index.index_id, lang, prepared.text)
         with timer.stage("cache"):
-            cached = await self.cache.get(key)
+            cached = None if turn.followup else await self.cache.get(key)  # a follow-up depends on its turn
         if cached is not None:
             hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
-            return await self._finish(hit, asker, timer)
-        stages = await self._run_stages(prepared.text, lang, index, timer)
+            return await self._finish(hit, asker, timer, turn)
+        stages = await self._run_stages(turn.question, lang, index, timer, turn.lean)
         trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer,
                                prepared.notes)
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
                         citations=stages.draft.citations, notes=notes + stages.draft.notes, trace=trace)
         answer = _with_caveat(await self._diagnose(question, answer, index))
-        await self.cache.put(key, answer)  # in process while Redis is away
+        if not turn.followup:
+            await self.cache.put(key, answer)  # in process while Redis is away
         if self.gaps is not None and (answer.refused or _uncertain(answer)):
             await self.gaps.record(answer, "refused" if answer.refused else "uncertain", asker)
-        return await self._finish(answer, asker, timer)
+        return await self._finish(answer, asker, timer, turn)
 
-    async def _finish(self, answer: Answer, asker: Asker, timer: Timer) -> Answer:
-        """The total time and the store's state as they are now; the trace kept for /debug."""
+    async def _resolve(self, text: str, asker: Asker, index: LiveIndex, lang: str) -> Resolution:
+        """The message read against its conversation (a follow-up becomes a standalone question)."""
+        if self.conversations is None:
+            return Resolution(question=text)
+        return await self.conversations.resolve(text, asker, index, self.retriever.tokenizer, lang)
+
+    async def _finish(self, answer: Answer, asker: Asker, timer: Timer, turn: Resolution | None = None) -> Answer:
+        """The total time and the store's state as they are now; the trace kept for /debug; the answer
+        kept as its conversation's newest turn."""
         update = {"timings_ms": {**answer.trace.timings_ms, "total": timer.total_ms()}, "store": self.store.describe()}
         if answer.trace.cache == "miss" and self.store.status != "ok":  # the store failed while caching
             update["cache"] = self.store.status
+        if turn is not None and turn.info is not None:
+            update["followup"] = turn.info
         answer = answer.model_copy(update={"trace": answer.trace.model_copy(update=update)})
         if self.traces is not None:
             await self.traces.keep(answer, asker)
+        if turn is not None and turn.info is not None and turn.notice is None and self.conversations is not None:
+            await self.conversations.remember(asker, answer, answer.trace.question, turn.info.subject)
         return answer
 
     # ---- the stages ----------------------------------------------------------------------------
-    async def _run_stages(self, question: str, lang: str, index: LiveIndex, timer: Timer) -> Stages:
+    async def _run_stages(self, question: str, lang: str, index: LiveIndex, timer: Timer,
+                          lean: Lean | None = None) -> Stages:
         retriever = self.retriever
         with timer.stage("tokenize"):
-            query = await asyncio.to_thread(retriever.prepare, question, lang, index)
+            query = await asyncio.to_thread(retriever.prepare, question, lang, index, lean)
         with timer.stage("embed"):
             vector = await self._query_vector(query.text, index)
         with timer.stage("retrieve"):

@@ -9,7 +9,9 @@ and while a configured Redis is away. One rule per kind of data:
 - **User data** (votes, coverage gaps, conversation turns): ``Store.put_field / drop_field / fields``
   (maps; writes are idempotent). Never dropped: while Redis is down the writes wait in an in-process
   journal and are written in order when it returns. Reading them while it is down raises
-  ``StoreUnavailable`` rather than return a partial answer.
+  ``StoreUnavailable`` rather than return a partial answer — except a map written with ``mirror=True``
+  (a conversation's last turns, needed to read the next message): it is also kept in process, and
+  ``fields(..., mirror=True)`` reads that copy while Redis is away.
 - **Member data** (the study companion's progress): ``Store.durable`` (a ``DurableStore``) — Redis
   only, no TTL, never failing open: while Redis is down each call raises ``StoreUnavailable`` and
   nothing is kept, so the member is told their change was not saved.

@@ -10,7 +10,8 @@ from bot.store.link import RedisLink, StoreUnavailable
 from bot.store.memory import LRU, Maps, as_bytes
 
 # Put a field into a map that keeps only its ``max_len`` most recent fields, atomically across replicas.
-# KEYS: the map (a hash), its order (a sorted set: field -> time written). ARGV: field, value, time, max_len.
+# KEYS: the map (a hash), its order (a sorted set: field -> time written). ARGV: field, value, time, max_len,
+# ttl in seconds (0: none; else both keys expire that long after the last write).
 _PUT_BOUNDED = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -19,6 +20,10 @@ if extra > 0 then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, extra - 1)
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, extra - 1)
   redis.call('HDEL', KEYS[1], unpack(oldest))
+end
+if tonumber(ARGV[5]) > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
 end
 """
 
@@ -99,10 +104,18 @@ class Store:
         return self._lru.incr(key, ttl)
 
     # --- user data: maps whose writes are never dropped ------------------------------------------
-    async def put_field(self, key: str, field: str, value: bytes | str, *, max_len: int | None = None) -> None:
+    async def put_field(self, key: str, field: str, value: bytes | str, *, max_len: int | None = None,
+                        ttl: int | None = None, mirror: bool = False) -> None:
         """Set one field of a map (the newest write of a field wins). With ``max_len`` the map keeps only
-        its most recently written fields. Never dropped: while Redis is down it waits in the journal."""
+        its most recently written fields; with ``ttl`` (needs ``max_len``) the map expires that long after
+        its last write. Never dropped: while Redis is down it waits in the journal. ``mirror``: a map this
+        process also reads while Redis is away (a conversation's turns) — kept in process too, see
+        ``fields(mirror=True)``."""
         value, written_at = as_bytes(value), time.time()
+        if mirror:
+            self._mirror_field(key, field, value, max_len, ttl)
+            if not self.link.configured:
+                return
         if not self.link.configured:
             self._maps.put(key, field, value, max_len)
             return
@@ -111,7 +124,17 @@ class Store:
             await self.link.write(lambda r: r.hset(name, field, value))
         else:
             await self.link.write(lambda r: self._put_bounded(keys=[name, f"{name}:order"],
-                                                              args=[field, value, written_at, max_len], client=r))
+                                                              args=[field, value, written_at, max_len, ttl or 0],
+                                                              client=r))
+
+    def _mirror_field(self, key: str, field: str, value: bytes, max_len: int | None, ttl: int | None) -> None:
+        """This process's copy of a mirrored map: one LRU entry, bounded like the Redis side."""
+        fields = dict(self._lru.get(f"map:{key}") or {})
+        fields.pop(field, None)
+        fields[field] = value
+        while max_len is not None and len(fields) > max_len:
+            fields.pop(next(iter(fields)))
+        self._lru.set(f"map:{key}", fields, ttl)
 
     async def drop_field(self, key: str, field: str) -> None:
         """Remove one field of a map; kept for later like ``put_field`` while Redis is down."""
@@ -128,9 +151,20 @@ class Store:
 
         await self.link.write(op)
 
-    async def fields(self, key: str) -> dict[str, bytes]:
-        """Every field of a map. Raises StoreUnavailable while Redis is down: a partial answer would mislead."""
+    async def fields(self, key: str, *, mirror: bool = False) -> dict[str, bytes]:
+        """Every field of a map. Raises StoreUnavailable while Redis is down: a partial answer would
+        mislead. ``mirror`` (a map written with ``mirror=True``): this process's copy instead of raising, and
+        when Redis no longer has the map (it restarted empty); ``backend`` says which was read."""
+        if mirror and not self.link.up:
+            return dict(self._lru.get(f"map:{key}") or {})
         if not self.link.configured:
             return self._maps.fields(key)
-        raw = await self.link.call(lambda r: r.hgetall(self.link.key(key)))
+        try:
+            raw = await self.link.call(lambda r: r.hgetall(self.link.key(key)))
+        except StoreUnavailable:
+            if mirror:
+                return dict(self._lru.get(f"map:{key}") or {})
+            raise
+        if not raw and mirror:
+            return dict(self._lru.get(f"map:{key}") or {})
         return {name.decode(): value for name, value in raw.items()}

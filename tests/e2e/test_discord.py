@@ -100,7 +100,8 @@ async def test_ask_defers_then_follows_up_with_cited_answer_sources_and_buttons(
         question, asker = service.asked[0]
         assert question == "What is RAG?"
         assert asker == Asker(platform="discord", user_id=str(di.USER_ID), space_id=str(di.GUILD_ID),
-                              channel_id=str(di.CHANNEL_ID))
+                              channel_id=str(di.CHANNEL_ID),  # in a channel, each member is their own conversation
+                              conversation=f"discord:{di.CHANNEL_ID}:{di.USER_ID}")
     assert not service.started  # closing the bot closed the service
 
 

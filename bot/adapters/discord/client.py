@@ -16,8 +16,9 @@ from discord import app_commands
 
 from bot.adapters import flow
 from bot.adapters.discord.commands import COMMANDS
-from bot.adapters.discord.senders import Send, channel_sender, followup_sender, interaction_asker, locale_lang
-from bot.adapters.discord.views import AnswerButton, answer_view
+from bot.adapters.discord.senders import (Send, channel_sender, conversation_of, followup_sender, interaction_asker,
+                                          locale_lang)
+from bot.adapters.discord.views import AnswerButton, answer_view, replied_answer
 from bot.domain import Answer, Asker, Lang, Trace, Vote
 from bot.messages import message
 from bot.render import discord as render
@@ -182,7 +183,9 @@ class AtlasBot(discord.Client):
             await message_.reply(notice, allowed_mentions=render.NO_PINGS)
             return
         target = await self._thread_for(message_, question)
-        asker = asker.model_copy(update={"channel_id": str(target.id)})
+        asker = asker.model_copy(update={
+            "channel_id": str(target.id), "reply_to": replied_answer(message_),
+            "conversation": conversation_of(target, target.id, message_.author.id)})
         try:
             async with target.typing():
                 answer = await self.services.asking.ask(question, asker)

@@ -35,7 +35,16 @@ def interaction_asker(interaction: discord.Interaction) -> Asker:
         user_id=str(interaction.user.id),
         space_id=str(interaction.guild_id or "dm"),
         channel_id=str(interaction.channel_id),
+        conversation=conversation_of(interaction.channel, interaction.channel_id, interaction.user.id),
     )
+
+
+def conversation_of(channel: Any, channel_id: int | None, user_id: int) -> str:
+    """A thread or a DM is one conversation; in a channel each member has their own, so two members'
+    follow-ups never mix."""
+    if isinstance(channel, (discord.Thread, discord.DMChannel)):
+        return f"discord:{channel_id}"
+    return f"discord:{channel_id}:{user_id}"
 
 
 def locale_lang(interaction: discord.Interaction) -> Lang:

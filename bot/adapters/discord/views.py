@@ -58,3 +58,16 @@ def answer_view(trace_id: str) -> discord.ui.View:
     for action in ("debug", "up", "down"):
         view.add_item(AnswerButton(action, trace_id))
     return view
+
+
+def replied_answer(message: discord.Message) -> str | None:
+    """The trace id of the bot answer a message replies to (its buttons carry it), else None."""
+    replied = message.reference.resolved if message.reference is not None else None
+    if not isinstance(replied, discord.Message):
+        return None
+    for row in replied.components:
+        for item in getattr(row, "children", [row]):
+            match = re.fullmatch(CUSTOM_ID_TEMPLATE, getattr(item, "custom_id", None) or "")
+            if match:
+                return match["trace"]
+    return None

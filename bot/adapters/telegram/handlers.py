@@ -53,7 +53,31 @@ def asker_of(update: Update, context: Context) -> Asker:
     chat, user = update.effective_chat, update.effective_user
     data = context.user_data or {}
     return Asker(platform="telegram", user_id=str(user.id), space_id=str(chat.id), channel_id=str(chat.id),
-                 preferred_lang=data.get("lang"), last_lang=data.get("last_lang"))
+                 preferred_lang=data.get("lang"), last_lang=data.get("last_lang"),
+                 conversation=conversation_of(update), reply_to=replied_answer(update.effective_message, context.bot.id))
+
+
+def conversation_of(update: Update) -> str:
+    """A private chat is one conversation; in a group each member has their own (per forum topic), so
+    two members' follow-ups never mix — a reply to one of the bot's answers joins that answer's turn."""
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat.type == ChatType.PRIVATE:
+        return f"telegram:{chat.id}"
+    topic = message.message_thread_id if message is not None and message.is_topic_message else None
+    return f"telegram:{chat.id}:{topic or 0}:{user.id}"
+
+
+def replied_answer(message: Message | None, bot_id: int) -> str | None:
+    """The trace id of the bot answer a message replies to (its buttons carry it), else None."""
+    reply = message.reply_to_message if message is not None else None
+    if reply is None or reply.from_user is None or reply.from_user.id != bot_id or reply.reply_markup is None:
+        return None
+    for row in reply.reply_markup.inline_keyboard:
+        for button in row:
+            action, _, trace_id = (button.callback_data or "").partition(":")
+            if action == "d" and trace_id:
+                return trace_id
+    return None
 
 
 def _plain(body: str) -> list[TelegramMessage]:
