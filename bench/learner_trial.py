@@ -35,7 +35,8 @@ async def run(only: set[str], settings: Settings) -> None:
             item = json.loads(line)
             if only and item["id"] not in only:
                 continue
-            asker = Asker(platform="cli", user_id=f"trial-{item['id']}", space_id="trial", channel_id=f"trial-{item['id']}")
+            asker = Asker(platform="cli", user_id=f"trial-{item['id']}", space_id="trial", channel_id=f"trial-{item['id']}",
+                          conversation=f"trial:{item['id']}")
             turns = item.get("turns") or [item["ask"]]
             console.rule(f"{item['id']} · {item['category']} · {item['lang']}")
             for turn in turns:
