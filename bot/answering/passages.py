@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.domain import Chunk
+from bot.text.boilerplate import is_pointer
 from bot.text.markdown import Block, LinkResolver, escape, inline_markdown, parse_blocks, plain_text, table_rows
 from bot.text.latex import latex_to_text
 from bot.text.sentences import sentences
@@ -106,8 +107,23 @@ def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance 
         parts = [parts[i] for i in sorted(keep)]
     while len(parts) > 1 and _LEADIN.search(parts[-1]):
         parts.pop()
+    parts = _without_teasers(parts)
     parts = [_balanced(p) for p in parts]
     return " ".join(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""
+
+
+def _without_teasers(parts: list[str]) -> list[str]:
+    """A paragraph's sentences without the pointers to another doc ("Explore [How Do Reasoning Models
+    Think?](…)", "让我们深入探讨 [Diffusion…](…)。") and the question that sets one up."""
+    kept: list[str] = []
+    for part in parts:
+        if is_pointer(part):
+            # the set-up goes too: a question, or the start of the link the splitter cut at its "?"
+            while kept and (kept[-1].rstrip().endswith(("?", "？")) or kept[-1].count("[") > kept[-1].count("]")):
+                kept.pop()
+            continue
+        kept.append(part)
+    return kept
 
 
 def _balanced(sentence: str) -> str:

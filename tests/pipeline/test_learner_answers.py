@@ -52,6 +52,14 @@ async def test_a_lead_in_comes_with_the_list_it_announces(services):
     assert "too large" in answer.text.lower() and "too small" in answer.text.lower()  # both sides of the trade-off
 
 
+@pytest.mark.parametrize("question", ["why is MoE cheaper to run than a dense model", "为什么推理模型那么贵",
+                                      "MoE 为什么训练很难？"])
+async def test_a_teaser_for_the_next_chapter_is_not_part_of_the_answer(services, question):
+    answer = await ask(services, question)  # the docs end these sections with "Explore [next chapter](…)"
+    assert not answer.refused
+    assert not re.search(r"\bExplore\b|Let's check in|让我们深入探讨|探索\s*\[", answer.text), answer.text
+
+
 async def test_asking_for_simple_words_does_not_bring_in_passages_about_words(services):
     answer = await ask(services, "what is quantization, in simple words")
     assert "precision" in answer.text.lower()  # the docs' definition of quantization
