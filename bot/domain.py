@@ -14,8 +14,9 @@ Lang = Literal["en", "zh"]
 Severity = Literal["info", "warn", "fail"]
 Vote = Literal["up", "down"]
 # How an answer was made: from the docs' own sentences, by a checked LLM, by the extractive path after
-# the LLM failed, a decline, or no answer at all (empty question, no index yet).
-AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index"]
+# the LLM failed, a decline, from the Atlas's map (a navigation question), or no answer at all (empty
+# question, no index yet).
+AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index", "navigation"]
 DeclineReason = Literal["retrieval", "llm"]
 
 
