@@ -14,9 +14,10 @@ Lang = Literal["en", "zh"]
 Severity = Literal["info", "warn", "fail"]
 Vote = Literal["up", "down"]
 # How an answer was made: from the docs' own sentences, by a checked LLM, by the extractive path after
-# the LLM failed, a decline, or no answer at all (empty question, no index yet).
-# "unresolved": a follow-up with nothing to follow (no earlier turn, or the earlier one was declined).
-AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index", "unresolved"]
+# the LLM failed, a decline, from the Atlas's map (a navigation question), or no answer at all (empty
+# question, no index yet). "unresolved": a follow-up with nothing to follow (no earlier turn, or the
+# earlier one was declined).
+AnswerMode = Literal["extractive", "llm", "fallback", "refused", "empty", "no-index", "navigation", "unresolved"]
 DeclineReason = Literal["retrieval", "llm"]
 
 

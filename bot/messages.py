@@ -54,6 +54,42 @@ MESSAGES: dict[str, dict[Lang, str]] = {
               "Please ask a full question about something in the Atlas.",
         "zh": "Atlas 没有涉及你上一个问题，所以我没法接着回答。请就 Atlas 里的内容完整地提一个问题。",
     },
+    # --- navigation answers (from the Atlas's map) ---------------------------------------------------
+    "nav_in_phase": {"en": "{phase}, {series}", "zh": "{series} · {phase}"},
+    "nav_outline": {"en": "What it covers:", "zh": "主要内容："},
+    "nav_next_link": {"en": "After {entry}, the doc's own next link goes to", "zh": "读完{entry}，文档自己的“下一章”指向"},
+    "nav_next_in_order": {
+        "en": "{entry} has no next link of its own; next in order is",
+        "zh": "{entry}没有自己的“下一章”链接；按顺序下一篇是",
+    },
+    "nav_last": {"en": "{entry} is the last one in {series}.", "zh": "{entry}是{series}的最后一篇。"},
+    "nav_track": {"en": "On track {track} ({title}), next is", "zh": "在路线 {track}（{title}）中，下一篇是"},
+    "nav_no_entry": {
+        "en": "{series} has no number {n}: its entries run from {first} to {last}.",
+        "zh": "{series}没有第 {n} 篇：编号从 {first} 到 {last}。",
+    },
+    "nav_no_phase": {
+        "en": "{series} has no phase {n}: it has phases {first} to {last}.",
+        "zh": "{series}没有第 {n} 阶段：共有第 {first} 到第 {last} 阶段。",
+    },
+    "help.ask": {
+        "en": (
+            "I answer questions about the AI Model Atlas in English or Chinese and cite the sections I used.\n\n"
+            "- Ask anything: *what is LoRA rank?*, *RAG 里的 chunk size 怎么选？*\n"
+            "- Find your way: *what's in phase 3?*, *what is module 12 about?*, *threat model chapter 5*, *deep dive 7*\n"
+            "- Summaries: *summarize module 25* gives a doc's sections with their key sentences\n"
+            "- What next: *what should I read after the RAG intro?* follows the Atlas's own next links and tracks\n"
+            "- /debug shows how the last answer was found."
+        ),
+        "zh": (
+            "我用中文或英文回答关于 AI Model Atlas 的问题，并附上所用章节的引用。\n\n"
+            "- 直接提问：*什么是 LoRA 的秩？*、*RAG 里的 chunk size 怎么选？*\n"
+            "- 查目录：*第三阶段学什么？*、*第12课讲什么？*、*威胁模型第5章*、*深潜专题第7章*\n"
+            "- 总结：*帮我总结一下第25课* 会列出文档的各节及其要点句\n"
+            "- 下一步：*读完 RAG 入门之后该看什么？* 按 Atlas 自己的“下一章”链接和学习路线回答\n"
+            "- /debug 查看上一个回答是怎么找到的。"
+        ),
+    },
     "sources": {"en": "Sources", "zh": "来源"},
     # the label of a link to a cited doc's other-language version, keyed by the *cited doc's* language
     "twin_label": {"en": "中文版", "zh": "English"},

@@ -36,6 +36,7 @@ from bot.retrieval.retriever import Retriever
 from bot.services.cache import AnswerCache
 from bot.services.conversation import Conversations, Resolution
 from bot.services.gaps import GapRecorder
+from bot.services.navigation import NavigationService, compose
 from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
 from bot.settings import DiagnosticsConfig
@@ -66,12 +67,14 @@ class AskService:
                  gaps: GapRecorder | None = None,
                  source_check: Callable[[Manifest], bool | None] | None = None,
                  about: Callable[[], IndexInfo | None] | None = None, top_k: int = 5,
-                 conversations: Conversations | None = None) -> None:
+                 conversations: Conversations | None = None,
+                 navigation: NavigationService | None = None) -> None:
         self.reader, self.retriever, self.extractive = reader, retriever, extractive
         self.store, self.cache, self.traces, self.diagnostics = store, cache, traces, diagnostics
         self.generation, self.gaps, self.top_k = generation, gaps, top_k
         self.conversations = conversations  # follow-ups; None: every message stands alone
         self._source_check, self._about = source_check, about
+        self.navigation = navigation or NavigationService(retriever.tokenizer)
         self._source_checked: dict[str, tuple[float, bool | None]] = {}
         self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
                              llm_model=cache.llm_model)
@@ -101,6 +104,14 @@ class AskService:
             return await self._finish(Answer(text=message("no_index", lang), lang=lang, notes=notes, trace=trace),
                                       asker, timer)
 
+        navigated = await asyncio.to_thread(self.navigation.resolve, prepared.text, index)
+        if navigated is not None:  # a question about the Atlas's structure: answered from its map
+            composed = await asyncio.to_thread(compose, navigated, lang, index, message("help.ask", lang))
+            trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "navigation",
+                                notes=[*prepared.notes, f"navigation: {composed.why}"])
+            trace = trace.model_copy(update={"index_id": index.index_id, "index_built_at": index.manifest.built_at})
+            return await self._finish(Answer(text=composed.text, lang=lang, citations=composed.citations, notes=notes,
+                                             trace=trace), asker, timer)
         turn = await self._resolve(prepared.text, asker, index, lang)
         if turn.notice is not None:
             trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "unresolved",

@@ -1,0 +1,386 @@
+"""Questions about the Atlas's structure, answered from its map (``bot.corpus.atlas_map``) instead of a
+search over chunks: "what's in phase 3", "第12课讲什么", "summarize threat model chapter 5", "what should I
+read after the RAG intro?", and "help" typed as text.
+
+The three series share numbers (module 12, deep dive 12, threat-model chapter 12), so a number is read
+in the curriculum unless the question names another series. ``NavigationService.resolve`` turns a
+question into a typed result — ``HelpRequest``, ``PhaseListing``, ``Outline``, ``NextStep`` or
+``OutOfRange`` — or None, and the question takes the normal path. ``compose`` writes a result as the
+bot's answer Markdown with its citations; the renderers draw it like any other answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.answering.citations import doc_url, make_citation
+from bot.corpus.atlas_map import AtlasMap, Entry, Phase, Series, SeriesId, Track
+from bot.corpus.twins import twin_path
+from bot.domain import Chunk, Citation, Lang
+from bot.index.reader import LiveIndex
+from bot.messages import message
+from bot.text.boilerplate import is_pointer
+from bot.text.markdown import escape, parse_blocks, plain_text
+from bot.text.sentences import sentences
+from bot.text.tokenizer import BilingualTokenizer
+
+MAX_OUTLINE_SECTIONS = 8
+
+_ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+           "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+_NUM = (r"(\d{1,3}|[一二两三四五六七八九十]{1,3}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|first|second|third|"
+        r"fourth|fifth)\b|\b[IVX]{1,4}\b)")
+
+_SERIES_NAMES: list[tuple[SeriesId, re.Pattern]] = [
+    ("threat_model", re.compile(r"threat[\s-]*model|constraint\s*(?:&|and)\s*threat|威胁模型|约束与威胁|安全约束", re.I)),
+    ("deep_dives", re.compile(r"deep[\s-]*dives?|深潜|深度专题", re.I)),
+    ("curriculum", re.compile(r"curriculum|\bcourse\b|课程", re.I)),
+]
+_PHASE_REF = re.compile(rf"\b(?:phase|stage|part)\s*#?\s*{_NUM}|{_NUM}(?:st|nd|rd|th)?\s+(?:phase|stage|part)\b|"
+                        rf"第\s*{_NUM}\s*(?:阶段|部分)|阶段\s*{_NUM}", re.I)
+_ENTRY_REF = re.compile(rf"\b(?:module|lesson|chapter|ch\.|unit|dive|model)\s*#?\s*{_NUM}(?!\s*(?:phase|stage|part))|"
+                        rf"第\s*{_NUM}\s*(?:课|章|讲|节|篇|个模块)|(?:模块|课程|章节)\s*{_NUM}", re.I)
+_HELP = re.compile(r"^\s*/?(?:help|start|帮助|幫助)\s*[!?！？。.]*\s*$|^\s*(?:what can you do|how do i use you|"
+                   r"你能做什么|你会什么|怎么用你|使用帮助)\s*[?？]?\s*$", re.I)
+_NEXT = re.compile(r"\b(?:read|study|learn|do|go|take)\s+(?:next|after)\b|\bwhat(?:'s|\s+is|\s+comes)?\s+(?:next|after)\b|"
+                   r"\bafter\s+(?:finishing|reading|i\s+(?:finish|read))\b|\bnext\s+(?:step|module|chapter|lesson)\b|"
+                   r"接下来|下一[步课章节]|之后(?:该|应该)?(?:看|读|学)|(?:读|学|看)完.{0,20}?(?:看|读|学)什么", re.I)
+_SUMMARY = re.compile(r"summar|\btl;?dr\b|\boutline\b|\boverview\b|\bgist\b|\bkey points\b|"
+                      r"\bwhat(?:'s|\s+is|\s+does)\s+(?:\S+\s+){0,5}?(?:about|cover|in)\b|\bwhat\s+is\s+in\b|"
+                      r"总结|概括|摘要|大纲|概要|要点|讲(?:了|的)?(?:些)?什么|讲啥|是讲什么|学什么|有什么|有哪些|包括什么|内容",
+                      re.I)
+_WHICH = re.compile(r"\bwhich\s+(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
+_AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|read)\s+)?(?:the\s+)?(.+?)[?？!.。]*$|"
+                          r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
+_TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+|on\s+)?(?:the\s+)?(.+?)"
+                       r"(?:\s+(?:pls|please|for me))?[?？!.。]*$|总结一下(.+?)[?？。]*$", re.I)
+_TOPIC_STOP = {"the", "a", "an", "of", "on", "in", "about", "chapter", "module", "lesson", "doc", "page", "section",
+               "pls", "please", "me", "for", "what", "should", "i", "read", "deep", "dive", "dives", "threat",
+               "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
+               "which", "cover", "covers", "talk", "talks", "explain", "explains", "is", "does", "课程", "哪", "一课",
+               "哪一课", "哪一章", "哪个", "模块", "讲", "课", "章", "里", "威胁", "深潜", "专题"}
+
+
+# ---- typed results ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HelpRequest:
+    """"help" or "/help" typed as a question."""
+
+
+@dataclass(frozen=True)
+class PhaseListing:
+    series: Series
+    phase: Phase
+    entries: list[Entry]
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A module or chapter: its place, its description, and each top section with its key sentence
+    (read in the asker's language when composed)."""
+
+    series: Series
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class NextStep:
+    series: Series
+    entry: Entry
+    next_doc: str | None  # the doc the entry's own closing link points to
+    next_entry: Entry | None
+    in_order: Entry | None  # the next number in the series, when the doc has no next link
+    tracks: list[tuple[Track, Entry]] = field(default_factory=list)  # a track that holds the entry → its next module
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """A phase or entry number the series does not have."""
+
+    series: Series
+    unit: str  # "phase" | "entry"
+    number: int
+
+
+Navigation = HelpRequest | PhaseListing | Outline | NextStep | OutOfRange
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a question points at in the map (before it is looked up)."""
+
+    series: SeriesId | None  # named in the question; None = the curriculum by default
+    phase: int | None = None
+    entry: int | None = None
+
+
+def _to_int(token: str) -> int | None:
+    token = token.strip()
+    if token.isdigit():
+        return int(token)
+    if token.lower() in _EN_NUM:
+        return _EN_NUM[token.lower()]
+    if re.fullmatch(r"[IVX]+", token):
+        values = {"I": 1, "V": 5, "X": 10}
+        nums = [values[c] for c in token]
+        return sum(-v if i + 1 < len(nums) and v < nums[i + 1] else v for i, v in enumerate(nums))
+    if token and all(c in _ZH_NUM for c in token):
+        if token == "十":
+            return 10
+        if token.startswith("十"):
+            return 10 + _ZH_NUM[token[1]]
+        if len(token) == 3 and token[1] == "十":
+            return _ZH_NUM[token[0]] * 10 + _ZH_NUM[token[2]]
+        if len(token) == 2 and token[1] == "十":
+            return _ZH_NUM[token[0]] * 10
+        return _ZH_NUM[token[0]] if len(token) == 1 else None
+    return None
+
+
+# What may stand right before "第N课/第N阶段" in a question about the Atlas: a series name, or a verb or
+# particle ("总结一下第25课", "读完第11课", "课程里的第3课"). Anything else names something else's stage:
+# "CI 流水线第三阶段" is a pipeline's phase, not the curriculum's.
+_ZH_BEFORE_OK = re.compile(r"(?:^|课程|专题|深潜|模型|威胁模型|的|里|中|在|完|下|看|讲|说|于|是|问|聊|学|读|帮我|介绍)$")
+
+
+_PIPELINE = re.compile(r"pipeline|流水线|\bCI\b", re.I)  # "phase 1 of the CI pipeline" is the pipeline's
+
+
+def _of_something_else(question: str, match: re.Match) -> bool:
+    before = re.search(r"[\u4e00-\u9fff]*$", question[: match.start()].rstrip(" ")).group(0)
+    return match.group(0).startswith(("第", "阶段", "模块")) and not _ZH_BEFORE_OK.search(before)
+
+
+def _first_number(match: re.Match) -> int | None:
+    return next((_to_int(g) for g in match.groups() if g), None)
+
+
+def parse_reference(question: str) -> Reference:
+    """The series the question names, and the phase or entry number it asks about."""
+    series = next((sid for sid, pattern in _SERIES_NAMES if pattern.search(question)), None)
+    phase = entry = None
+    if (m := _PHASE_REF.search(question)) and not _of_something_else(question, m) \
+            and not (series is None and _PIPELINE.search(question)):
+        phase = _first_number(m)
+    if (m := _ENTRY_REF.search(question)) and not _of_something_else(question, m):
+        entry = _first_number(m)
+    elif series in ("deep_dives", "threat_model") and (m := re.search(r"(?:dives?|model)\s*#?\s*(\d{1,2})\b", question, re.I)):
+        entry = int(m.group(1))
+    if entry is not None and entry < 0:
+        entry = None
+    return Reference(series=series, phase=phase, entry=entry)
+
+
+class NavigationService:
+    """Resolves navigation questions against the live index's map; composes the answers."""
+
+    def __init__(self, tokenizer: BilingualTokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    def resolve(self, question: str, index: LiveIndex) -> Navigation | None:
+        """The question as a navigation request, or None when it is an ordinary question (blocking:
+        tokenises titles; call it off the event loop)."""
+        if _HELP.search(question):
+            return HelpRequest()
+        atlas_map = index.atlas_map
+        ref = parse_reference(question)
+        series = atlas_map.get(ref.series or "curriculum")
+        if series is None:
+            return None
+        wants_next, wants_summary = bool(_NEXT.search(question)), bool(_SUMMARY.search(question))
+        if ref.entry is not None:
+            entry = series.entry(ref.entry)
+            if entry is None:
+                return OutOfRange(series, "entry", ref.entry)
+            return self._next(atlas_map, series, entry) if wants_next else Outline(series, entry)
+        if ref.phase is not None:
+            phase = series.phase(ref.phase) if ref.phase > 0 else (series.phases[-1] if series.phases else None)
+            if phase is None:
+                return OutOfRange(series, "phase", ref.phase)
+            if wants_next:
+                return None
+            return PhaseListing(series, phase, [e for n in phase.entries if (e := series.entry(n))])
+        if wants_next and (topic := _AFTER_TOPIC.search(question)):
+            found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
+            return self._next(atlas_map, *found) if found else None
+        if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)):
+            return Outline(*found)
+        if wants_summary and (topic := _TOPIC_OF.search(question)):
+            found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
+            return Outline(*found) if found else None
+        return None
+
+    def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None) -> tuple[Series, Entry] | None:
+        """The entry whose title names ``topic`` ("the RAG intro" → 11. RAG Introduction): every topic
+        word is (the start of) a title word; the curriculum wins a tie unless a series is named."""
+        words = [w for w in self.tokenizer.tokens(topic) if w not in _TOPIC_STOP]
+        if not words:
+            return None
+        best: tuple[float, int, Series, Entry] | None = None
+        order = {"curriculum": 0, "deep_dives": 1, "threat_model": 2}
+        for series in atlas_map.series:
+            if series_id and series.id != series_id:
+                continue
+            for entry in series.entries:
+                title = set(self.tokenizer.tokens(f"{entry.title.en} {entry.title.zh}"))
+                if all(any(t.startswith(w) or w.startswith(t) and len(t) >= 4 for t in title) for w in words):
+                    score = len(words) / max(len(title), 1)
+                    key = (score, -order[series.id])
+                    if best is None or key > best[:2]:
+                        best = (score, -order[series.id], series, entry)
+        return (best[2], best[3]) if best else None
+
+    def _next(self, atlas_map: AtlasMap, series: Series, entry: Entry) -> NextStep:
+        next_doc = atlas_map.next_doc.get(entry.doc.en)
+        next_entry = atlas_map.entry_for_doc(next_doc) if next_doc else None
+        numbers = [e.number for e in series.entries]
+        later = [n for n in numbers if n > entry.number]
+        in_order = series.entry(min(later)) if later and next_doc is None else None
+        tracks = []
+        for track in atlas_map.tracks:
+            if series.id == "curriculum" and entry.number in track.modules[:-1]:
+                after = series.entry(track.modules[track.modules.index(entry.number) + 1])
+                if after is not None:
+                    tracks.append((track, after))
+        return NextStep(series, entry, next_doc, next_entry, in_order, tracks)
+
+
+# ---- composing the answer ------------------------------------------------------------------------
+_UNIT = {"curriculum": ("module", "第 {n} 课"), "deep_dives": ("chapter", "第 {n} 章"),
+         "threat_model": ("chapter", "第 {n} 章")}
+
+
+def entry_label(entry: Entry, lang: Lang) -> str:
+    """"Module 12: Vector Databases" / "第 12 课：向量数据库入门"."""
+    en_unit, zh_unit = _UNIT[entry.series]
+    if lang == "zh":
+        return f"{zh_unit.format(n=entry.number)}：{entry.title.get(lang)}"
+    return f"{en_unit.capitalize()} {entry.number}: {entry.title.get(lang)}"
+
+
+def _doc_link(index: LiveIndex, doc: str, label: str) -> str:
+    return f"[{escape(label)}]({doc_url(index.manifest, doc)})"
+
+
+def _doc_chunks(index: LiveIndex, doc: str) -> list[Chunk]:
+    return sorted((c for c in index.chunks if c.doc == doc), key=lambda c: c.order)
+
+
+def key_sentence(chunks: list[Chunk]) -> str:
+    """The first sentence of a section's prose (paragraphs and quotes) that says something: not a
+    lead-in ending in a colon, not a pointer to another doc; else the first lead-in. A list counts by
+    its first item (some sections are all bullets)."""
+    lead_in = ""
+    for chunk in chunks:
+        for block in parse_blocks(chunk.text):
+            if block.kind in ("paragraph", "quote"):
+                prose = " ".join(block.body.split("\n"))
+            elif block.kind == "list" and block.items:
+                prose = " ".join(block.items[0].split("\n"))
+            else:
+                continue
+            for raw in sentences(prose):
+                sentence = plain_text(raw).strip()
+                if len(re.findall(r"\w", sentence)) < 8 or is_pointer(raw):
+                    continue
+                if sentence.endswith((":", "：")):
+                    lead_in = lead_in or sentence
+                    continue
+                return sentence
+    return lead_in
+
+
+def outline_sections(index: LiveIndex, doc: str) -> list[tuple[Chunk, str]]:
+    """Each top section of a doc (its H2s, in order) with its key sentence."""
+    groups: dict[str, list[Chunk]] = {}
+    for chunk in _doc_chunks(index, doc):
+        if chunk.boilerplate or len(chunk.section_path) < 2:
+            continue
+        groups.setdefault(chunk.section_path[1], []).append(chunk)
+    return [(chunks[0], key_sentence(chunks)) for chunks in groups.values()]
+
+
+@dataclass
+class Composed:
+    text: str
+    citations: list[Citation]
+    why: str  # one line for the trace: what the question resolved to
+
+
+def _cite(index: LiveIndex, chunk: Chunk | None, citations: list[Citation]) -> str:
+    if chunk is None:
+        return ""
+    for c in citations:
+        if c.chunk_id == chunk.id:
+            return f" [{c.n}]"
+    citations.append(make_citation(len(citations) + 1, chunk, index.manifest))
+    return f" [{len(citations)}]"
+
+
+def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) -> Composed:
+    """The answer Markdown (in ``lang``) and its citations."""
+    citations: list[Citation] = []
+    if isinstance(result, HelpRequest):
+        return Composed(help_text, [], "help")
+    if isinstance(result, OutOfRange):
+        numbers = [e.number for e in result.series.entries] if result.unit == "entry" else \
+            [p.number for p in result.series.phases]
+        key = "nav_no_entry" if result.unit == "entry" else "nav_no_phase"
+        text = message(key, lang, series=result.series.title.get(lang), n=result.number,
+                       first=min(numbers, default=0), last=max(numbers, default=0))
+        return Composed(text, [], f"{result.series.id} has no {result.unit} {result.number}")
+    if isinstance(result, PhaseListing):
+        index_doc = result.series.index_doc.get(lang)
+        anchor = next((c for c in _doc_chunks(index, index_doc)
+                       if any(e.doc.get(lang).rsplit("/", 1)[-1] in c.text for e in result.entries)), None)
+        lines = [f"**{escape(result.phase.title.get(lang))}** ({escape(result.series.title.get(lang))})"
+                 f"{_cite(index, anchor, citations)}"]
+        if result.phase.goal.get(lang):
+            lines += ["", escape(result.phase.goal.get(lang))]
+        lines.append("")
+        for entry in result.entries:
+            desc = entry.description.get(lang)
+            lines.append(f"- {_doc_link(index, entry.doc.get(lang), entry_label(entry, lang))}"
+                         + (f" — {escape(desc)}" if desc else ""))
+        return Composed("\n".join(lines), citations,
+                        f"{result.series.id} phase {result.phase.number}: {len(result.entries)} entries")
+    if isinstance(result, Outline):
+        entry, doc = result.entry, result.entry.doc.get(lang)
+        phase = result.series.phase(entry.phase) if entry.phase is not None else None
+        head = f"**{_doc_link(index, doc, entry_label(entry, lang))}**"
+        where = message("nav_in_phase", lang, phase=phase.title.get(lang), series=result.series.title.get(lang)) \
+            if phase else result.series.title.get(lang)
+        lines = [f"{head} — {escape(where)}"]
+        if entry.description.get(lang):
+            lines += ["", escape(entry.description.get(lang))]
+        sections = outline_sections(index, doc)[:MAX_OUTLINE_SECTIONS]
+        if sections:
+            lines += ["", message("nav_outline", lang)]
+            for chunk, sentence in sections:
+                name = escape(chunk.section_path[1])
+                lines.append(f"- **{name}**" + (f" — {escape(sentence)}" if sentence else "") + _cite(index, chunk, citations))
+        return Composed("\n".join(lines), citations, f"{entry.series} entry {entry.number}: outline of {doc}")
+    assert isinstance(result, NextStep)
+    entry = result.entry
+    doc = entry.doc.get(lang)
+    closing = _doc_chunks(index, doc)
+    lines = []
+    if result.next_doc:
+        target_doc = result.next_entry.doc.get(lang) if result.next_entry else \
+            (twin_path(result.next_doc) if lang == "zh" and twin_path(result.next_doc) in index.manifest.docs else result.next_doc)
+        label = entry_label(result.next_entry, lang) if result.next_entry else target_doc.rsplit("/", 1)[-1]
+        lines.append(message("nav_next_link", lang, entry=entry_label(entry, lang))
+                     + f" **{_doc_link(index, target_doc, label)}**" + _cite(index, closing[-1] if closing else None, citations))
+    elif result.in_order is not None:
+        lines.append(message("nav_next_in_order", lang, entry=entry_label(entry, lang))
+                     + f" **{_doc_link(index, result.in_order.doc.get(lang), entry_label(result.in_order, lang))}**")
+    else:
+        lines.append(message("nav_last", lang, entry=entry_label(entry, lang), series=result.series.title.get(lang)))
+    for track, after in result.tracks:
+        lines.append(f"- {escape(message('nav_track', lang, track=track.id, title=track.title.get(lang)))} "
+                     f"{_doc_link(index, after.doc.get(lang), entry_label(after, lang))}")
+    target = result.next_entry or result.in_order
+    why = f"{entry.series} entry {entry.number} → {target.series + ' ' + str(target.number) if target else 'end'}"
+    return Composed("\n".join(lines), citations, why)

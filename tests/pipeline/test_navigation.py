@@ -1,0 +1,148 @@
+"""Questions about the Atlas's structure, over the real Atlas index: they resolve through the map
+(never a search that lands in another series with the same numbers) and the answer is what a learner
+asked for — a phase's modules with links, a doc's outline with cited sections, the Atlas's own next
+step, the help text in the asker's language. Expectations come from reading ../shared/atlas."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import pytest_asyncio
+
+from bot.bootstrap import build_services
+from bot.domain import Asker
+from bot.messages import message
+from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing, parse_reference
+from tests.conftest import REPO, make_settings
+
+pytestmark = pytest.mark.integration
+in_module_loop = pytest.mark.asyncio(loop_scope="module")
+
+NAVIGATION_SET = [json.loads(line) for line in (REPO / "tests/questions/navigation.jsonl").read_text().splitlines()
+                  if line.strip()]
+KINDS = {"phase": PhaseListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
+         "none": type(None)}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def services(atlas_data_dir, use_embedder):
+    svc = build_services(make_settings(atlas_data_dir), embedder=use_embedder)
+    await svc.start()
+    yield svc
+    await svc.close()
+
+
+@pytest.fixture(scope="module")
+def index(services):
+    return services.asking.reader.current()
+
+
+async def ask(services, question: str, **asker):
+    return await services.asking.ask(question, Asker(platform="cli", user_id="learner", **asker))
+
+
+@pytest.mark.parametrize("case", NAVIGATION_SET, ids=[c["id"] for c in NAVIGATION_SET])
+def test_the_navigation_set_resolves_to_the_expected_series_and_entry(services, index, case):
+    result = services.asking.navigation.resolve(case["ask"], index)
+    assert isinstance(result, KINDS[case["kind"]]), result
+    if "series" in case:
+        assert result.series.id == case["series"]
+    if case["kind"] == "phase":
+        assert result.phase.number == case["phase"]
+    if case["kind"] in ("outline", "next"):
+        assert result.entry.number == case["entry"]
+    if case["kind"] == "next":
+        assert result.next_entry.number == case["next"]
+    if case["kind"] == "missing":
+        assert result.number == case["entry"]
+
+
+def test_every_module_and_chapter_number_resolves_to_its_doc_in_both_languages(services, index):
+    """The issue's measure, generated from the map: every entry of every series, asked the ways a
+    learner asks, lands on that entry's doc."""
+    asks = {"curriculum": ["what is module {n} about", "第{n}课讲什么", "lesson {n}"],
+            "deep_dives": ["deep dive {n}", "深潜专题第{n}章讲什么"],
+            "threat_model": ["threat model chapter {n}", "威胁模型第{n}章"]}
+    wrong = []
+    for series in index.atlas_map.series:
+        for entry in series.entries:
+            for form in asks[series.id]:
+                question = form.format(n=entry.number)
+                result = services.asking.navigation.resolve(question, index)
+                if not (isinstance(result, Outline) and result.entry.doc == entry.doc):
+                    wrong.append(question)
+    assert wrong == [] and sum(len(s.entries) for s in index.atlas_map.series) == 90
+
+
+@pytest.mark.parametrize("question, series, entry", [
+    ("module 12", "curriculum", 12),  # the curriculum unless another series is named
+    ("chapter 12", "curriculum", 12),
+    ("deep dive chapter 12", "deep_dives", 12),
+    ("constraint & threat model ch. 7", "threat_model", 7),
+    ("第十二课", "curriculum", 12),
+    ("深潜 第三章", "deep_dives", 3),
+])
+def test_a_number_is_read_in_the_series_the_question_names(question, series, entry):
+    ref = parse_reference(question)
+    assert (ref.series or "curriculum", ref.entry) == (series, entry)
+
+
+@in_module_loop
+async def test_whats_in_phase_3_lists_its_modules_with_links_in_the_askers_language(services):
+    answer = await ask(services, "what's in phase 3?")
+    assert answer.trace.answer_mode == "navigation" and not answer.refused
+    for module in ("Module 15: API Integration", "Module 20: Embeddings Deep Dive", "Module 22: Model Evaluation"):
+        assert module in answer.text
+    assert "docs/curriculum/phase3_10_to_50/15_api_guide.md)" in answer.text  # a link a learner can open
+    assert "red_teaming" not in answer.text and "Module 23" not in answer.text  # not the threat model, not phase 4
+    assert answer.citations and answer.citations[0].doc == "docs/CURRICULUM.md"
+
+    zh = await ask(services, "第三阶段学什么？")
+    assert zh.lang == "zh" and "第 15 课：API 接入秘籍" in zh.text and "15_api_guide_zh.md)" in zh.text
+
+
+@in_module_loop
+async def test_summarize_a_module_gives_its_sections_each_with_a_cited_key_sentence(services):
+    answer = await ask(services, "帮我总结一下第25课")
+    assert answer.trace.answer_mode == "navigation" and not answer.refused
+    assert "LoRA" in answer.text and "第 25 课" in answer.text
+    assert {c.doc for c in answer.citations} == {"docs/curriculum/phase4_50_to_100/25_lora_explained_zh.md"}
+    assert len(answer.citations) >= 3  # one per section of the doc
+    for c in answer.citations:
+        assert f"**{c.section}** — " in answer.text and f"[{c.n}]" in answer.text  # each section says something
+
+    en = await ask(services, "summarize module 12")
+    assert "Module 12: Vector Databases" in en.text and "Chroma" in en.text
+    assert {c.doc for c in en.citations} == {"docs/curriculum/phase2_1_to_10/12_vector_db.md"}
+
+
+@in_module_loop
+async def test_what_to_read_next_follows_the_atlas_own_link_and_tracks(services):
+    answer = await ask(services, "what should I read after the RAG intro?")
+    assert answer.trace.answer_mode == "navigation"
+    assert "Module 12: Vector Databases" in answer.text and "12_vector_db.md" in answer.text
+    assert "track A" in answer.text  # Track A reads 11 → 12 too
+    assert answer.citations[0].doc == "docs/curriculum/phase2_1_to_10/11_rag_intro.md"  # where the link is written
+    # No-Code Agents skips Multimodal AI (the curriculum's own note on its next links)
+    skipping = await ask(services, "what comes after module 9?")
+    assert "Module 11: RAG Introduction" in skipping.text and "Module 10" not in skipping.text.split("\n")[0]
+
+
+@in_module_loop
+async def test_help_typed_as_text_is_the_help_in_the_askers_language(services):
+    assert (await ask(services, "/help")).text == message("help.ask", "en")
+    assert (await ask(services, "help", preferred_lang="zh")).text == message("help.ask", "zh")
+    assert (await ask(services, "帮助")).text == message("help.ask", "zh")
+
+
+@in_module_loop
+async def test_a_number_the_series_does_not_have_is_said_plainly(services):
+    answer = await ask(services, "what is module 99 about?")
+    assert "0 to 36" in answer.text and not answer.citations
+
+
+@in_module_loop
+async def test_an_ordinary_question_still_takes_the_search_path(services):
+    answer = await ask(services, "What is LoRA rank?")
+    assert answer.trace.answer_mode == "extractive" and "rank" in answer.text.lower()
