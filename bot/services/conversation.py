@@ -136,7 +136,10 @@ class Conversations:
         def names_subject(text: str) -> bool:  # a first question always stands alone
             return previous is None or _names_subject(text, index, tokenizer)
 
-        reading = read_message(message, names_subject)
+        def in_context(text: str) -> bool:  # its rare words are in the docs of the previous answer
+            return previous is not None and _in_docs(text, previous.docs[:2], index, tokenizer)
+
+        reading = read_message(message, names_subject, in_context)
         own_subject = subject_of(reading.body or message, lambda t: tokenizer.content_terms(t, stem=False))
         if not reading.followup:
             status = "new-topic" if previous is not None else "standalone"
@@ -174,6 +177,17 @@ def _names_subject(text: str, index: LiveIndex, tokenizer: BilingualTokenizer) -
     if exact_terms(text) or classify_question(text).focus:
         return True
     return sum(index.idf(t) >= SPECIFIC_IDF for t in set(tokenizer.tokens(text))) >= SPECIFIC_WORDS
+
+
+def _in_docs(text: str, docs: list[str], index: LiveIndex, tokenizer: BilingualTokenizer) -> bool:
+    """Every rare word of ``text`` occurs in one of ``docs`` (or its twin): it refines what was just
+    discussed rather than naming a new subject."""
+    rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF}
+    if not rare:
+        return True
+    wanted = set(_with_twins(docs, index))
+    seen = {t for c in index.chunks if c.doc in wanted for t in tokenizer.tokens(c.text)}
+    return rare <= seen
 
 
 def _with_twins(docs: list[str], index: LiveIndex) -> tuple[str, ...]:
