@@ -74,6 +74,7 @@ class Reading:
     why: str
     ask: Ask = "other"
     switch: bool = False  # an explicit "new topic" marker
+    bare: bool = False  # a bare request ("and why?", "举个例子"): no words of its own
     language: Lang | None = None  # asks for the other language's docs
     body: str = ""  # the message without its switch marker or opener
 
@@ -90,7 +91,7 @@ def read_message(message: str, names_subject: Callable[[str], bool],
                        body=text[switch.end():].strip())
     for ask, pattern in _BARE:
         if pattern.match(text):
-            return Reading(True, f"a bare '{ask}' request", ask=ask, body=text)
+            return Reading(True, f"a bare '{ask}' request", ask=ask, bare=True, body=text)
     kind = _ask_of(text)
     language = _other_language(text)
     if language is not None and _OPENER.search(text):
@@ -178,7 +179,7 @@ def condense(reading: Reading, subject: str, lang: Lang, previous: str = "") -> 
         body = _OTHER_LANG_PHRASE.sub("", body).strip(" ,，?？")
         if not body:
             return previous or subject
-    elif reading.why.startswith("a bare") and (reading.ask, lang) in _TEMPLATES:
+    elif reading.bare and (reading.ask, lang) in _TEMPLATES:
         return _TEMPLATES[(reading.ask, lang)].format(s=subject)
     short = len(subject.split()) <= 3 and len(subject) <= 32  # a term, not a clause
     if short and _ANAPHORA_EN.search(body) and not CJK.search(body):
@@ -187,7 +188,7 @@ def condense(reading: Reading, subject: str, lang: Lang, previous: str = "") -> 
             return replaced
     if short and re.search("它们?", body):
         return re.sub("它们?", subject, body, count=1)
-    if CJK.search(body) and reading.why.startswith("a bare"):  # 怎么做？ → 幂等键怎么做？
+    if CJK.search(body) and reading.bare:  # 怎么做？ → 幂等键怎么做？
         return subject + body
     joiner = "（{s}）" if CJK.search(body) and lang == "zh" else " ({s})"
     return body.rstrip() + joiner.format(s=subject)
