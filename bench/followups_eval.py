@@ -6,7 +6,8 @@ Each conversation is asked turn by turn through the real pipeline (extractive an
 conversation memory (every message stands alone — what main did before follow-ups) and with it. Per
 half of the set — odd lines (used to choose the rules and weights) and even lines (held out) — it prints:
 
-- follow-up turns answered from the right doc (the first cited doc is the turn's ``about``),
+- follow-up turns answered from the right doc (the first cited doc is the turn's ``about``), and read
+  as follow-ups (without memory nothing is),
 - switch turns not carried over (read as a new topic; nothing of the old subject searched) and from the
   right doc,
 - first turns from the right doc (a control: standalone questions are never rewritten),
@@ -84,6 +85,7 @@ def _report(title: str, rows: list[dict]) -> None:
     first = [r for r in rows if r["role"] == "first"]
     print(f"  {title}")
     print(f"    follow-up turns from the right doc : {_share(follow, lambda r: r['doc'] == r['about'])}")
+    print(f"    follow-up turns read as follow-ups : {_share(follow, lambda r: r['read'] == 'followup')}")
     print(f"    switch turns not carried over      : {_share(switch, lambda r: r['read'] != 'followup')}")
     print(f"    switch turns from the right doc    : {_share(switch, lambda r: r['doc'] == r['about'])}")
     print(f"    first turns from the right doc     : {_share(first, lambda r: r['doc'] == r['about'])}")

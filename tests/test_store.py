@@ -219,6 +219,29 @@ async def test_a_trace_mirrored_in_process_is_readable_through_an_outage_and_wri
 
 
 @pytest.mark.integration
+async def test_a_mirrored_map_is_readable_through_an_outage_bounded_and_expiring(private_redis, clock):
+    """Conversation turns: read from this process while Redis is away, journaled, and given a TTL in Redis."""
+    store = await redis_store(private_redis)
+    await store.put_field("convo:c1", "t1", "first", max_len=2, ttl=600, mirror=True)
+    private_redis.stop()
+    await store.put_field("convo:c1", "t2", "second", max_len=2, ttl=600, mirror=True)
+    await store.put_field("convo:c1", "t3", "third", max_len=2, ttl=600, mirror=True)
+    assert await store.fields("convo:c1", mirror=True) == {"t2": b"second", "t3": b"third"}
+    with pytest.raises(StoreUnavailable):
+        await store.fields("convo:c1")  # an unmirrored read still refuses a partial answer
+
+    private_redis.start()  # empty
+    await wait_until(back_up(store), what="the store reconnecting")
+    raw = private_redis.client()
+    assert raw.hgetall("atlas:convo:c1") == {b"t2": b"second", b"t3": b"third"}
+    assert 0 < raw.ttl("atlas:convo:c1") <= 600 and 0 < raw.ttl("atlas:convo:c1:order") <= 600
+    clock.now += 601  # this process's copy expires like Redis's
+    raw.delete("atlas:convo:c1")
+    assert await store.fields("convo:c1", mirror=True) == {}
+    await store.aclose()
+
+
+@pytest.mark.integration
 async def test_a_store_started_without_redis_connects_when_redis_comes_up():
     server = PrivateRedis(port=free_port())  # not started yet
     store = Store(server.url, timeout_s=0.2, retry_after_s=0.05)

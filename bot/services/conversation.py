@@ -14,6 +14,7 @@ specific enough to be a subject of its own?) and the memory.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -128,45 +129,50 @@ class Conversations:
 
     async def resolve(self, message: str, asker: Asker, index: LiveIndex, tokenizer: BilingualTokenizer,
                       lang: Lang) -> Resolution:
-        """Read ``message`` against its conversation: a follow-up becomes a standalone question."""
+        """Read ``message`` against its conversation: a follow-up becomes a standalone question. The
+        reading tokenizes (jieba) and may scan the previous docs: it runs in a worker thread."""
         if asker.conversation is None and asker.reply_to is None:
             return Resolution(question=message)
         previous, memory = await self.previous(asker)
+        return await asyncio.to_thread(_read, message, previous, memory, index, tokenizer, lang)
 
-        def names_subject(text: str) -> bool:  # a first question always stands alone
-            return previous is None or _names_subject(text, index, tokenizer)
 
-        reading = read_message(message, names_subject)
-        own_subject = subject_of(reading.body or message, lambda t: tokenizer.content_terms(t, stem=False))
-        if not reading.followup:
-            status = "new-topic" if previous is not None else "standalone"
+def _read(message: str, previous: Turn | None, memory: str, index: LiveIndex, tokenizer: BilingualTokenizer,
+          lang: Lang) -> Resolution:
+    def names_subject(text: str) -> bool:  # a first question always stands alone
+        return previous is None or _names_subject(text, index, tokenizer)
+
+    def in_context(text: str) -> bool:  # its rare words are in the docs of the previous answer
+        return previous is not None and _in_docs(text, previous.docs[:2], index, tokenizer)
+
+    reading = read_message(message, names_subject, in_context)
+    own_subject = subject_of(reading.body or message, lambda t: tokenizer.content_terms(t, stem=False))
+    if not reading.followup:
+        status = "new-topic" if previous is not None else "standalone"
+        return Resolution(question=message, previous=previous, info=Followup(
+            status=status, why=reading.why, subject=own_subject, memory=memory,
+            of_turn=previous.trace_id if previous else None))
+    if previous is None or previous.refused:
+        if not reading.bare and _names_subject(reading.body or message, index, tokenizer):  # it can stand alone
             return Resolution(question=message, previous=previous, info=Followup(
-                status=status, why=reading.why, subject=own_subject, memory=memory,
-                of_turn=previous.trace_id if previous else None))
-        if previous is None or previous.refused:
-            bare = reading.why.startswith("a bare")
-            if not bare and _names_subject(reading.body or message, index, tokenizer):  # it can stand alone
-                return Resolution(question=message, previous=previous, info=Followup(
-                    status="standalone", why=f"{reading.why}, but nothing to follow", subject=own_subject,
-                    memory=memory))
-            status = "no-context" if previous is None else "after-decline"
-            return Resolution(question=message, previous=previous,
-                              notice="followup_no_context" if previous is None else "followup_after_decline",
-                              info=Followup(status=status, why=reading.why, memory=memory,
-                                            of_turn=previous.trace_id if previous else None))
-        answer_lang = reading.language or lang
-        condensed = condense(reading, previous.subject, answer_lang, previous=previous.searched)
-        docs = _with_twins(previous.docs[:2], index)
-        resolution = Resolution(question=condensed, previous=previous, lang=reading.language, ask=reading.ask,
-                                lean_docs=docs, bare=reading.why.startswith("a bare"), info=Followup(
-                                    status="followup", why=reading.why, of_turn=previous.trace_id,
-                                    condensed=condensed, subject=previous.subject, memory=memory))
-        if reading.ask == "more":
-            resolution.exclude = frozenset(previous.shown)
-            shown = [index.by_id[c] for c in previous.shown if c in index.by_id]
-            resolution.continue_after = {doc: max(c.order for c in shown if c.doc == doc)
-                                         for doc in {c.doc for c in shown}}
-        return resolution
+                status="standalone", why=f"{reading.why}, but nothing to follow", subject=own_subject,
+                memory=memory))
+        status = "no-context" if previous is None else "after-decline"
+        return Resolution(question=message, previous=previous,
+                          notice="followup_no_context" if previous is None else "followup_after_decline",
+                          info=Followup(status=status, why=reading.why, memory=memory,
+                                        of_turn=previous.trace_id if previous else None))
+    condensed = condense(reading, previous.subject, reading.language or lang, previous=previous.searched)
+    resolution = Resolution(question=condensed, previous=previous, lang=reading.language, ask=reading.ask,
+                            lean_docs=_with_twins(previous.docs[:2], index), bare=reading.bare, info=Followup(
+                                status="followup", why=reading.why, of_turn=previous.trace_id,
+                                condensed=condensed, subject=previous.subject, memory=memory))
+    if reading.ask == "more":
+        resolution.exclude = frozenset(previous.shown)
+        shown = [index.by_id[c] for c in previous.shown if c in index.by_id]
+        resolution.continue_after = {doc: max(c.order for c in shown if c.doc == doc)
+                                     for doc in {c.doc for c in shown}}
+    return resolution
 
 
 def _names_subject(text: str, index: LiveIndex, tokenizer: BilingualTokenizer) -> bool:
@@ -174,6 +180,17 @@ def _names_subject(text: str, index: LiveIndex, tokenizer: BilingualTokenizer) -
     if exact_terms(text) or classify_question(text).focus:
         return True
     return sum(index.idf(t) >= SPECIFIC_IDF for t in set(tokenizer.tokens(text))) >= SPECIFIC_WORDS
+
+
+def _in_docs(text: str, docs: list[str], index: LiveIndex, tokenizer: BilingualTokenizer) -> bool:
+    """Every rare word of ``text`` occurs in one of ``docs`` (or its twin): it refines what was just
+    discussed rather than naming a new subject."""
+    rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF}
+    if not rare:
+        return True
+    wanted = set(_with_twins(docs, index))
+    seen = {t for c in index.chunks if c.doc in wanted for t in tokenizer.tokens(c.text)}
+    return rare <= seen
 
 
 def _with_twins(docs: list[str], index: LiveIndex) -> tuple[str, ...]:

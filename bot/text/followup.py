@@ -2,9 +2,9 @@
 
 A follow-up leans on what was just asked. It is a bare request ("and why?", "tell me more", "give me
 an example", "举个例子", "为什么？", "怎么做？"), refers back ("how do I detect it?", "which one…",
-"它…"), continues ("so …", "… then?", "what about …", "那…", "…呢", "具体…"), asks for the other
-language's docs ("what about the Chinese version?"), or names no specific term of its own ("为什么训练
-起来那么难？" after "MoE 是什么？"; the caller decides what is specific, from the index). A switch marker
+"它…"), continues ("so …", "what about …", "那…"; or "… then?", "…呢", "具体…" when what it names is in
+the previous answer's doc), asks for the other language's docs ("what about the Chinese version?"), or
+names no specific term of its own (the caller decides what is specific, from the index). A switch marker
 ("unrelated", "new question", "btw", "换个问题", "另外问一下", "对了") starts a new topic, and so does a
 message that names its own subject with none of those signs: it is searched as written.
 
@@ -56,8 +56,10 @@ _BARE: list[tuple[Ask, re.Pattern[str]]] = [
 _ANAPHORA_EN = re.compile(r"\b(?:it|its|it's|itself|they|them|their|this one|that one|these|those|which one|which ones|"
                           r"the former|the latter|the same)\b|\b(?:about|of|with|from|use|do|does|is) (?:this|that)\W*$", re.I)
 _ANAPHORA_ZH = re.compile(r"它|这玩意|这东西|这种(?:方法|技术|方式|做法)|该(?:方法|技术|方案)|那它|这样做")
-_OPENER = re.compile(r"^(?:and|so|but|also|then|what about|how about|and what about)\b|\bthen" + _END + "|"
-                     r"^(?:那么?|那它|所以|还有|而且|然后)|呢" + _END + "|具体", re.I)
+_OPENER = re.compile(r"^(?:and|so|but|also|then|what about|how about|and what about)\b|^(?:那么?|那它|所以|还有|而且|然后)", re.I)
+# Weaker signs of continuing ("… then?", "…呢？", "具体…"): a standalone question can end the same way, so
+# one naming its own subject only follows up when that subject is in what was just discussed.
+_LEANS = re.compile(r"\bthen" + _END + "|呢" + _END + "|具体", re.I)
 _OTHER_LANG = re.compile(r"\b(?:in |the )?(chinese|english)(?: version| docs?| doc| one| twin)?\b|"
                          r"(中文|英文)(?:版|文档|的)?", re.I)
 _QUESTION_SCAFFOLD_ZH = re.compile(r"请问|到底|有什么|是什么|什么是|是啥|是干嘛用的|干嘛用的|是干嘛的|干嘛的|怎么样|什么样|为什么能?|"
@@ -72,13 +74,16 @@ class Reading:
     why: str
     ask: Ask = "other"
     switch: bool = False  # an explicit "new topic" marker
+    bare: bool = False  # a bare request ("and why?", "举个例子"): no words of its own
     language: Lang | None = None  # asks for the other language's docs
     body: str = ""  # the message without its switch marker or opener
 
 
-def read_message(message: str, names_subject: Callable[[str], bool]) -> Reading:
+def read_message(message: str, names_subject: Callable[[str], bool],
+                 in_context: Callable[[str], bool] = lambda _: False) -> Reading:
     """Read one message against the conversation. ``names_subject(text)``: does the text name a specific
-    term of its own (the caller judges it against the index)?"""
+    term of its own? ``in_context(text)``: are its terms in what was just discussed? (The caller judges
+    both against the index.)"""
     text = message.strip()
     switch = _SWITCH.match(text)
     if switch and switch.end() > 0 and text[switch.end():].strip():
@@ -86,7 +91,7 @@ def read_message(message: str, names_subject: Callable[[str], bool]) -> Reading:
                        body=text[switch.end():].strip())
     for ask, pattern in _BARE:
         if pattern.match(text):
-            return Reading(True, f"a bare '{ask}' request", ask=ask, body=text)
+            return Reading(True, f"a bare '{ask}' request", ask=ask, bare=True, body=text)
     kind = _ask_of(text)
     language = _other_language(text)
     if language is not None and _OPENER.search(text):
@@ -97,9 +102,13 @@ def read_message(message: str, names_subject: Callable[[str], bool]) -> Reading:
         return Reading(True, f"refers back ('{pronoun.group().strip()}')", ask=kind, body=text)
     opener = _OPENER.search(text)
     if opener:
-        return Reading(True, f"continues ('{opener.group().strip(' ?？')}')", ask=kind, body=text)
+        return Reading(True, f"continues ('{opener.group().strip()}')", ask=kind, body=text)
     if not names_subject(text):
         return Reading(True, "names no subject of its own", ask=kind, body=text)
+    leans = _LEANS.search(text)
+    if leans and in_context(_LEANS.sub(" ", text)):  # the sign itself ("具体") names nothing
+        return Reading(True, f"continues ('{leans.group().strip(' ?？')}') within the previous answer's doc",
+                       ask=kind, body=text)
     return Reading(False, "names its own subject", body=text)
 
 
@@ -170,7 +179,7 @@ def condense(reading: Reading, subject: str, lang: Lang, previous: str = "") -> 
         body = _OTHER_LANG_PHRASE.sub("", body).strip(" ,，?？")
         if not body:
             return previous or subject
-    elif reading.why.startswith("a bare") and (reading.ask, lang) in _TEMPLATES:
+    elif reading.bare and (reading.ask, lang) in _TEMPLATES:
         return _TEMPLATES[(reading.ask, lang)].format(s=subject)
     short = len(subject.split()) <= 3 and len(subject) <= 32  # a term, not a clause
     if short and _ANAPHORA_EN.search(body) and not CJK.search(body):
@@ -179,7 +188,7 @@ def condense(reading: Reading, subject: str, lang: Lang, previous: str = "") -> 
             return replaced
     if short and re.search("它们?", body):
         return re.sub("它们?", subject, body, count=1)
-    if CJK.search(body) and reading.why.startswith("a bare"):  # 怎么做？ → 幂等键怎么做？
+    if CJK.search(body) and reading.bare:  # 怎么做？ → 幂等键怎么做？
         return subject + body
     joiner = "（{s}）" if CJK.search(body) and lang == "zh" else " ({s})"
     return body.rstrip() + joiner.format(s=subject)

@@ -41,11 +41,21 @@ def test_a_message_referring_back_is_a_follow_up(text):
 
 
 @pytest.mark.parametrize("text", [
-    "so what do engineers do about that?", "what's the cheaper option then?", "那网页怎么启动？",
-    "那我们已经在用 PostgreSQL 了呢？", "具体怎么检测？", "table 具体是怎么 extract 出来的？",
+    "so what do engineers do about that?", "and what about QLoRA?", "那网页怎么启动？", "那我们已经在用 PostgreSQL 了呢？",
 ])
-def test_a_message_that_continues_is_a_follow_up(text):
+def test_a_message_that_opens_by_continuing_is_a_follow_up(text):
     assert read_message(text, always).followup
+
+
+@pytest.mark.parametrize("text", ["what's the cheaper option then?", "table 具体是怎么 extract 出来的？"])
+def test_a_weak_sign_of_continuing_follows_up_only_within_what_was_discussed(text):
+    assert read_message(text, always, in_context=always).followup
+    assert not read_message(text, always, in_context=lambda _: False).followup
+
+
+def test_a_question_ending_like_a_follow_up_but_naming_a_new_subject_stands_alone():
+    assert not read_message("RAG 和微调的区别是什么呢？", always, in_context=lambda _: False).followup
+    assert read_message("具体怎么检测？", lambda _: False).followup  # names nothing: it leans on the last turn
 
 
 @pytest.mark.parametrize("text", [
