@@ -31,6 +31,7 @@ class FusionWeights:
     hub_for_navigation: float = 0.4  # "which chapter should I read…" → the index pages that link to chapters
     project_docs: float = 0.3  # "does this project's app…" → the docs about the Atlas's own project
     expansion: float = 0.5  # weight of the glossary's equivalent terms against the question's own words
+    named_doc: float = 1.0  # "what does module 12 say about…" → module 12's doc (the Atlas map), not chapter 12 elsewhere
 
 
 _NAVIGATION = re.compile(
@@ -102,6 +103,7 @@ def retrieve(
     navigation: bool = False,
     project: bool = False,
     expansion: list[str] | None = None,
+    named_docs: frozenset[str] = frozenset(),
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
@@ -133,6 +135,8 @@ def retrieve(
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)
     if navigation:
         fused += weights.hub_for_navigation * np.array([c.doc in index.hubs for c in chunks], dtype=np.float32)
+    if named_docs:
+        fused += weights.named_doc * np.array([c.doc in named_docs for c in chunks], dtype=np.float32)
     if project:
         fused += weights.project_docs * np.array([c.doc in index.project_docs for c in chunks], dtype=np.float32)
     fused[(lexical <= 0) & (dense_norm <= 0)] = 0.0  # nothing matched: never a candidate
