@@ -35,7 +35,7 @@ from bot.retrieval.query import Query
 from bot.retrieval.retriever import Retriever
 from bot.services.cache import AnswerCache
 from bot.services.gaps import GapRecorder
-from bot.services.navigation import NavigationService
+from bot.services.navigation import NavigationService, compose
 from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
 from bot.settings import DiagnosticsConfig
@@ -101,15 +101,14 @@ class AskService:
             return await self._finish(Answer(text=message("no_index", lang), lang=lang, notes=notes, trace=trace),
                                       asker, timer)
 
-        with timer.stage("navigate"):
-            navigated = await asyncio.to_thread(self.navigation.answer, prepared.text, lang, index,
-                                                message("help.ask", lang))
+        navigated = await asyncio.to_thread(self.navigation.resolve, prepared.text, index)
         if navigated is not None:  # a question about the Atlas's structure: answered from its map
+            composed = await asyncio.to_thread(compose, navigated, lang, index, message("help.ask", lang))
             trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "navigation",
-                                notes=[*prepared.notes, f"navigation: {navigated.why}"])
+                                notes=[*prepared.notes, f"navigation: {composed.why}"])
             trace = trace.model_copy(update={"index_id": index.index_id, "index_built_at": index.manifest.built_at})
-            return await self._finish(Answer(text=navigated.text, lang=lang, citations=navigated.citations,
-                                             notes=notes, trace=trace), asker, timer)
+            return await self._finish(Answer(text=composed.text, lang=lang, citations=composed.citations, notes=notes,
+                                             trace=trace), asker, timer)
         key = self.cache.key(index.index_id, lang, prepared.text)
         with timer.stage("cache"):
             cached = await self.cache.get(key)

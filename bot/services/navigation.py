@@ -134,11 +134,6 @@ class NavigationService:
             return Outline(*found) if found else None
         return None
 
-    def answer(self, question: str, lang: Lang, index: LiveIndex, help_text: str) -> Composed | None:
-        """The navigation answer to the question, or None for an ordinary question (blocking)."""
-        result = self.resolve(question, index)
-        return None if result is None else compose(result, lang, index, help_text)
-
     def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None) -> tuple[Series, Entry] | None:
         """The entry whose title names ``topic`` ("the RAG intro" → 11. RAG Introduction): every topic
         word is (the start of) a title word; the curriculum wins a tie unless a series is named."""
