@@ -16,8 +16,9 @@ import re
 from pathlib import Path
 
 from bot.corpus.atlas_map import AtlasMap, Bilingual, Entry, Phase, Series, SeriesId, Track
+from bot.corpus.atlas_refs import to_number
 from bot.corpus.twins import twin_path
-from bot.text.markdown import Block, parse_blocks, plain_text, table_rows
+from bot.text.markdown import parse_blocks, plain_text, table_rows
 
 MAP_VERSION = 1  # part of the index id: a parser change rebuilds the map
 
@@ -28,8 +29,6 @@ SERIES_DOCS: dict[SeriesId, str] = {
 }
 GETTING_STARTED = "GETTING_STARTED.md"
 
-_ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_ROMAN = {"I": 1, "V": 5, "X": 10}
 _PHASE = re.compile(r"\b(?:phase|part|stage)\s+(\d+|[IVX]+)\b|阶段\s*([一二三四五六七八九十\d]+)|第\s*([一二三四五六七八九十\d]+)\s*(?:部分|阶段)",
                     re.I)
 _ENTRY_CELL = re.compile(r"^\*\*\s*(\d+)\s*[.、]\s*(.+?)\s*\*\*$")
@@ -45,25 +44,11 @@ _BACK = re.compile(r"\b(?:go\s+)?back\s+to\b|返回|回到", re.I)
 _EMOJI_LEAD = re.compile(r"^[^\w(（]+")
 
 
-def _number(token: str) -> int | None:
-    """3, "III" or "三" as an int."""
-    if token.isdigit():
-        return int(token)
-    if token in _ZH_DIGITS:
-        return _ZH_DIGITS[token]
-    if len(token) == 2 and token[0] == "十" and token[1] in _ZH_DIGITS:
-        return 10 + _ZH_DIGITS[token[1]]
-    if token and all(ch in _ROMAN for ch in token.upper()):
-        values = [_ROMAN[ch] for ch in token.upper()]
-        return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
-    return None
-
-
 def _phase_number(heading: str) -> int | None:
     match = _PHASE.search(heading)
     if not match:
         return None
-    return _number(next(g for g in match.groups() if g))
+    return to_number(next(g for g in match.groups() if g))
 
 
 def _clean_title(text: str) -> str:

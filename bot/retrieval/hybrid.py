@@ -35,6 +35,7 @@ class FusionWeights:
     conversation_doc: float = 0.3  # a follow-up → the docs of the turn it follows
     conversation_bare: float = 0.8  # ... a bare request ("and why?", "举个例子"), which has no words of its own
     next_part: float = 0.5  # "tell me more" → the passages right after the ones already shown
+    named_doc: float = 1.0  # "what does module 12 say about…" → module 12's doc (the Atlas map), not chapter 12 elsewhere
 
 
 _NAVIGATION = re.compile(
@@ -122,6 +123,7 @@ def retrieve(
     project: bool = False,
     expansion: list[str] | None = None,
     lean: Lean | None = None,
+    named_docs: frozenset[str] = frozenset(),
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
@@ -153,6 +155,8 @@ def retrieve(
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)
     if navigation:
         fused += weights.hub_for_navigation * np.array([c.doc in index.hubs for c in chunks], dtype=np.float32)
+    if named_docs:
+        fused += weights.named_doc * np.array([c.doc in named_docs for c in chunks], dtype=np.float32)
     if project:
         fused += weights.project_docs * np.array([c.doc in index.project_docs for c in chunks], dtype=np.float32)
     fused[(lexical <= 0) & (dense_norm <= 0)] = 0.0  # nothing matched: never a candidate

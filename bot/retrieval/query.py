@@ -29,6 +29,7 @@ class Query:
     navigation: bool = False  # "which chapter should I read…"
     project: bool = False  # about the Atlas's own project
     lean: Lean | None = None  # a follow-up: lean to the conversation's docs
+    named_docs: frozenset[str] = frozenset()  # the docs of the module, chapter or phase the question names
 
     def notes(self) -> list[str]:
         """What /debug says about how the question was read."""
@@ -37,4 +38,6 @@ class Query:
             out.append("read " + ", ".join(f"{a}→{b}" for a, b in self.corrections.items()))
         if self.synonyms:
             out.append("also searched for: " + ", ".join(self.synonyms))
+        if self.named_docs:
+            out.append("leaning to the docs it names: " + ", ".join(sorted(self.named_docs)))
         return out

@@ -12,6 +12,8 @@ import dataclasses
 
 import numpy as np
 
+from bot.corpus.atlas_map import AtlasMap
+from bot.corpus.atlas_refs import parse_reference, without_reference
 from bot.corpus.embedders import Embedder
 from bot.domain import EvidenceReport
 from bot.index.reader import LiveIndex
@@ -35,12 +37,15 @@ class Retriever:
         return dataclasses.replace(self, weights=weights or self.weights, evidence=evidence or self.evidence)
 
     def prepare(self, question: str, lang: str, index: LiveIndex, lean: Lean | None = None) -> Query:
-        """The question with its typos corrected, its tokens, the glossary's extra terms, and its leanings."""
-        text, corrected = index.spelling.correct(question)
+        """The question with its typos corrected, its tokens, the glossary's extra terms, and its leanings.
+        A question naming a module or chapter searches for the rest of it, leaning to that doc."""
+        named = named_docs(question, index.atlas_map)
+        text, corrected = index.spelling.correct(without_reference(question) if named else question)
         tokens = self.tokenizer.tokens(text)
         expansion, synonyms = self.glossary.expand(text, lang, tokens, self.tokenizer)
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
-                     synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text), lean=lean)
+                     synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text),
+                     lean=lean, named_docs=named)
 
     def embeds_for(self, index: LiveIndex) -> bool:
         """Whether this embedder's vectors are comparable with the index's."""
@@ -51,7 +56,23 @@ class Retriever:
 
     def search(self, index: LiveIndex, query: Query, vector: np.ndarray | None) -> Retrieval:
         return retrieve(index, query.tokens, vector, query.lang, self.weights, self.candidates, query.navigation,
-                        query.project, query.expansion, query.lean)
+                        query.project, query.expansion, query.lean, query.named_docs)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
         return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence)
+
+
+def named_docs(question: str, atlas_map: AtlasMap) -> frozenset[str]:
+    """The docs (both languages) of the module, chapter or phase a question names — in the curriculum
+    unless it names another series — so "what does module 12 say about HNSW?" searches module 12 first."""
+    ref = parse_reference(question)
+    series = atlas_map.get(ref.series or "curriculum")
+    if series is None:
+        return frozenset()
+    if ref.entry is not None:
+        entries = [e for e in [series.entry(ref.entry)] if e]
+    elif ref.phase is not None and (phase := series.phase(ref.phase)):
+        entries = [e for n in phase.entries if (e := series.entry(n))]
+    else:
+        entries = []
+    return frozenset(d for e in entries for d in (e.doc.en, e.doc.zh) if d)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.answering.citations import doc_url, make_citation
 from bot.corpus.atlas_map import AtlasMap, Entry, Phase, Series, SeriesId, Track
+from bot.corpus.atlas_refs import names_something_else, parse_reference
 from bot.corpus.twins import twin_path
 from bot.domain import Chunk, Citation, Lang
 from bot.index.reader import LiveIndex
@@ -27,21 +28,6 @@ from bot.text.tokenizer import BilingualTokenizer
 
 MAX_OUTLINE_SECTIONS = 8
 
-_ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_EN_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-           "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
-_NUM = (r"(\d{1,3}|[一二两三四五六七八九十]{1,3}|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|first|second|third|"
-        r"fourth|fifth)\b|\b[IVX]{1,4}\b)")
-
-_SERIES_NAMES: list[tuple[SeriesId, re.Pattern]] = [
-    ("threat_model", re.compile(r"threat[\s-]*model|constraint\s*(?:&|and)\s*threat|威胁模型|约束与威胁|安全约束", re.I)),
-    ("deep_dives", re.compile(r"deep[\s-]*dives?|深潜|深度专题", re.I)),
-    ("curriculum", re.compile(r"curriculum|\bcourse\b|课程", re.I)),
-]
-_PHASE_REF = re.compile(rf"\b(?:phase|stage|part)\s*#?\s*{_NUM}|{_NUM}(?:st|nd|rd|th)?\s+(?:phase|stage|part)\b|"
-                        rf"第\s*{_NUM}\s*(?:阶段|部分)|阶段\s*{_NUM}", re.I)
-_ENTRY_REF = re.compile(rf"\b(?:module|lesson|chapter|ch\.|unit|dive|model)\s*#?\s*{_NUM}(?!\s*(?:phase|stage|part))|"
-                        rf"第\s*{_NUM}\s*(?:课|章|讲|节|篇|个模块)|(?:模块|课程|章节)\s*{_NUM}", re.I)
 _HELP = re.compile(r"^\s*/?(?:help|start|帮助|幫助)\s*[!?！？。.]*\s*$|^\s*(?:what can you do|how do i use you|"
                    r"你能做什么|你会什么|怎么用你|使用帮助)\s*[?？]?\s*$", re.I)
 _NEXT = re.compile(r"\b(?:read|study|learn|do|go|take)\s+(?:next|after)\b|\bwhat(?:'s|\s+is|\s+comes)?\s+(?:next|after)\b|"
@@ -107,72 +93,6 @@ class OutOfRange:
 Navigation = HelpRequest | PhaseListing | Outline | NextStep | OutOfRange
 
 
-@dataclass(frozen=True)
-class Reference:
-    """What a question points at in the map (before it is looked up)."""
-
-    series: SeriesId | None  # named in the question; None = the curriculum by default
-    phase: int | None = None
-    entry: int | None = None
-
-
-def _to_int(token: str) -> int | None:
-    token = token.strip()
-    if token.isdigit():
-        return int(token)
-    if token.lower() in _EN_NUM:
-        return _EN_NUM[token.lower()]
-    if re.fullmatch(r"[IVX]+", token):
-        values = {"I": 1, "V": 5, "X": 10}
-        nums = [values[c] for c in token]
-        return sum(-v if i + 1 < len(nums) and v < nums[i + 1] else v for i, v in enumerate(nums))
-    if token and all(c in _ZH_NUM for c in token):
-        if token == "十":
-            return 10
-        if token.startswith("十"):
-            return 10 + _ZH_NUM[token[1]]
-        if len(token) == 3 and token[1] == "十":
-            return _ZH_NUM[token[0]] * 10 + _ZH_NUM[token[2]]
-        if len(token) == 2 and token[1] == "十":
-            return _ZH_NUM[token[0]] * 10
-        return _ZH_NUM[token[0]] if len(token) == 1 else None
-    return None
-
-
-# What may stand right before "第N课/第N阶段" in a question about the Atlas: a series name, or a verb or
-# particle ("总结一下第25课", "读完第11课", "课程里的第3课"). Anything else names something else's stage:
-# "CI 流水线第三阶段" is a pipeline's phase, not the curriculum's.
-_ZH_BEFORE_OK = re.compile(r"(?:^|课程|专题|深潜|模型|威胁模型|的|里|中|在|完|下|看|讲|说|于|是|问|聊|学|读|帮我|介绍)$")
-
-
-_PIPELINE = re.compile(r"pipeline|流水线|\bCI\b", re.I)  # "phase 1 of the CI pipeline" is the pipeline's
-
-
-def _of_something_else(question: str, match: re.Match) -> bool:
-    before = re.search(r"[\u4e00-\u9fff]*$", question[: match.start()].rstrip(" ")).group(0)
-    return match.group(0).startswith(("第", "阶段", "模块")) and not _ZH_BEFORE_OK.search(before)
-
-
-def _first_number(match: re.Match) -> int | None:
-    return next((_to_int(g) for g in match.groups() if g), None)
-
-
-def parse_reference(question: str) -> Reference:
-    """The series the question names, and the phase or entry number it asks about."""
-    series = next((sid for sid, pattern in _SERIES_NAMES if pattern.search(question)), None)
-    phase = entry = None
-    if (m := _PHASE_REF.search(question)) and not _of_something_else(question, m) \
-            and not (series is None and _PIPELINE.search(question)):
-        phase = _first_number(m)
-    if (m := _ENTRY_REF.search(question)) and not _of_something_else(question, m):
-        entry = _first_number(m)
-    elif series in ("deep_dives", "threat_model") and (m := re.search(r"(?:dives?|model)\s*#?\s*(\d{1,2})\b", question, re.I)):
-        entry = int(m.group(1))
-    if entry is not None and entry < 0:
-        entry = None
-    return Reference(series=series, phase=phase, entry=entry)
-
-
 class NavigationService:
     """Resolves navigation questions against the live index's map; composes the answers."""
 
@@ -190,13 +110,15 @@ class NavigationService:
         if series is None:
             return None
         wants_next, wants_summary = bool(_NEXT.search(question)), bool(_SUMMARY.search(question))
+        if (ref.entry is not None or ref.phase is not None) and not wants_next and names_something_else(question):
+            return None  # "what does module 12 say about HNSW?": searched, leaning to that doc (the retriever)
         if ref.entry is not None:
             entry = series.entry(ref.entry)
             if entry is None:
                 return OutOfRange(series, "entry", ref.entry)
             return self._next(atlas_map, series, entry) if wants_next else Outline(series, entry)
         if ref.phase is not None:
-            phase = series.phase(ref.phase) if ref.phase > 0 else (series.phases[-1] if series.phases else None)
+            phase = series.phase(ref.phase)
             if phase is None:
                 return OutOfRange(series, "phase", ref.phase)
             if wants_next:

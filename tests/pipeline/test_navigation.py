@@ -11,9 +11,11 @@ import pytest
 import pytest_asyncio
 
 from bot.bootstrap import build_services
+from bot.corpus.atlas_refs import parse_reference
 from bot.domain import Asker
 from bot.messages import message
-from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing, parse_reference
+from bot.retrieval.retriever import named_docs
+from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing
 from tests.conftest import REPO, make_settings
 
 pytestmark = pytest.mark.integration
@@ -56,6 +58,8 @@ def test_the_navigation_set_resolves_to_the_expected_series_and_entry(services, 
         assert result.next_entry.number == case["next"]
     if case["kind"] == "missing":
         assert result.number == case["entry"]
+    if "named" in case:  # a question about something inside a named doc is searched, leaning to that doc
+        assert case["named"] in named_docs(case["ask"], index.atlas_map)
 
 
 def test_every_module_and_chapter_number_resolves_to_its_doc_in_both_languages(services, index):
@@ -140,6 +144,19 @@ async def test_help_typed_as_text_is_the_help_in_the_askers_language(services):
 async def test_a_number_the_series_does_not_have_is_said_plainly(services):
     answer = await ask(services, "what is module 99 about?")
     assert "0 to 36" in answer.text and not answer.citations
+
+
+@pytest.mark.parametrize("question, doc, must_say", [
+    ("what does module 12 say about Milvus?", "docs/curriculum/phase2_1_to_10/12_vector_db.md", "Milvus"),
+    ("threat model chapter 5: how do I roll back a prompt?",
+     "docs/constraint_threat_model/phase1/05_prompt_dev_staging_p.md", "rollback"),
+    ("in lesson 25 what does rank mean", "docs/curriculum/phase4_50_to_100/25_lora_explained.md", "Rank"),
+])
+@in_module_loop
+async def test_a_question_inside_a_named_module_is_answered_from_that_module(services, question, doc, must_say):
+    answer = await ask(services, question)
+    assert answer.trace.answer_mode == "extractive" and not answer.refused
+    assert answer.citations[0].doc == doc and must_say in answer.text, answer.text
 
 
 @in_module_loop
