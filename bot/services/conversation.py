@@ -44,6 +44,7 @@ class Turn(BaseModel):
     subject: str  # the terms it was about
     lang: Lang
     docs: list[str] = Field(default_factory=list)  # the docs cited, first first
+    sections: list[str] = Field(default_factory=list)  # the sections cited ("Doc › Section")
     shown: list[str] = Field(default_factory=list)  # the chunk ids that went into the answer
     refused: bool = False
     at: float = 0.0
@@ -122,6 +123,7 @@ class Conversations:
         trace = answer.trace
         turn = Turn(trace_id=trace.trace_id, asked=asked, searched=trace.searched or asked, subject=subject,
                     lang=answer.lang, docs=list(dict.fromkeys(c.doc for c in answer.citations)),
+                    sections=list(dict.fromkeys(c.heading for c in answer.citations)),
                     shown=list(trace.context_ids), refused=answer.refused, at=time.time())
         await self.store.put_field(self._key(conversation), trace.trace_id, turn.model_dump_json(),
                                    max_len=self.turns, ttl=self.ttl_s, mirror=True)

@@ -154,3 +154,23 @@ async def test_turns_are_bounded_and_namespaced_in_redis(atlas_data_dir, use_emb
         await services.close()
         client.delete("fu-bound:convo:bounded", "fu-bound:convo:bounded:order")
         client.close()
+
+
+async def test_the_llm_gets_the_standalone_question_of_a_follow_up(atlas_data_dir, use_embedder, llm_standin):
+    from tests.llm_standin import Reply
+
+    llm_standin.script(Reply.ok("LoRA adapts a model with small low-rank matrices [1]."),
+                       Reply.ok("Only the small adapter matrices are trained [1]."))
+    settings = make_settings(atlas_data_dir, llm_base_url=llm_standin.base_url, llm_model="standin",
+                             llm_timeout_s=2.0, llm_budget_s=5.0, llm_max_retries=0)
+    services = build_services(settings, embedder=use_embedder)
+    await services.start()
+    try:
+        asker = chat("llm")
+        await services.asking.ask("what is LoRA?", asker)
+        answer = await services.asking.ask("and why is it so cheap to train?", asker)
+    finally:
+        await services.close()
+    sent = llm_standin.requests[1].body["messages"][-1]["content"]
+    assert "why is LoRA so cheap to train?" in sent and "and why is it" not in sent
+    assert answer.trace.answer_mode == "llm" and answer.citations[0].doc == LORA

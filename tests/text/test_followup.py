@@ -127,6 +127,23 @@ def test_the_standalone_question_keeps_the_follow_ups_words_and_takes_the_subjec
     assert condense(read_message(message, always), subject, lang) == condensed
 
 
+@pytest.mark.parametrize("message, subject, lang, condensed, ask", [
+    ("how does it compare to fine-tuning?", "LoRA", "en", "how does LoRA compare to fine-tuning?", "compare"),
+    ("那它的缺点呢", "LoRA", "zh", "那LoRA的缺点呢", "other"),
+    ("为什么？", "幂等键", "zh", "幂等键为什么？", "why"),
+])
+def test_the_follow_ups_kind_survives_condensing(message, subject, lang, condensed, ask):
+    reading = read_message(message, always)
+    assert reading.followup and reading.ask == ask
+    assert condense(reading, subject, lang) == condensed
+
+
+def test_what_about_in_chinese_docs_asks_the_same_question_of_the_chinese_docs():
+    reading = read_message("what about in Chinese docs", always)
+    assert reading.followup and reading.language == "zh"
+    assert condense(reading, "LoRA", "zh", previous="what is LoRA?") == "what is LoRA?"
+
+
 def test_what_about_the_chinese_version_asks_the_previous_question_again():
     reading = read_message("what about the Chinese version?", always)
     assert condense(reading, "R.O.L.E. prompt framework", "zh",

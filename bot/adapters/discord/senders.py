@@ -42,7 +42,9 @@ def interaction_asker(interaction: discord.Interaction) -> Asker:
 def conversation_of(channel: Any, channel_id: int | None, user_id: int) -> str:
     """A thread or a DM is one conversation; in a channel each member has their own, so two members'
     follow-ups never mix."""
-    if isinstance(channel, (discord.Thread, discord.DMChannel)):
+    shared = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread,
+              discord.ChannelType.private)
+    if getattr(channel, "type", None) in shared:  # also a partial channel of an interaction in an uncached thread
         return f"discord:{channel_id}"
     return f"discord:{channel_id}:{user_id}"
 
