@@ -1,4 +1,4 @@
-"""``atlas-bot``: ingest, ask, chat, eval, gaps, health, discord, telegram."""
+"""``atlas-bot``: ingest, ask, chat, map, eval, gaps, health, discord, telegram."""
 
 from __future__ import annotations
 
@@ -153,6 +153,31 @@ def eval_command(
             record["answer"] = ""
         out.write_text(json.dumps(data, ensure_ascii=False, indent=1))
     raise typer.Exit(code)
+
+
+@app.command("map")
+def map_command(
+    series: Optional[str] = typer.Option(None, "--series", help="Only this series: curriculum, deep_dives, threat_model."),
+    lang: str = typer.Option("en", "--lang", help="en or zh."),
+    as_json: bool = typer.Option(False, "--json", help="Print the map as JSON."),
+) -> None:
+    """The Atlas's map as the live index holds it: series, phases, modules or chapters, tracks."""
+    from bot.index.reader import IndexMissing, IndexReader
+    from bot.render.terminal import print_atlas_map
+
+    if lang not in ("en", "zh"):
+        raise _fail(f"--lang must be en or zh, not {lang!r}", 2)
+    try:
+        atlas_map = IndexReader(_settings().data_dir).atlas_map()
+    except IndexMissing as exc:
+        raise _fail(str(exc))
+    known = [s.id for s in atlas_map.series]
+    if series is not None and series not in known:
+        raise _fail(f"no series {series!r} in the map; it has: {', '.join(known) or 'none'}", 2)
+    if as_json:
+        sys.stdout.write(atlas_map.model_dump_json(indent=1) + "\n")
+        return
+    print_atlas_map(console, atlas_map, lang, series)
 
 
 @app.command()

@@ -6,7 +6,7 @@ is written beside the live one, reusing the vectors of unchanged chunks when the
 chunker are the same, and ``CURRENT`` is switched to it only after everything is on disk.
 
 ``build_index`` reads as its steps: load → plan → chunk → embed → write chunks → lexical index →
-vectors into Chroma → manifest → switch → prune.
+the Atlas map → vectors into Chroma → manifest → switch → prune.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import bm25s
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bot.corpus.atlas_map import AtlasMap
 from bot.corpus.embedders import Embedder, load_embedder
 from bot.corpus.layout import (
     INDEX_FORMAT,
@@ -37,6 +38,7 @@ from bot.corpus.texts import embed_text, lexical_text
 from bot.domain import Chunk
 from bot.settings import Settings
 from bot.text.tokenizer import BilingualTokenizer
+from ingestion.atlas_map import MAP_VERSION, build_atlas_map
 from ingestion.chunking import ChunkerConfig, chunk_doc
 from ingestion.loader import LoadResult, load_docs
 from ingestion.sources import ResolvedSource, load_spec, resolve_source
@@ -55,6 +57,7 @@ class BuildReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     unpaired: list[str] = field(default_factory=list)
+    map_warnings: list[str] = field(default_factory=list)  # what the Atlas map's parser could not read
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
@@ -84,6 +87,7 @@ def compute_index_id(loaded: LoadResult, source: ResolvedSource, embedder: Embed
         "embedder": embedder.fingerprint,
         "chunker": chunker.fingerprint(),
         "tokenizer": tokenizer_version,
+        "map": MAP_VERSION,
         "commit": source.commit,
         "url": source.spec.url_template,
         "project_docs": list(source.spec.project_docs),
@@ -175,6 +179,17 @@ def _write_lexical(files: GenerationFiles, chunks: list[Chunk], loaded: LoadResu
     write_json(files.titles, {d.path: tokenizer.tokens(d.title) for d in loaded.docs})
 
 
+def _write_atlas_map(files: GenerationFiles, root: Path, report: BuildReport) -> None:
+    atlas_map = build_atlas_map(root)
+    report.map_warnings = list(atlas_map.warnings)
+    files.atlas_map.write_text(atlas_map.model_dump_json(indent=1))
+
+
+def _kept_map_warnings(files: GenerationFiles) -> list[str]:
+    """A generation kept as it is still reports what its map's parser could not read."""
+    return AtlasMap.model_validate_json(files.atlas_map.read_text()).warnings
+
+
 def _write_vectors(files: GenerationFiles, index_id: str, chunks: list[Chunk], vectors: np.ndarray,
                    options: BuildOptions) -> str:
     """The vectors into a new Chroma collection (exact search: ``search_ef`` covers every candidate)."""
@@ -230,8 +245,10 @@ def build_index(source: ResolvedSource, layout: IndexLayout, embedder: Embedder,
         if layout.current_id() == index_id:
             report.status = "up-to-date"
             report.chunks = {k: v["chunks"] for k, v in prev_manifest.counts.items()}
+            report.map_warnings = _kept_map_warnings(layout.files(index_id))
         elif layout.is_complete(index_id):
             _switch_to_kept(layout, index_id, report)
+            report.map_warnings = _kept_map_warnings(layout.files(index_id))
         else:
             chunks, keys, vectors = _chunk_and_embed(loaded, chunker, embedder, previous, options, report)
             files = layout.files(index_id)
@@ -239,6 +256,8 @@ def build_index(source: ResolvedSource, layout: IndexLayout, embedder: Embedder,
             _write_chunks(files, chunks, keys, vectors)
             log.info("building the lexical index")
             _write_lexical(files, chunks, loaded, tokenizer)
+            log.info("reading the Atlas map from its index docs")
+            _write_atlas_map(files, source.path, report)
             log.info("writing vectors to Chroma")
             name = _write_vectors(files, index_id, chunks, vectors, options)
             counts = _counts(loaded, chunks)

@@ -28,3 +28,5 @@ def print_build_report(console: Console, report: BuildReport) -> None:
         console.print(f"[yellow]skipped[/yellow] {escape(f'{path}: {reason}')}", highlight=False)
     for path, warning in report.warnings:
         console.print(f"[yellow]warning[/yellow] {escape(f'{path}: {warning}')}", highlight=False)
+    for warning in report.map_warnings:
+        console.print(f"[yellow]map[/yellow] {escape(warning)}", highlight=False)

@@ -55,7 +55,8 @@ class Track(BaseModel):
     title: Bilingual
     goal: Bilingual = Field(default_factory=Bilingual)
     modules: list[int] = Field(default_factory=list)  # curriculum module numbers, in reading order
-    source: str = ""  # the doc the track is defined in
+    start: Bilingual = Field(default_factory=Bilingual)  # a GETTING_STARTED path's recommended first doc
+    source: str = ""  # the (English) doc the track is defined in
 
 
 class Series(BaseModel):

@@ -21,7 +21,7 @@ from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel
 
 COMPLETE = "COMPLETE"
-INDEX_FORMAT = 6  # bump when the files of a generation change; readers refuse other formats
+INDEX_FORMAT = 7  # bump when the files of a generation change; readers refuse other formats
 
 
 class Manifest(BaseModel):
@@ -58,6 +58,7 @@ class GenerationFiles:
         self.bm25 = root / "bm25"  # bm25s index folder
         self.lexicon = root / "lexicon.json"  # token -> number of chunks containing it
         self.titles = root / "titles.json"  # doc -> tokens of its title
+        self.atlas_map = root / "atlas_map.json"  # the Atlas's series, phases, entries, tracks, next pointers
         self.manifest = root / "manifest.json"
         self.chroma = root / "chroma"  # the embedded Chroma store (unused with a Chroma server)
         self.complete = root / COMPLETE

@@ -20,6 +20,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from bot.corpus.atlas_map import AtlasMap
 from bot.domain import Chunk
 from bot.index.spelling import SpellingIndex
 from bot.corpus.layout import INDEX_FORMAT, GenerationFiles, IndexLayout, Manifest, chroma_client, read_manifest
@@ -43,6 +44,7 @@ class LiveIndex:
     title_tokens: dict[str, list[str]]  # doc -> tokens of its title (written by the ingest job)
     hubs: set[str]  # index pages: docs that link to many other docs
     project_docs: set[str]  # docs about the source's own project (sources.toml: project_docs)
+    atlas_map: AtlasMap  # the Atlas's series, phases, entries, tracks and next pointers (written by the ingest job)
 
     @classmethod
     def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
@@ -60,7 +62,8 @@ class LiveIndex:
         title_tokens = json.loads(files.titles.read_text())
         return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex.from_texts([c.text for c in chunks]),
                    title_tokens, _hubs(chunks),
-                   {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)})
+                   {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)},
+                   read_atlas_map(gen_dir))
 
     @property
     def index_id(self) -> str:
@@ -133,6 +136,11 @@ def _hubs(chunks: list[Chunk], min_links: int = 8) -> set[str]:
     return {doc for doc, links in targets.items() if len(links) >= min_links}
 
 
+def read_atlas_map(gen_dir: Path) -> AtlasMap:
+    """The map stored with a generation."""
+    return AtlasMap.model_validate_json(GenerationFiles(gen_dir).atlas_map.read_text())
+
+
 class IndexReader:
     def __init__(self, data_dir: Path, chroma_host: str | None = None, chroma_port: int = 8000) -> None:
         self.layout = IndexLayout(data_dir / "index")
@@ -158,3 +166,14 @@ class IndexReader:
                 self._live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
             self._stamp = stamp
             return self._live
+
+    def atlas_map(self) -> AtlasMap:
+        """The live generation's map, without loading the rest of the index (for ``atlas-bot map``)."""
+        index_id = self.layout.current_id()
+        if index_id is None:
+            raise IndexMissing(f"no index under {self.layout.root}: run `atlas-bot ingest` first")
+        manifest = read_manifest(self.layout.gen_dir(index_id))
+        if manifest.format != INDEX_FORMAT:
+            raise IndexMissing(f"the index has format {manifest.format}, this bot reads format {INDEX_FORMAT}: "
+                               "run `atlas-bot ingest` to rebuild it")
+        return read_atlas_map(self.layout.gen_dir(index_id))

@@ -1,4 +1,4 @@
-"""Rendering for a terminal (rich): answers, sources, the trace, the ingest summary.
+"""Rendering for a terminal (rich): answers, sources, the trace, the Atlas map.
 
 Every string that comes from data (a question, a heading, a server's error) goes through ``escape``:
 rich reads ``[...]`` as markup, and a stray closing tag such as ``[/INST]`` raises ``MarkupError``.
@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.markdown import Markdown
 from rich.table import Table
+from rich.tree import Tree
 
-from bot.domain import Answer, Trace
+from bot.corpus.atlas_map import AtlasMap, Entry
+from bot.domain import Answer, Lang, Trace
 from bot.messages import message
 from bot.render.debug_view import build_debug_view
 
@@ -55,3 +57,35 @@ def print_trace(console: Console, trace: Trace) -> None:
             console.print(f"{d.icon} [bold]{escape(d.code)}[/bold] ({d.severity}): {escape(d.message)}", highlight=False)
     else:
         console.print("diagnostics: none")
+
+
+def print_atlas_map(console: Console, atlas_map: AtlasMap, lang: Lang = "en", series: str | None = None) -> None:
+    """The map as a tree per series (phases → entries with their doc), then the reading tracks."""
+    for s in atlas_map.series:
+        if series and s.id != series:
+            continue
+        tree = Tree(f"[bold]{escape(s.title.get(lang))}[/bold] [dim]({s.id} · {escape(s.index_doc.get(lang))})[/dim]")
+        placed: set[int] = set()
+        for phase in s.phases:
+            branch = tree.add(escape(phase.title.get(lang)))
+            for number in phase.entries:
+                entry = s.entry(number)
+                if entry is not None:
+                    placed.add(number)
+                    branch.add(_entry_line(entry, lang))
+        for entry in s.entries:
+            if entry.number not in placed:
+                tree.add(_entry_line(entry, lang))
+        console.print(tree)
+    if series is None and atlas_map.tracks:
+        tracks = Tree("[bold]tracks[/bold]")
+        for track in atlas_map.tracks:
+            route = " → ".join(f"{n:02d}" for n in track.modules) or escape(track.start.get(lang))
+            tracks.add(f"{escape(track.id)}: {escape(track.title.get(lang))} [dim]{route}[/dim]")
+        console.print(tracks)
+    for warning in atlas_map.warnings:
+        console.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
+
+
+def _entry_line(entry: Entry, lang: Lang) -> str:
+    return f"{entry.number:>2}. {escape(entry.title.get(lang))} [dim]{escape(entry.doc.get(lang))}[/dim]"

@@ -71,3 +71,38 @@ def test_docs_with_an_unclosed_fence_are_indexed_with_a_warning(atlas_data_dir, 
 
 def test_no_chunk_carries_the_navigation_line(live):
     assert not [c.id for c in live.chunks if "← Back to" in c.text or "← 返回" in c.text]
+
+
+def test_the_atlas_map_knows_its_three_series_and_the_docs_of_every_entry(live):
+    atlas_map = live.atlas_map
+    shape = {s.id: ([len(p.entries) for p in s.phases], len(s.entries)) for s in atlas_map.series}
+    assert shape == {"curriculum": ([8, 7, 8, 9, 5], 37),  # module 0 (the learning map) and modules 1-36
+                     "deep_dives": ([2, 5, 2, 2, 2, 3, 1], 17),
+                     "threat_model": ([6, 6, 9, 9, 6], 36)}
+    for series in atlas_map.series:
+        for entry in series.entries:
+            assert entry.title.en and entry.title.zh, (series.id, entry.number)
+            assert entry.doc.en in live.manifest.docs and entry.doc.zh in live.manifest.docs, (series.id, entry.number)
+    curriculum = atlas_map.get("curriculum")
+    assert curriculum.entry(12).doc.en == "docs/curriculum/phase2_1_to_10/12_vector_db.md"
+    assert curriculum.entry(25).title.zh.startswith("LoRA")
+    assert curriculum.phase(3).title.zh.startswith("阶段三")
+    assert atlas_map.get("threat_model").entry(5).doc.en.endswith("phase1/05_prompt_dev_staging_p.md")
+    assert atlas_map.get("deep_dives").entry(7).doc.en == "docs/deep_dives/07_needle_test.md"
+
+
+def test_the_atlas_map_has_the_curriculum_tracks_and_the_docs_own_next_links(live):
+    atlas_map = live.atlas_map
+    tracks = {t.id: t.modules for t in atlas_map.tracks if not t.id.startswith("path-")}
+    assert sorted(tracks) == ["A", "B", "C", "D"]
+    assert tracks["D"] == [21, 29, 34, 35] and tracks["C"][-5:] == [32, 33, 34, 35, 36]
+    assert len([t for t in atlas_map.tracks if t.id.startswith("path-")]) == 5
+    nxt = atlas_map.next_doc
+    assert nxt["docs/curriculum/phase2_1_to_10/11_rag_intro.md"] == "docs/curriculum/phase2_1_to_10/12_vector_db.md"
+    # "No-Code Agents skips Multimodal AI and goes straight to RAG Introduction" (CURRICULUM's note)
+    assert nxt["docs/curriculum/phase2_1_to_10/09_no_code_agents.md"] == "docs/curriculum/phase2_1_to_10/11_rag_intro.md"
+    assert nxt["docs/constraint_threat_model/phase1/03_zero_trust_zh.md"] == "docs/constraint_threat_model/phase1/04_prompt_zh.md"
+    assert "docs/deep_dives/17_llm_core_patterns.md" not in nxt  # the last chapter only links back to the indexes
+    # the one content doc that ends without a next link is named in the ingest report, nothing else
+    assert atlas_map.warnings == ["docs/curriculum/phase4_50_to_100/29_inference_optimization.md: "
+                                  "no next link found at its end"]
