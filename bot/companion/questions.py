@@ -95,7 +95,7 @@ def _term_ok(term: str, lang: Lang) -> bool:
     if not term or term[-1] in ".。!！?？,，;；:：" or not re.search(r"[A-Za-z\u4e00-\u9fff]", term):
         return False
     if cjk_share(term) > 0.5:
-        return 2 <= len(term) <= 14
+        return 1 <= len(term) <= 14  # 锚 (anchor) is a term
     words = term.split()
     return 1 <= len(words) <= 5 and len(term) <= 48
 
@@ -230,7 +230,8 @@ def _make(kind: QuestionKind, chunk: Chunk, answer: str, body: str, explanation:
         options = [answer, *distractors[: OPTIONS - 1]]
         rng.shuffle(options)
         answer_at = options.index(answer)
-    key = _sha(f"{chunk.doc}|{kind}|{re.split(r'\s*[（(]', answer)[0].lower()}")  # "Rank" and "Rank (r)" are one item
+    base = re.split(r"\s*[（(]", answer)[0].lower()  # "Rank" and "Rank (r)" are one item
+    key = _sha(f"{chunk.doc}|{kind}|{base}")
     return Question(
         id=_sha(f"{key}|{_sha(chunk.text)}|{body}"), key=key, kind=kind, lang=chunk.lang, prompt=prompt,
         options=options, answer=answer_at, answer_text=answer, explanation=_shorten(explanation, MAX_EXPLANATION),
@@ -302,7 +303,7 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
     out: dict[str, Question] = {}
     for section, pairs in groups:
         for pair in pairs:
-            if not 15 <= len(pair.desc) <= 260:
+            if not (8 if cjk_share(pair.desc) > 0.5 else 15) <= len(pair.desc) <= 260:
                 continue
             stem = _mask(pair.desc, pair.term)
             siblings = [p.term for p in pairs if p.term != pair.term]

@@ -37,7 +37,6 @@ from bot.companion.replies import Action, AnswerResult, QuizPost, StudyReply
 from bot.companion.requests import StudyRequest
 from bot.corpus.atlas_map import AtlasMap
 from bot.domain import Lang
-from bot.index.reader import LiveIndex
 from bot.messages import message
 from bot.store import DurableStore
 from bot.store.durable import Writes
@@ -49,21 +48,14 @@ RATINGS = {"1": Rating.Again, "2": Rating.Hard, "3": Rating.Good, "4": Rating.Ea
 FLASHCARDS = 5  # cards made per request
 LEADERBOARD_ROWS = 10
 
-MapOf = Callable[[LiveIndex], AtlasMap | None]
-
-
-def _no_map(index: LiveIndex) -> AtlasMap | None:
-    return None
-
 
 class CompanionService:
     def __init__(self, store: DurableStore, banks: Banks, tokenizer: BilingualTokenizer, *,
-                 map_of: MapOf = _no_map, clock: Callable[[], datetime] = utcnow,
+                 clock: Callable[[], datetime] = utcnow,
                  rng: random.Random | None = None) -> None:
         self.records = Records(store)
         self.banks = banks
         self.tokenizer = tokenizer
-        self.map_of = map_of
         self.clock = clock
         self.rng = rng or random.Random()
         self.scheduling = Scheduling()
@@ -75,8 +67,11 @@ class CompanionService:
     async def warm_up(self) -> None:
         await self.bank()
 
-    def atlas(self, bank: QuestionBank) -> AtlasMap | None:
-        return self.map_of(bank.index)
+    @staticmethod
+    def atlas(bank: QuestionBank) -> AtlasMap | None:
+        """The map stored with the bank's index generation; None when it has no curriculum."""
+        atlas = bank.index.atlas_map
+        return atlas if atlas.get("curriculum") is not None else None
 
     def _url(self, bank: QuestionBank, doc: str, anchor: str = "") -> str:
         return doc_url(bank.index.manifest, doc, anchor)
