@@ -42,7 +42,7 @@ OPTIONS = 4  # the answer and up to three distractors
 BLANK = "____"
 
 # "**Term**: description", "**Term** – description", "**Term**（x）：description"
-_PAIR = re.compile(r"^\s*(?:\d+[.)]\s*)?\*\*(?P<term>[^*\n]{2,80}?)\*\*\s*(?P<aside>[（(][^)）]{1,40}[)）])?\s*"
+_PAIR = re.compile(r"^\s*(?:\d+[.)]\s*)?\*\*(?P<term>[^*\n]{1,80}?)\*\*\s*(?P<aside>[（(][^)）]{1,40}[)）])?\s*"
                    r"(?:[:：]|[-–—]\s)\s*(?P<desc>.+)$", re.S)
 _BOLD = re.compile(r"\*\*([^*\n]{2,60}?)\*\*")
 _NUMBERED_HEADING = re.compile(r"^\W*\d+[.)、]\s*(?P<term>.+?)\s*$")
