@@ -178,7 +178,8 @@ class TelegramStandIn:
 
     def answer_poll(self, poll_id: str, user: dict, option_ids: list[int]) -> int:
         """A member's vote in a non-anonymous poll, as the ``poll_answer`` update Telegram sends."""
-        return self.push_update({"poll_answer": {"poll_id": poll_id, "user": user, "option_ids": option_ids}})
+        return self.push_update({"poll_answer": {"poll_id": poll_id, "user": user, "option_ids": option_ids,
+                                                 "option_persistent_ids": [f"o{i}" for i in option_ids]}})
 
     def revoke_token(self) -> None:
         """As @BotFather's /revoke: every later call with the old token gets 401, and a waiting long poll
@@ -359,9 +360,10 @@ class TelegramStandIn:
         if len(visible) > POLL_EXPLANATION or visible.count("\n") > 2:
             raise ValueError("explanation is too long")
         poll = {"id": str(next(self._poll_ids)), "question": question, "total_voter_count": 0, "is_closed": False,
-                "options": [{"text": t, "voter_count": 0} for t in texts], "type": params.get("type", "regular"),
+                "options": [{"text": t, "voter_count": 0, "persistent_id": f"o{i}"} for i, t in enumerate(texts)], "type": params.get("type", "regular"),
                 "is_anonymous": params.get("is_anonymous", "true") not in ("false", "False", False),
-                "allows_multiple_answers": False, "correct_option_ids": [int(i) for i in correct or []],
+                "allows_multiple_answers": False, "allows_revoting": False, "members_only": False,
+                "correct_option_ids": [int(i) for i in correct or []],
                 "explanation": visible}
         message = self._message(params, poll=poll)
         self.polls[poll["id"]] = {**poll, "message_id": message["message_id"]}
