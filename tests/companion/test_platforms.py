@@ -136,7 +136,7 @@ async def test_telegram_redis_stopped_mid_quiz_the_member_is_told_and_nothing_is
         standin.push_update(message("/quiz garden soil", chat=GROUP))
         [sent] = await standin.wait_for("sendPoll")
         poll_id = sent.result["poll"]["id"]
-        assert redis_server.client().hget("atlas:study:quiz:telegram:" + poll_id, "q")
+        await _until(lambda: asyncio.to_thread(redis_server.client().hget, f"atlas:study:quiz:telegram:{poll_id}", "q"))
 
         redis_server.stop()
         standin.answer_poll(poll_id, ALICE, [0])
