@@ -185,8 +185,8 @@ class Records:
     async def fields(self, key: str) -> dict[str, str]:
         return {k: v.decode() for k, v in (await self.store.fields(key)).items()}
 
-    async def apply(self, writes: Writes) -> None:
-        await self.store.apply(writes)
+    async def apply(self, writes: Writes, unless: tuple[str, str] | None = None) -> bool:
+        return await self.store.apply(writes, unless=unless)
 
     async def export(self) -> dict[str, dict[str, str]]:
         """Every ``study:`` map: what ``atlas-bot progress export`` writes."""

@@ -153,10 +153,15 @@ class CompanionService:
         if previous is not None:
             return AnswerResult(correct=int(previous) == q.answer, chosen=int(previous), question=q, again=True,
                                 lang=lang, text=message("study.already_answered", lang))
-        writes = Writes().set(quiz_key(platform, quiz_id), f"a:{member.user_id}", str(chosen))
-        return await self._score(member, q, chosen, writes)
+        claim = (quiz_key(platform, quiz_id), f"a:{member.user_id}")
+        result = await self._score(member, q, chosen, Writes().set(*claim, str(chosen)), unless=claim)
+        if result is None:  # a second answer of this member landed first
+            return AnswerResult(correct=False, chosen=chosen, question=q, again=True, lang=lang,
+                                text=message("study.already_answered", lang))
+        return result
 
-    async def _score(self, member: Member, q: Question, chosen: int, writes: Writes) -> AnswerResult:
+    async def _score(self, member: Member, q: Question, chosen: int, writes: Writes,
+                     unless: tuple[str, str] | None = None) -> AnswerResult | None:
         bank = await self.bank()
         data = await self.records.member(member)
         now = self.clock()
@@ -166,7 +171,8 @@ class CompanionService:
                                       key=q.key, question_id=q.id, doc=q.doc, phase=phase)
         self._count(writes, member, data, now, correct=correct, phase=phase, missed=None if correct else q.key)
         writes.set(member.key, f"card:{q.key}", card.model_dump_json())
-        await self.records.apply(writes)
+        if not await self.records.apply(writes, unless=unless):
+            return None
         verdict = message("study.correct" if correct else "study.wrong", q.lang, answer=q.answer_text)
         due = message("study.next_review", q.lang, when=self._when(card.due, now, q.lang))
         text = f"{verdict}\n> {q.explanation}\n{message('study.source', q.lang)}: {self._cite(bank, q)}\n{due}"

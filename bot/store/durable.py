@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
+from redis.exceptions import WatchError
+
 from bot.store.link import RedisLink
 from bot.store.memory import Maps, as_bytes
 
@@ -77,39 +79,61 @@ class DurableStore:
             return
         await self.link.call(lambda r: r.hdel(self.link.key(key), field))
 
-    async def apply(self, writes: Writes) -> None:
-        """All of ``writes`` in one transaction: after a failure nothing of it is in Redis."""
+    async def apply(self, writes: Writes, *, unless: tuple[str, str] | None = None) -> bool:
+        """All of ``writes`` in one transaction: after a failure nothing of it is in Redis. With ``unless``
+        (a map and a field), nothing is written when that field exists — checked and written atomically
+        (WATCH, then MULTI/EXEC, again if the map changed meanwhile), so of two concurrent answers of one
+        member exactly one counts. Returns whether the writes were made."""
         if not self.link.configured:
-            for key in writes.delete:
-                self._maps.data.pop(key, None)
+            if unless and unless[1] in self._maps.fields(unless[0]):
+                return False
+            self._apply_here(writes)
+            return True
+
+        def queue(pipe) -> None:
+            if writes.delete:
+                pipe.delete(*(self.link.key(k) for k in writes.delete))
             for key, names in writes.drop.items():
-                for name in names:
-                    self._maps.drop(key, name)
+                if names:
+                    pipe.hdel(self.link.key(key), *names)
             for key, values in writes.put.items():
-                for name, value in values.items():
-                    self._maps.put(key, name, as_bytes(value))
+                if values:
+                    pipe.hset(self.link.key(key), mapping={n: as_bytes(v) for n, v in values.items()})
             for key, amounts in writes.incr.items():
                 for name, amount in amounts.items():
-                    current = int(self._maps.fields(key).get(name, b"0"))
-                    self._maps.put(key, name, str(current + amount).encode())
-            return
+                    pipe.hincrby(self.link.key(key), name, amount)
 
-        async def op(r):
+        async def op(r) -> bool:
             async with r.pipeline(transaction=True) as pipe:
-                if writes.delete:
-                    pipe.delete(*(self.link.key(k) for k in writes.delete))
-                for key, names in writes.drop.items():
-                    if names:
-                        pipe.hdel(self.link.key(key), *names)
-                for key, values in writes.put.items():
-                    if values:
-                        pipe.hset(self.link.key(key), mapping={n: as_bytes(v) for n, v in values.items()})
-                for key, amounts in writes.incr.items():
-                    for name, amount in amounts.items():
-                        pipe.hincrby(self.link.key(key), name, amount)
-                await pipe.execute()
+                while True:
+                    try:
+                        if unless:
+                            await pipe.watch(self.link.key(unless[0]))
+                            if await pipe.hexists(self.link.key(unless[0]), unless[1]):
+                                await pipe.reset()
+                                return False
+                            pipe.multi()
+                        queue(pipe)
+                        await pipe.execute()
+                        return True
+                    except WatchError:
+                        continue
 
-        await self.link.call(op)
+        return await self.link.call(op)
+
+    def _apply_here(self, writes: Writes) -> None:
+        for key in writes.delete:
+            self._maps.data.pop(key, None)
+        for key, names in writes.drop.items():
+            for name in names:
+                self._maps.drop(key, name)
+        for key, values in writes.put.items():
+            for name, value in values.items():
+                self._maps.put(key, name, as_bytes(value))
+        for key, amounts in writes.incr.items():
+            for name, amount in amounts.items():
+                current = int(self._maps.fields(key).get(name, b"0"))
+                self._maps.put(key, name, str(current + amount).encode())
 
     async def keys(self, pattern: str) -> list[str]:
         """The maps whose names match ``pattern`` (a glob, without the deployment prefix)."""

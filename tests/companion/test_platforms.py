@@ -78,11 +78,12 @@ async def test_telegram_quiz_poll_answered_by_two_members_is_scored_per_member(b
     assert poll["explanation"].endswith("— Source")
     assert options[correct[0]] == expected_answer(params["question"])
 
+    companion = service.companion
+    await _until(lambda: companion.quiz_question("telegram", poll["id"]))  # remembered right after it is sent
     wrong = (correct[0] + 1) % 4
     standin.answer_poll(poll["id"], ALICE, [correct[0]])
     standin.answer_poll(poll["id"], BOB, [wrong])
     standin.answer_poll(poll["id"], ALICE, [wrong])  # cannot happen in Telegram's quiz; scored once anyway
-    companion = service.companion
 
     async def both_scored():
         fields = await companion.records.fields("study:group:telegram:-1001")
