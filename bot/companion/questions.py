@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from bot.domain import Chunk, Lang
 from bot.text.markdown import Block, parse_blocks, plain_text, table_rows
+from bot.text.boilerplate import is_pointer
 from bot.text.script import cjk_share
 from bot.text.sentences import sentences
 
@@ -48,7 +49,7 @@ _BOLD = re.compile(r"\*\*([^*\n]{2,60}?)\*\*")
 _NUMBERED_HEADING = re.compile(r"^\W*\d+[.)、]\s*(?P<term>.+?)\s*$")
 # A bullet label that says "this is the definition" (the glossary's "What it is", 是什么).
 _DEFINITION_LABEL = re.compile(r"^(what (it|they) (is|are)|definition|是什么|定义|含义)$", re.I)
-_EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2600-\u27BF\uFE0F\u200d]")
+_EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2300-\u23FF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200d]")
 
 
 class Question(BaseModel):
@@ -93,6 +94,8 @@ def _sha(text: str) -> str:
 def _term_ok(term: str, lang: Lang) -> bool:
     """A name of a thing: short, not a sentence, not a number, not a whole line in bold."""
     if not term or term[-1] in ".。!！?？,，;；:：" or not re.search(r"[A-Za-z\u4e00-\u9fff]", term):
+        return False
+    if term[0] in "\"'“‘「《[(（`":  # a quoted example or a bracketed vector, not a name
         return False
     if cjk_share(term) > 0.5:
         return 1 <= len(term) <= 14  # 锚 (anchor) is a term
@@ -240,14 +243,26 @@ def _make(kind: QuestionKind, chunk: Chunk, answer: str, body: str, explanation:
     )
 
 
-def _pick_distractors(answer: str, candidates: Iterable[str], text: str) -> list[str]:
-    """Terms of the same kind and script, not named in ``text`` (the stem), each one distinct."""
+def _named(term: str) -> bool:
+    """A Latin term written as a name (capitalised, an acronym, a version — not a quantity such as
+    "100 tokens"); CJK terms always are."""
+    if cjk_share(term) > 0.5:
+        return True
+    return bool(re.match(r"[A-Z0-9]", term)) and not re.match(r"[\d.,~-]+\s*[a-z]", term)
+
+
+def _pick_distractors(answer: str, candidates: Iterable[str], text: str, siblings: frozenset[str] = frozenset()) -> list[str]:
+    """Terms of the same kind and script, not named in ``text`` (the stem), each one distinct. A term
+    from elsewhere in the module (not a sibling in the same list) must look like the answer: a name
+    where the answer is a name — not a bold phrase such as "non-linearly"."""
     seen = {answer.lower()}
     out = []
     for term in candidates:
         low = term.lower()
         if low in seen or not _same_script(term, answer) or _mentions(text, term) or _mentions(term, answer) \
                 or _mentions(answer, term):
+            continue
+        if term not in siblings and (_named(term) != _named(answer) or len(term.split()) > 5):
             continue
         seen.add(low)
         out.append(term)
@@ -267,15 +282,21 @@ def questions_from_chunks(chunks: list[Chunk], generic_labels: frozenset[str] = 
 
 
 def generic_labels_of(chunks: list[Chunk], min_docs: int = 3) -> frozenset[str]:
-    """Bold list labels that many docs use (``Goal``, ``Analogy``, ``优点``): structure, not terms."""
+    """Bold list labels that are structure, not terms: used by many docs (``Analogy``, ``优点``) or
+    again and again in one doc (each track's ``Goal``; a term is defined once)."""
     docs_of: dict[str, set[str]] = defaultdict(set)
+    per_doc: Counter[tuple[str, str]] = Counter()
     for chunk in chunks:
         for block in parse_blocks(chunk.text):
             for item in block.items:
-                m = _PAIR.match(item.split("\n")[0])
-                if m:
-                    docs_of[_clean(m["term"]).lower()].add(chunk.doc)
-    return frozenset(label for label, docs in docs_of.items() if len(docs) >= min_docs)
+                for line in item.split("\n"):
+                    m = _PAIR.match(re.sub(r"^\s*[-*+]\s+", "", line))
+                    if m:
+                        label = _clean(m["term"]).lower()
+                        docs_of[label].add(chunk.doc)
+                        per_doc[(chunk.doc, label)] += 1
+    repeated = {label for (_, label), n in per_doc.items() if n >= 3}
+    return frozenset({label for label, docs in docs_of.items() if len(docs) >= min_docs} | repeated)
 
 
 def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Question]:
@@ -283,6 +304,7 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
     lang = chunks[0].lang
     groups: list[tuple[_Section, list[_Pair]]] = []
     bold_terms: Counter[str] = Counter()
+    structural: set[str] = set()  # labels of lists that are a template ("What it is", "Analogy", "Rule of thumb")
     for chunk in chunks:
         for section in _sections(chunk):
             glossary = _glossary_pair(section.blocks, section.heading)
@@ -291,12 +313,15 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
             for block in section.blocks:
                 pairs = _list_pairs(block, section.heading) if block.kind == "list" else (
                     _table_pairs(block) if block.kind == "table" else [])
+                if block.kind == "list" and any(_is_template_label(m, generic) for m in _labels(block)):
+                    structural.update(_labels(block))
+                    pairs = [p for p in pairs if p.term.lower() not in structural]
                 pairs = [p for p in pairs if p.term and p.term.lower() not in generic and _term_ok(p.term, lang)]
                 if pairs:
                     groups.append((section, pairs))
                 if block.kind in ("paragraph", "list", "quote"):
                     bold_terms.update(t for t in (_clean(b) for b in _BOLD.findall(block.source)) if _term_ok(t, lang))
-    module_terms = [t for t, _ in bold_terms.most_common() if t.lower() not in generic]
+    module_terms = [t for t, _ in bold_terms.most_common() if t.lower() not in generic | structural]
     for _, pairs in groups:
         module_terms.extend(p.term for p in pairs if p.term not in module_terms)
 
@@ -307,7 +332,7 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
                 continue
             stem = _mask(pair.desc, pair.term)
             siblings = [p.term for p in pairs if p.term != pair.term]
-            distractors = _pick_distractors(pair.term, [*siblings, *module_terms], pair.desc)
+            distractors = _pick_distractors(pair.term, [*siblings, *module_terms], pair.desc, frozenset(siblings))
             if len(distractors) < OPTIONS - 1:
                 continue
             q = _make("term", section.chunk, pair.term, stem, pair.source, distractors, rng)
@@ -322,6 +347,14 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
                     if q.key not in out and not check(q, chunk.text):
                         out[q.key] = q
     return list(out.values())
+
+
+def _labels(block: Block) -> set[str]:
+    return {_clean(m["term"]).lower() for item in block.items if (m := _PAIR.match(item.split("\n")[0]))}
+
+
+def _is_template_label(label: str, generic: frozenset[str]) -> bool:
+    return label in generic or bool(_DEFINITION_LABEL.match(label))
 
 
 def _cloze_from_block(section: _Section, block: Block, module_terms: list[str], rng: random.Random) -> list[Question]:
@@ -339,8 +372,10 @@ def _cloze_from_block(section: _Section, block: Block, module_terms: list[str], 
             if not 30 <= len(sentence) <= 240 or len(answer) > len(sentence) * 0.5:
                 continue
             stem = _mask(sentence, answer)
-            if BLANK not in stem or len(re.sub(re.escape(BLANK), "", stem).strip()) < 20:
-                continue
+            context = re.sub(re.escape(BLANK), "", stem)
+            if BLANK not in stem or is_pointer(sentence) or (
+                    len(context.split()) < 6 if cjk_share(context) < 0.3 else len(context) < 12):
+                continue  # too little around the blank to recall it from, or a "next, read …" pointer
             distractors = _pick_distractors(answer, module_terms, sentence)
             chosen = distractors if len(distractors) >= OPTIONS - 1 else []
             out.append(_make("cloze", section.chunk, answer, stem, sentence, chosen, rng))
