@@ -321,9 +321,11 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
                     groups.append((section, pairs))
                 if block.kind in ("paragraph", "list", "quote"):
                     bold_terms.update(t for t in (_clean(b) for b in _BOLD.findall(block.source)) if _term_ok(t, lang))
-    module_terms = [t for t, _ in bold_terms.most_common() if t.lower() not in generic | structural]
-    for _, pairs in groups:
-        module_terms.extend(p.term for p in pairs if p.term not in module_terms)
+    # Distractors from elsewhere in the module: first the terms its other lists and tables define (the
+    # same kind of thing: another chapter's name for a chapter's), then its bold terms.
+    pair_terms = list(dict.fromkeys(p.term for _, pairs in groups for p in pairs))
+    bold = [t for t, _ in bold_terms.most_common() if t.lower() not in generic | structural]
+    module_terms = pair_terms + [t for t in bold if t not in pair_terms]
 
     out: dict[str, Question] = {}
     for section, pairs in groups:
