@@ -236,7 +236,7 @@ def _make(kind: QuestionKind, chunk: Chunk, answer: str, body: str, explanation:
     base = re.split(r"\s*[（(]", answer)[0].lower()  # "Rank" and "Rank (r)" are one item
     key = _sha(f"{chunk.doc}|{kind}|{base}")
     return Question(
-        id=_sha(f"{key}|{_sha(chunk.text)}|{body}"), key=key, kind=kind, lang=chunk.lang, prompt=prompt,
+        id=_sha(f"{key}|{_sha(chunk.text)}|{body}|{'|'.join(options)}"), key=key, kind=kind, lang=chunk.lang, prompt=prompt,
         options=options, answer=answer_at, answer_text=answer, explanation=_shorten(explanation, MAX_EXPLANATION),
         chunk_id=chunk.id, doc=chunk.doc, anchor=chunk.anchor, heading=chunk.heading_line(),
         passage_sha=_sha(chunk.text),
@@ -295,7 +295,7 @@ def generic_labels_of(chunks: list[Chunk], min_docs: int = 3) -> frozenset[str]:
                         label = _clean(m["term"]).lower()
                         docs_of[label].add(chunk.doc)
                         per_doc[(chunk.doc, label)] += 1
-    repeated = {label for (_, label), n in per_doc.items() if n >= 3}
+    repeated = {label for (_, label), n in per_doc.items() if n >= 2}
     return frozenset({label for label, docs in docs_of.items() if len(docs) >= min_docs} | repeated)
 
 
@@ -430,6 +430,8 @@ def check(q: Question, passage: str) -> list[str]:
             for option in q.options:
                 if option != q.answer_text and stem.replace(BLANK, option).lower() in text.lower():
                     problems.append(f"distractor fits: {option}")
+    if _mentions(q.prompt, q.answer_text):
+        problems.append("answer given away by the question")
     for option in q.options:
         if option != q.answer_text and _mentions(q.prompt, option):
             problems.append(f"distractor named in the question: {option}")
