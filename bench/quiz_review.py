@@ -5,8 +5,8 @@ the verdicts stored in tests/questions/quiz_review.jsonl (ids, verdicts and shor
     python bench/quiz_review.py --show          # print the sample with its passages, for reviewing
     python bench/quiz_review.py --show --todo   # only questions without a verdict (new or changed)
 
-The sample: ``--per-lang`` questions of each language, drawn with a fixed seed from the bank of the
-index in ``ATLAS_DATA_DIR``. A question whose passage or wording changed gets a new id and shows as
+The sample: ``--per-lang`` questions of each language, chosen by a seeded hash of their ids from the
+bank of the index in ``ATLAS_DATA_DIR``. A question whose passage or wording changed gets a new id and shows as
 "to review" until someone judges it again.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
+import hashlib
 import sys
 from pathlib import Path
 
@@ -30,8 +30,10 @@ SEED = 12
 
 
 def sample(bank: QuestionBank, lang: str, n: int) -> list:
-    pool = sorted((q for q in bank.questions if q.lang == lang), key=lambda q: q.id)
-    return random.Random(f"{SEED}-{lang}").sample(pool, min(n, len(pool)))
+    """The ``n`` questions whose seeded hash of the id is smallest: a question that changes leaves the
+    sample and the next one joins, the rest stays (verdicts keep applying)."""
+    pool = [q for q in bank.questions if q.lang == lang]
+    return sorted(pool, key=lambda q: hashlib.sha256(f"{SEED}:{q.id}".encode()).hexdigest())[:n]
 
 
 def main() -> int:

@@ -28,8 +28,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from bot.domain import Chunk, Lang
-from bot.text.markdown import Block, parse_blocks, plain_text, table_rows
-from bot.text.boilerplate import is_pointer
+from bot.text.latex import latex_to_text
+from bot.text.markdown import Block, inline_markdown, parse_blocks, table_rows
+from bot.text.boilerplate import is_pointer, link_share
 from bot.text.script import cjk_share
 from bot.text.sentences import sentences
 
@@ -49,6 +50,13 @@ _BOLD = re.compile(r"\*\*([^*\n]{2,60}?)\*\*")
 _NUMBERED_HEADING = re.compile(r"^\W*\d+[.)、]\s*(?P<term>.+?)\s*$")
 # A bullet label that says "this is the definition" (the glossary's "What it is", 是什么).
 _DEFINITION_LABEL = re.compile(r"^(what (it|they) (is|are)|definition|是什么|定义|含义)$", re.I)
+# A label that asks a question ("How it works", "What they do", "Why it matters") is a template's, not a term.
+_QUESTION_LABEL = re.compile(r"^(what|how|why|when|where|who)\b", re.I)
+
+
+def _base(label: str) -> str:
+    """A label without its other-language gloss: "How it works（运作方式）" → "how it works"."""
+    return re.split(r"\s*[（(]", label)[0].strip().lower()
 _EMOJI = re.compile(r"[\U0001F000-\U0001FFFF\u2300-\u23FF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200d]")
 
 
@@ -83,8 +91,10 @@ class _Pair:
 
 
 def _clean(text: str) -> str:
-    text = _EMOJI.sub("", plain_text(text))
-    return re.sub(r"\s+", " ", text).strip()
+    """The words a reader sees: markup and emoji removed, ``$…$`` math as text."""
+    text = inline_markdown(text, resolve=lambda _href: None, math=latex_to_text, bold=False)
+    text = re.sub(r"\\(.)", r"\1", re.sub(r"`([^`]*)`", r"\1", text))
+    return re.sub(r"\s+", " ", _EMOJI.sub("", text)).strip()
 
 
 def _sha(text: str) -> str:
@@ -165,8 +175,8 @@ def _table_pairs(block: Block) -> list[_Pair]:
         return []
     pairs = []
     for row in rows[1:]:
-        if len(row) < 2 or "**" not in row[0]:
-            continue
+        if len(row) < 2 or "**" not in row[0] or link_share(row[1]) > 0.3:
+            continue  # not a term, or a row whose "description" is a link (a table of where to go)
         term, desc = _clean(row[0]), _clean(row[1])
         term = re.sub(r"^\d+[.)]\s*", "", term)
         pairs.append(_Pair(term, desc, f"{term}: {desc}"))
@@ -292,7 +302,7 @@ def generic_labels_of(chunks: list[Chunk], min_docs: int = 3) -> frozenset[str]:
                 for line in item.split("\n"):
                     m = _PAIR.match(re.sub(r"^\s*[-*+]\s+", "", line))
                     if m:
-                        label = _clean(m["term"]).lower()
+                        label = _base(_clean(m["term"]))
                         docs_of[label].add(chunk.doc)
                         per_doc[(chunk.doc, label)] += 1
     repeated = {label for (_, label), n in per_doc.items() if n >= 2}
@@ -316,16 +326,19 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
                 if block.kind == "list" and any(_is_template_label(m, generic) for m in _labels(block)):
                     structural.update(_labels(block))
                     pairs = [p for p in pairs if p.term.lower() not in structural]
-                pairs = [p for p in pairs if p.term and p.term.lower() not in generic and _term_ok(p.term, lang)]
+                pairs = [p for p in pairs if p.term and not _is_template_label(p.term, generic) and _term_ok(p.term, lang)]
                 if pairs:
                     groups.append((section, pairs))
                 if block.kind in ("paragraph", "list", "quote"):
-                    bold_terms.update(t for t in (_clean(b) for b in _BOLD.findall(block.source)) if _term_ok(t, lang))
+                    bold_terms.update(t for sentence in sentences(block.source.replace("\n", " "))
+                                      if not is_pointer(_clean(sentence))  # "Next, step into **Phase 3**"
+                                      for t in (_clean(b) for b in _BOLD.findall(sentence)) if _term_ok(t, lang))
     # Distractors from elsewhere in the module: first the terms its other lists and tables define (the
     # same kind of thing: another chapter's name for a chapter's), then its bold terms.
     pair_terms = list(dict.fromkeys(p.term for _, pairs in groups for p in pairs))
     bold = [t for t, _ in bold_terms.most_common() if t.lower() not in generic | structural]
-    module_terms = pair_terms + [t for t in bold if t not in pair_terms]
+    module_terms = [t for t in pair_terms + [t for t in bold if t not in pair_terms]
+                    if not _is_template_label(t, generic | structural)]
 
     out: dict[str, Question] = {}
     for section, pairs in groups:
@@ -356,7 +369,7 @@ def _labels(block: Block) -> set[str]:
 
 
 def _is_template_label(label: str, generic: frozenset[str]) -> bool:
-    return label in generic or bool(_DEFINITION_LABEL.match(label))
+    return _base(label) in generic or bool(_DEFINITION_LABEL.match(label) or _QUESTION_LABEL.match(label))
 
 
 def _cloze_from_block(section: _Section, block: Block, module_terms: list[str], rng: random.Random) -> list[Question]:
@@ -365,7 +378,8 @@ def _cloze_from_block(section: _Section, block: Block, module_terms: list[str], 
     for text in texts:
         if _PAIR.match(text.split("\n")[0]):
             continue  # a term list's item: asked as a "which term" question
-        for raw in sentences(text.replace("\n", " ")):
+        lines = re.split(r"\n\s*(?:[-*+]|\d+[.)])\s+", text)  # a nested item starts its own sentence
+        for raw in (s for line in lines for s in sentences(line.replace("\n", " "))):
             terms = [_clean(m[1]) for m in _BOLD.finditer(raw) if _cloze_answer_ok(_clean(m[1]), raw[m.end():])]
             if not terms:
                 continue
