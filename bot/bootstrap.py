@@ -9,6 +9,8 @@ from pathlib import Path
 
 from bot.answering.citations import doc_url
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.companion.bank import Banks
+from bot.companion.service import CompanionService
 from bot.corpus.embedders import Embedder, load_embedder
 from bot.corpus.layout import IndexLayout, Manifest
 from bot.index.reader import IndexReader
@@ -110,4 +112,6 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         conversations=Conversations(store, turns=settings.memory_turns, ttl_s=settings.memory_ttl_s),
     )
     limits = Limiter(store, settings.rate_limit_per_user, settings.rate_limit_window_s, settings.daily_budget_per_space)
-    return Services(asking=asking, traces=traces, limits=limits, admin=admin, store=store, tokenizer=tokenizer)
+    companion = CompanionService(store.durable, Banks(reader), tokenizer)
+    return Services(asking=asking, traces=traces, limits=limits, admin=admin, store=store, tokenizer=tokenizer,
+                    companion=companion)

@@ -248,5 +248,147 @@ def telegram(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     raise typer.Exit(run(settings, build_services(settings)))
 
 
+# --- the study companion: the chat commands, for trying them; progress export / import -----------------
+study_app = typer.Typer(no_args_is_help=True, help="The study companion's commands, as a chat member would use them.")
+progress_app = typer.Typer(no_args_is_help=True, help="Back up or move the companion's member data (JSON).")
+app.add_typer(study_app, name="study")
+app.add_typer(progress_app, name="progress")
+
+
+def _with_companion(work):
+    """Run ``work(services)`` against the configured index and store; a Redis outage is one clear line."""
+    from bot.bootstrap import build_services
+    from bot.store import StoreUnavailable
+
+    settings = _settings()
+
+    async def run():
+        services = build_services(settings)
+        await services.start()
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(run())
+    except StoreUnavailable as exc:
+        raise _fail(f"Redis is unavailable ({exc}): member data lives there, nothing was changed.")
+
+
+def _member():
+    from bot.companion.records import Member
+
+    return Member(platform="cli", user_id=os.environ.get("USER", "local"), space_id="local",
+                  name=os.environ.get("USER", "local"))
+
+
+def _show(reply) -> None:
+    from rich.markdown import Markdown
+
+    if reply.text:
+        console.print(Markdown(reply.text.replace("\n", "  \n")))  # the chat's line breaks kept
+
+
+@study_app.command("quiz")
+def study_quiz(topic: str = typer.Argument("", help="A topic (\"RAG\") or a module number."),
+               lang: str = typer.Option("en", "--lang", help="en or zh")) -> None:
+    """One question from the Atlas; answer with its letter."""
+    from rich.markdown import Markdown
+
+    async def work(services):
+        reply = await services.companion.quiz(_member(), lang, topic)
+        if reply.quiz is None:
+            return reply
+        q = reply.quiz.question
+        await services.companion.open_quiz("cli", reply.quiz.quiz_id, q, "terminal")
+        console.print(q.prompt)
+        for i, option in enumerate(q.options):
+            console.print(f"  {chr(65 + i)}. {option}")
+        letter = (await asyncio.to_thread(console.input, "answer › ")).strip().upper()[:1] or "?"
+        chosen = ord(letter) - 65 if "A" <= letter <= chr(64 + len(q.options)) else -1
+        return await services.companion.answer("cli", reply.quiz.quiz_id, _member(), chosen)
+
+    result = _with_companion(work)
+    console.print(Markdown(result.text))
+
+
+@study_app.command("review")
+def study_review(lang: str = typer.Option("en", "--lang")) -> None:
+    """The most overdue card; rate yourself 1-4 (again, hard, good, easy)."""
+
+    async def work(services):
+        companion = services.companion
+        reply = await companion.review(_member(), lang)
+        _show(reply)
+        if not reply.actions:
+            return None
+        action = reply.actions[0]
+        if action.kind == "pick":
+            letter = (await asyncio.to_thread(console.input, "answer › ")).strip().upper()[:1] or "?"
+            key = action.arg.rsplit(":", 1)[0]
+            return await companion.review_pick(_member(), key, ord(letter) - 65)
+        await asyncio.to_thread(console.input, "(press Enter for the answer) ")
+        _show(await companion.show(_member(), action.arg, lang))
+        rating = (await asyncio.to_thread(console.input, "1 again · 2 hard · 3 good · 4 easy › ")).strip()
+        return await companion.rate(_member(), action.arg, rating, lang)
+
+    result = _with_companion(work)
+    if result is not None:
+        _show(result)
+
+
+def _study_command(name: str, call, doc: str):
+    def command(arg: str = typer.Argument("", help="Topic, track, module number or weeks, as the command takes."),
+                lang: str = typer.Option("en", "--lang")) -> None:
+        _show(_with_companion(lambda services: call(services.companion, _member(), lang, arg)))
+
+    command.__doc__ = doc
+    study_app.command(name)(command)
+
+
+for _name, _call, _doc in (
+    ("flashcards", lambda c, m, lang, arg: c.flashcards(m, lang, arg), "Flashcards on a topic, added to your deck."),
+    ("path", lambda c, m, lang, arg: c.path(lang, arg, m), "A track's modules (default: the curriculum)."),
+    ("next", lambda c, m, lang, arg: c.next_module(m, lang), "Your next module."),
+    ("module", lambda c, m, lang, arg: c.module(lang, int(arg or 0)), "A module's outline."),
+    ("done", lambda c, m, lang, arg: c.mark_done(m, lang, int(arg or 0)), "Mark a module done."),
+    ("plan", lambda c, m, lang, arg: c.plan(m, lang, int(arg or 2)), "A plan over N weeks (default 2)."),
+    ("track", lambda c, m, lang, arg: c.set_track(m, lang, arg), "Follow a reading track."),
+    ("progress", lambda c, m, lang, arg: c.progress(m, lang), "Modules done, accuracy, cards due, streak."),
+    ("leaderboard", lambda c, m, lang, arg: c.leaderboard(m, lang, arg != "all"), "This week's board ('all': all time)."),
+    ("tz", lambda c, m, lang, arg: c.set_timezone(m, lang, arg), "Your timezone (e.g. Asia/Shanghai)."),
+    ("forget", lambda c, m, lang, arg: c.forget(m, lang), "Delete all your study data."),
+):
+    _study_command(_name, _call, _doc)
+
+
+@progress_app.command("export")
+def progress_export(out: Optional[Path] = typer.Option(None, "--out", help="A file (default: standard output).")) -> None:
+    """Every member's progress, cards, scores and every group's schedule, as one JSON document."""
+    data = _with_companion(lambda services: services.companion.export())
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    if out:
+        out.write_text(text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@progress_app.command("import")
+def progress_import(source: Path = typer.Argument(..., help="A file written by `atlas-bot progress export`.")) -> None:
+    """Replace all member data by an export, in one transaction (nothing changes if it fails)."""
+    try:
+        data = json.loads(source.read_text())
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read {source}: {exc}", 2)
+    if not isinstance(data, dict):
+        raise _fail(f"{source} is not an export (a JSON object of maps)", 2)
+    try:
+        count = _with_companion(lambda services: services.companion.restore(data))
+    except ValueError as exc:
+        raise _fail(str(exc), 2)
+    typer.echo(f"imported {count} maps")
+
+
 if __name__ == "__main__":
     app()

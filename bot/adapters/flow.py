@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.companion.records import Member
+from bot.companion.replies import StudyReply
+from bot.companion.requests import study_request
 from bot.domain import Answer, Asker, Lang
 from bot.messages import message
 from bot.services import Services
@@ -13,10 +16,20 @@ from bot.text.language import detect_question_language
 
 @dataclass(frozen=True)
 class Outcome:
-    """Either an answer, or a notice to show instead (the question was empty or not admitted)."""
+    """An answer, a study reply (the message was a study request), or a notice to show instead (the
+    question was empty or not admitted)."""
 
     answer: Answer | None = None
     notice: str | None = None
+    study: StudyReply | None = None
+
+
+async def study(services: Services, text: str, member: Member, lang: Lang) -> StudyReply | None:
+    """The companion's reply when ``text`` is a study request ("quiz me on RAG", "我学到哪了"), else None."""
+    request = study_request(text)
+    if request is None:
+        return None
+    return await services.companion.handle(request, member, lang)
 
 
 def ui_lang(text: str, asker: Asker, platform_hint: Lang | None = None) -> Lang:
@@ -40,8 +53,13 @@ async def admit(services: Services, question: str, asker: Asker, lang: Lang) -> 
     return message(key, lang, seconds=max(admission.retry_after_s, 1))
 
 
-async def ask(services: Services, question: str, asker: Asker, lang: Lang) -> Outcome:
-    """Admit, then answer; ``lang`` is the language of any notice."""
+async def ask(services: Services, question: str, asker: Asker, lang: Lang, member: Member | None = None) -> Outcome:
+    """A study request goes to the companion (for ``member``); anything else is admitted, then answered.
+    ``lang`` is the language of any notice."""
+    if member is not None:
+        reply = await study(services, question, member, lang)
+        if reply is not None:
+            return Outcome(study=reply)
     notice = await admit(services, question, asker, lang)
     if notice is not None:
         return Outcome(notice=notice)

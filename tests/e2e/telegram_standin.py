@@ -105,7 +105,10 @@ def parse_telegram_html(text: str) -> str:
 # --- the server ----------------------------------------------------------------------------------
 
 _JSON_FIELDS = {"reply_markup", "link_preview_options", "reply_parameters", "commands", "scope", "entities",
-                "allowed_updates"}
+                "allowed_updates", "options", "correct_option_ids"}
+# sendPoll's limits (Bot API 9.6): question 1-300 characters, 2-12 options of 1-100, explanation 0-200
+# characters of visible text with at most 2 line feeds.
+POLL_QUESTION, POLL_OPTIONS, POLL_OPTION, POLL_EXPLANATION = 300, 12, 100, 200
 
 
 @dataclass
@@ -134,6 +137,8 @@ class TelegramStandIn:
         self.commands: dict[str, list] = {}
         self.webhook: dict = {}
         self.polls_started = 0  # getUpdates calls received (a call is recorded only when it returns)
+        self.polls: dict[str, dict] = {}  # quiz polls sent, by poll id
+        self._poll_ids = itertools.count(9000)
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -170,6 +175,11 @@ class TelegramStandIn:
                 self.chats[update[key]["chat"]["id"]] = update[key]["chat"]
         self._loop.call_soon_threadsafe(self._add_update, update)
         return update["update_id"]
+
+    def answer_poll(self, poll_id: str, user: dict, option_ids: list[int]) -> int:
+        """A member's vote in a non-anonymous poll, as the ``poll_answer`` update Telegram sends."""
+        return self.push_update({"poll_answer": {"poll_id": poll_id, "user": user, "option_ids": option_ids,
+                                                 "option_persistent_ids": [f"o{i}" for i in option_ids]}})
 
     def revoke_token(self) -> None:
         """As @BotFather's /revoke: every later call with the old token gets 401, and a waiting long poll
@@ -334,6 +344,37 @@ class TelegramStandIn:
     async def _api_sendPhoto(self, params: dict) -> dict:
         photo = {"file_id": "photo-1", "file_unique_id": "p1", "width": 660, "height": 400}
         return self._message(params, photo=[photo])
+
+    async def _api_sendPoll(self, params: dict) -> dict:
+        question, options = params.get("question", ""), params.get("options", [])
+        texts = [o if isinstance(o, str) else o.get("text", "") for o in options]
+        if not 1 <= len(question) <= POLL_QUESTION:
+            raise ValueError("poll question length must be 1-300")
+        if not 2 <= len(texts) <= POLL_OPTIONS or any(not 1 <= len(t) <= POLL_OPTION for t in texts):
+            raise ValueError("poll options must be 2-12 of 1-100 characters")
+        correct = params.get("correct_option_ids")
+        if params.get("type") == "quiz" and (not correct or any(not 0 <= int(i) < len(texts) for i in correct)):
+            raise ValueError("wrong correct_option_ids specified")
+        explanation = params.get("explanation", "")
+        visible = parse_telegram_html(explanation) if params.get("explanation_parse_mode") == "HTML" else explanation
+        if len(visible) > POLL_EXPLANATION or visible.count("\n") > 2:
+            raise ValueError("explanation is too long")
+        poll = {"id": str(next(self._poll_ids)), "question": question, "total_voter_count": 0, "is_closed": False,
+                "options": [{"text": t, "voter_count": 0, "persistent_id": f"o{i}"} for i, t in enumerate(texts)], "type": params.get("type", "regular"),
+                "is_anonymous": params.get("is_anonymous", "true") not in ("false", "False", False),
+                "allows_multiple_answers": False, "allows_revoting": False, "members_only": False,
+                "correct_option_ids": [int(i) for i in correct or []],
+                "explanation": visible}
+        message = self._message(params, poll=poll)
+        self.polls[poll["id"]] = {**poll, "message_id": message["message_id"]}
+        return message
+
+    async def _api_stopPoll(self, params: dict) -> dict:
+        poll = next((p for p in self.polls.values() if p["message_id"] == int(params["message_id"])), None)
+        if poll is None or poll["is_closed"]:
+            raise ValueError("poll has already been closed")
+        poll["is_closed"] = True
+        return poll
 
     async def _api_answerCallbackQuery(self, params: dict) -> bool:
         return True

@@ -118,7 +118,8 @@ async def test_private_question_gets_a_cited_html_answer_with_buttons(bot, stand
     assert [(b["text"], b["callback_data"]) for b in buttons] == [
         ("🔍 Debug", f"d:{trace_id}"), ("👍", f"u:{trace_id}"), ("👎", f"n:{trace_id}")]
     assert standin.calls_of("sendChatAction")[0].params["action"] == "typing"
-    assert [c["command"] for c in standin.commands[""]] == ["ask", "debug", "lang", "about", "help"]
+    assert [c["command"] for c in standin.commands[""]] == ["ask", "debug", "lang", "quiz", "review", "next", "progress",
+                                                          "about", "help"]
     assert standin.commands["zh"][0]["description"].startswith("提")
 
 

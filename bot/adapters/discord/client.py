@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters import flow
+from bot.adapters.discord import study
 from bot.adapters.discord.commands import COMMANDS
 from bot.adapters.discord.senders import (Send, channel_sender, conversation_of, followup_sender, interaction_asker,
                                           locale_lang)
@@ -46,8 +47,8 @@ class AtlasBot(discord.Client):
     async def setup_hook(self) -> None:
         await self.services.start()
         self._service_started = True
-        self.add_dynamic_items(AnswerButton)
-        for command in COMMANDS:
+        self.add_dynamic_items(AnswerButton, study.QuizButton, study.StudyButton)
+        for command in (*COMMANDS, *study.COMMANDS):
             self.tree.add_command(command)
         await self._sync_commands()
 
@@ -178,6 +179,11 @@ class AtlasBot(discord.Client):
             space_id=str(message_.guild.id if message_.guild else "dm"),
             channel_id=str(message_.channel.id),
         )
+        member = study.message_member(message_)
+        reply = await flow.study(self.services, question, member, flow.ui_lang(question, asker))
+        if reply is not None:
+            await study.send_study(self.services.companion, channel_sender(message_.channel), reply, member.space_id)
+            return
         notice = await flow.admit(self.services, question, asker, flow.ui_lang(question, asker))
         if notice is not None:
             await message_.reply(notice, allowed_mentions=render.NO_PINGS)

@@ -10,7 +10,9 @@ import discord
 from discord import app_commands
 
 from bot.adapters import flow
+from bot.adapters.discord import study
 from bot.adapters.discord.senders import followup_sender, interaction_asker, locale_lang
+from bot.companion.requests import study_request
 from bot.messages import message
 from bot.render import discord as render
 from bot.render.split import split_message
@@ -33,6 +35,12 @@ async def ask(interaction: discord.Interaction, question: Question) -> None:
     if await _refuse_outside_allow_list(interaction):
         return
     bot, asker, lang = interaction.client, interaction_asker(interaction), locale_lang(interaction)
+    if study_request(question) is not None:  # "quiz me on RAG" typed into /ask
+        member = study.member_of(interaction)
+        await interaction.response.defer(thinking=True)
+        reply = await flow.study(bot.services, question, member, lang)
+        await study.send_study(bot.services.companion, followup_sender(interaction), reply, member.space_id)
+        return
     notice = await flow.admit(bot.services, question, asker, lang)
     if notice is not None:
         await interaction.response.send_message(notice, ephemeral=True)

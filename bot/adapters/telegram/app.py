@@ -17,11 +17,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
 
-from bot.adapters.telegram import handlers
+from bot.adapters.telegram import handlers, study
 from bot.adapters.telegram.token_guard import WITHOUT_TOKEN_TRACEBACKS, TokenGuard
 from bot.messages import COMMANDS
 from bot.services import Services
@@ -30,7 +31,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 32  # one slow answer must not stall every other chat
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.POLL_ANSWER]
 CONNECT_RETRY_MAX_S = 30.0
 BOOTSTRAP_RETRIES = 5  # deleteWebhook / setWebhook at start; getMe is retried by _connect
 BAD_TOKEN = "Telegram rejected the bot token: check ATLAS_TELEGRAM_TOKEN (from @BotFather)."
@@ -81,8 +82,12 @@ def build_application(settings: Settings, services: Services, base_url: str | No
         (["gaps"], handlers.gaps_command),
     ):
         application.add_handler(CommandHandler(names, callback))
+    for name in study.COMMANDS:
+        application.add_handler(CommandHandler(name, study.command_handler(name)))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button, pattern=r"^[dun]:"))
+    application.add_handler(CallbackQueryHandler(study.on_study_button, pattern=r"^s[psrdq]:"))
+    application.add_handler(PollAnswerHandler(study.on_poll_answer))
     application.add_error_handler(handlers.on_error)
     return application
 

@@ -18,6 +18,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.adapters import flow
 from bot.adapters.telegram.delivery import send_all, send_one, typing
+from bot.adapters.telegram.quizzes import member_of, send_study
 from bot.domain import Answer, Asker, Lang, Trace
 from bot.messages import message as text
 from bot.render.chart import score_chart_png
@@ -113,7 +114,10 @@ async def answer_question(update: Update, context: Context, question: str) -> An
     message, chat = update.effective_message, update.effective_chat
     asker = asker_of(update, context)
     async with typing(context.bot, chat.id):
-        outcome = await flow.ask(services_of(context), question, asker, ui_lang(update, context))
+        outcome = await flow.ask(services_of(context), question, asker, ui_lang(update, context), member_of(update))
+    if outcome.study is not None:
+        await send_study(context, chat, services_of(context).companion, outcome.study)
+        return None
     if outcome.answer is None:
         await _say(update, context, outcome.notice)
         return None
@@ -240,10 +244,11 @@ async def on_button(update: Update, context: Context) -> None:
 
 
 async def allow_listed_chats_only(update: Update, context: Context) -> None:
-    """Drop updates from chats outside ``telegram_allowed_chat_ids`` (empty list: every chat)."""
+    """Drop updates from chats outside ``telegram_allowed_chat_ids`` (empty list: every chat). A quiz
+    poll's answer carries no chat; it only comes for a poll the bot sent, into an allowed chat."""
     allowed = settings_of(context).telegram_allowed_chat_ids
     chat = update.effective_chat
-    if allowed and (chat is None or chat.id not in allowed):
+    if allowed and update.poll_answer is None and (chat is None or chat.id not in allowed):
         log.debug("ignoring an update from chat %s (not allow-listed)", chat.id if chat else None)
         raise ApplicationHandlerStop
 
