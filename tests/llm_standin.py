@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiohttp import web
 
@@ -38,6 +39,13 @@ class Reply:
     token_gap_s: float = 0.0  # streaming: between words
     stall_after: int | None = None  # streaming: stop sending after this many words (and never finish)
     garbage_event: bool = False  # streaming: a line of non-JSON in the middle of the stream
+    grounded: tuple[int, ...] = ()  # answer with the first sentence of each of these passages of the prompt
+
+    @classmethod
+    def from_passages(cls, *numbers: int) -> Reply:
+        """A well-behaved model: restates the first sentence of passages ``numbers`` of the prompt it was
+        sent, each cited — an answer the checks must let through, whatever the real index retrieved."""
+        return cls(text=None, grounded=numbers or (1,))
 
     @classmethod
     def ok(cls, text: str, usage: dict | None = None, finish_reason: str = "stop") -> Reply:
@@ -144,6 +152,8 @@ class LLMStandIn:
             return web.json_response({"error": {"message": message}}, status=reply.status, headers=reply.headers)
         if reply.raw_body is not None:
             return web.Response(text=reply.raw_body, content_type="application/json")
+        if reply.grounded:
+            reply = replace(reply, text=_grounded_answer(body, reply.grounded))
         if body.get("stream"):
             return await self._stream(request, body, reply)
         completion = {
@@ -201,3 +211,18 @@ class LLMStandIn:
                 self.hung_up += 1
                 return
             await asyncio.sleep(0.02)
+
+
+def _grounded_answer(body: dict, numbers: tuple[int, ...]) -> str:
+    """The first prose sentence of each numbered passage in the last user message, cited."""
+    prompt = next(m["content"] for m in body["messages"] if m["role"] == "user" and "<context>" in m["content"])
+    blocks = dict(re.findall(r"^\[(\d+)\] [^\n]*\n(.*?)(?=^\[\d+\] |</context>)", prompt, re.S | re.M))
+    out = []
+    for n in numbers:
+        lines = [re.sub(r"^[-*>\d.\s]+|\*\*", "", ln).strip() for ln in blocks.get(str(n), "").splitlines()
+                 if not ln.strip().startswith(("#", "|", "`"))]
+        lines = [ln for ln in lines if len(ln) > (12 if re.search("[\u4e00-\u9fff]", ln) else 30)]
+        if lines:
+            sentence = re.split(r"(?<=[.!?。！？])\s*", lines[0])[0].rstrip(".。")
+            out.append(f"{sentence} [{n}]" + ("。" if re.search("[\u4e00-\u9fff]", sentence) else "."))
+    return " ".join(out) or "The stand-in found no passage to restate."
