@@ -53,8 +53,9 @@ class DiagnosticsConfig(BaseModel):
     cost_budget_usd: float = Field(0.01, ge=0)
     tokens_budget: int = Field(6000, ge=0)
     stage_budget_ms: float = Field(1500.0, gt=0)
-    # "llm" defaults to Settings.llm_budget_s (see Settings._llm_latency_budget)
-    stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"total": 20000.0})
+    # With an LLM configured, Settings sets "llm" to its llm_budget_s and "total" 5 s above it
+    # (Settings._llm_latency_budget); 20 s is for extractive answers.
+    stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"llm": 60000.0, "total": 20000.0})
     # The answer-level verdict (bot/diagnostics/verdict.py): below this usefulness an answer is flagged and
     # shown with a caveat; its signals are named when coverage or the quoted passage fall below these.
     verdict_threshold: float = Field(0.45, ge=0, le=1)  # ≤ 15 % of good dev answers flagged
@@ -146,10 +147,9 @@ class Settings(BaseSettings):
     def _llm_latency_budget(self) -> Settings:
         """The latency diagnostic judges the LLM stage by the LLM's own budget unless a deployment set
         ``ATLAS_DIAG__STAGE_BUDGETS_MS`` itself: one number, so the two never disagree."""
-        if "stage_budgets_ms" not in self.diag.model_fields_set:
+        if self.llm_base_url and "stage_budgets_ms" not in self.diag.model_fields_set:
             budget_ms = self.llm_budget_s * 1000
-            total = max(self.diag.stage_budgets_ms.get("total", 0.0), budget_ms + 5000.0)
-            self.diag.stage_budgets_ms = {**self.diag.stage_budgets_ms, "llm": budget_ms, "total": total}
+            self.diag.stage_budgets_ms = {**self.diag.stage_budgets_ms, "llm": budget_ms, "total": budget_ms + 5000.0}
         return self
 
     @property

@@ -11,6 +11,7 @@ adapter's event loop — and a Discord heartbeat — never stalls.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -34,6 +35,7 @@ from bot.retrieval.query import Query
 from bot.retrieval.retriever import Retriever
 from bot.services.cache import AnswerCache
 from bot.services.gaps import GapRecorder
+from bot.services.health import BREAKER_KEY
 from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
 from bot.settings import DiagnosticsConfig
@@ -72,6 +74,7 @@ class AskService:
         self.generation, self.gaps, self.top_k = generation, gaps, top_k
         self._source_check, self._about = source_check, about
         self._source_checked: dict[str, tuple[float, bool | None]] = {}
+        self._breaker_reported: str | None = None
         self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
                              llm_model=cache.llm_model)
 
@@ -184,11 +187,11 @@ class AskService:
         margin = self.diagnostics.missing_content_margin if self.diagnostics else 0.15
         weak = evidence.score < evidence.threshold + margin * abs(evidence.threshold)
         try:
-            generated = await generate_answer(
+            generated = await self._published(gen.llm, generate_answer(
                 gen.llm, gen.prompts, query.text, query.lang, chunks, self.retriever.tokenizer,
                 max_context_chars=gen.context_chars, max_passages=gen.context_passages,
                 max_tokens=gen.max_tokens.get(query.lang), idf=index.idf, encode=self.retriever.embedder.encode,
-                decline_ok=weak)
+                decline_ok=weak))
         except LLMUnavailable as exc:
             check = AnswerCheck(error=exc.reason, attempts=exc.attempts, llm_ms=round(exc.elapsed_ms, 1),
                                 breaker=exc.breaker, fallback="BREAKER_OPEN" if exc.attempts == 0 else "UNAVAILABLE")
@@ -208,6 +211,18 @@ class AskService:
             return replace(declined, check=check, tokens_in=draft.tokens_in, tokens_out=draft.tokens_out,
                            cost_usd=draft.cost_usd)
         return draft
+
+    async def _published(self, llm: LLMClient, call):
+        """Await ``call``; when the LLM's breaker changed state meanwhile, tell the store, where the health
+        check (another process) reads it."""
+        try:
+            return await call
+        finally:
+            state = llm.breaker.state
+            if state != self._breaker_reported:
+                self._breaker_reported = state
+                report = {"state": state, "describe": llm.breaker.describe(), "at": time.time()}
+                await self.store.set(BREAKER_KEY, json.dumps(report), self.cache.ttl_s, mirror=True)
 
     # ---- cache hits and diagnostics ---------------------------------------------------------------
     async def _from_cache(self, cached: Answer, question: str, decision: LanguageDecision, trace_id: str,

@@ -10,7 +10,7 @@ import pytest
 
 from bot.answering.checks import NOT_COVERED
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
-from bot.bootstrap import build_services
+from bot.bootstrap import build_health, build_services
 from bot.render.debug_view import build_debug_view
 from bot.settings import DiagnosticsConfig
 from bot.messages import message
@@ -189,12 +189,12 @@ async def test_the_llm_declining_on_weak_evidence_is_a_refusal_that_is_not_cache
 
 
 async def test_a_hung_llm_opens_the_breaker_and_later_questions_do_not_wait(llm_settings, use_embedder,
-                                                                           llm_standin):
+                                                                           llm_standin, shared_cache):
     """Issue #14: a hung LLM cost every question the whole budget. With the breaker, after two failed
     questions the others go straight to the extractive answer, and /debug says why."""
     llm_standin.default = Reply.hung()
     settings = llm_settings(llm_first_token_timeout_s=0.4, llm_max_retries=0, llm_breaker_failures=2,
-                            llm_breaker_cooldown_s=60)
+                            llm_breaker_cooldown_s=60, redis_url=shared_cache)
     pipeline = build_services(settings, embedder=use_embedder)
     await pipeline.start()
     try:
@@ -212,6 +212,13 @@ async def test_a_hung_llm_opens_the_breaker_and_later_questions_do_not_wait(llm_
     assert facts["llm calls"].startswith("1 attempt, 0.4") and "first token: none" in facts["llm calls"]
     assert dict(build_debug_view(answers[-1].trace).facts)["llm breaker"].startswith("open after 2 failures")
     assert any("switched off" in d.message for d in answers[-1].trace.diagnostics if d.code == "LLM_FALLBACK")
+
+    health = build_health(settings)  # what `atlas-bot health`, another process, reads
+    try:
+        llm_line = next(p for p in await health.check() if p.name == "llm")
+    finally:
+        await health.close()
+    assert llm_line.verdict == "degraded" and "breaker: open after 2 failures" in llm_line.detail
 
 
 async def test_the_cache_key_changes_with_the_llm_model_and_the_prompt_version(
