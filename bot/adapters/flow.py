@@ -3,6 +3,7 @@ the ask service answers. The adapter only renders what comes back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain import Answer, Asker, Lang
@@ -40,9 +41,11 @@ async def admit(services: Services, question: str, asker: Asker, lang: Lang) -> 
     return message(key, lang, seconds=max(admission.retry_after_s, 1))
 
 
-async def ask(services: Services, question: str, asker: Asker, lang: Lang) -> Outcome:
-    """Admit, then answer; ``lang`` is the language of any notice."""
+async def ask(services: Services, question: str, asker: Asker, lang: Lang,
+              on_draft: Callable[[str], None] | None = None) -> Outcome:
+    """Admit, then answer; ``lang`` is the language of any notice; ``on_draft`` sees an LLM answer
+    streaming, unchecked (``AskService.ask``)."""
     notice = await admit(services, question, asker, lang)
     if notice is not None:
         return Outcome(notice=notice)
-    return Outcome(answer=await services.asking.ask(question.strip(), asker))
+    return Outcome(answer=await services.asking.ask(question.strip(), asker, on_draft=on_draft))

@@ -31,6 +31,9 @@ from bot.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+OnText = Callable[[str], None]
+
+
 class LLMUnavailable(Exception):
     """The LLM gave no usable answer; ``reason`` is safe to show in a trace (no secrets)."""
 
@@ -162,10 +165,11 @@ class LLMClient:
         await self._http.aclose()
 
     async def complete(self, messages: list[dict[str, str]], *, max_tokens: int | None = None,
-                       deadline: float | None = None) -> LLMResult:
+                       deadline: float | None = None, on_text: OnText | None = None) -> LLMResult:
         """One chat completion, retried on timeouts, connection errors, 429, 5xx and malformed replies
         while attempts and the budget last (``deadline``, a ``time.monotonic()`` value, can shorten it).
-        While the breaker is open it raises at once; it counts one failure per call, not per attempt."""
+        While the breaker is open it raises at once; it counts one failure per call, not per attempt.
+        ``on_text`` gets the text streamed so far after each piece (unchecked: for a progressive display)."""
         started = time.monotonic()
         deadline = min(deadline or math.inf, started + self.budget_s)
         if not self.breaker.allows():
@@ -186,7 +190,7 @@ class LLMClient:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    done = await self._attempt(messages, max_tokens or self.max_tokens, deadline)
+                    done = await self._attempt(messages, max_tokens or self.max_tokens, deadline, on_text)
         except _AttemptFailed as exc:
             reason = exc.reason
             if exc.retryable and attempts <= self.max_retries:
@@ -204,7 +208,8 @@ class LLMClient:
                          finish_reason=done.finish_reason, attempts=attempts,
                          latency_ms=(time.monotonic() - started) * 1000, first_token_ms=first)
 
-    async def _attempt(self, messages: list[dict[str, str]], max_tokens: int, deadline: float) -> _Completion:
+    async def _attempt(self, messages: list[dict[str, str]], max_tokens: int, deadline: float,
+                       on_text: OnText | None = None) -> _Completion:
         payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
                    "temperature": self.temperature, "stream": True}
         sent = time.monotonic()
@@ -227,6 +232,8 @@ class LLMClient:
                             parts.append(text)
                             first_token = first_token or time.monotonic()
                             guard.reschedule(_loop_time(min(time.monotonic() + self.timeouts.stall_s, deadline)))
+                            if on_text is not None:
+                                on_text("".join(parts))
                         finish_reason, usage = finish or finish_reason, event_usage or usage
         except TimeoutError:
             now = time.monotonic()
@@ -301,16 +308,18 @@ async def generate_answer(
     idf: Callable[[str], float] | None = None,
     encode=None,
     decline_ok: bool = False,
+    on_text: OnText | None = None,
 ) -> GeneratedAnswer:
     """Render the prompt, ask the LLM, check the answer; when the checks want it, ask once more with a
     correction (within the same budget) and check that. ``decline_ok``: the retrieval evidence was weak,
-    so a "not covered" from the model is taken as it is. The returned ``verdict`` is ``show``,
+    so a "not covered" from the model is taken as it is. ``on_text`` sees each call's text as it streams
+    (the display must say it is unchecked). The returned ``verdict`` is ``show``,
     ``decline`` or ``fallback``. Raises ``LLMUnavailable`` when the first call gets no answer."""
     prompt = prompts.render(question, lang, chunks, max_context_chars=max_context_chars, max_passages=max_passages)
     deadline = time.monotonic() + client.budget_s
 
     async def ask(messages: list[dict[str, str]]) -> tuple[LLMResult, str, AnswerCheck]:
-        result = await client.complete(messages, max_tokens=max_tokens, deadline=deadline)
+        result = await client.complete(messages, max_tokens=max_tokens, deadline=deadline, on_text=on_text)
         text, check = await asyncio.to_thread(check_answer, result.text, lang, prompt.context_chunks, tokenizer,
                                              result.finish_reason, idf=idf, encode=encode)
         return result, text, check

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.answering.drafts import Draft, extractive_draft, llm_draft, refusal
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
+from bot.answering.llm import LLMClient, LLMUnavailable, OnText, generate_answer
 from bot.answering.prompts import PromptSet
 from bot.answering.selection import Selection, select_context
 from bot.corpus.layout import Manifest
@@ -78,8 +78,10 @@ class AskService:
         self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
                              llm_model=cache.llm_model)
 
-    async def ask(self, question: str, asker: Asker) -> Answer:
-        """Answer a question. Never raises for bad input or a failing dependency."""
+    async def ask(self, question: str, asker: Asker, on_draft: OnText | None = None) -> Answer:
+        """Answer a question. Never raises for bad input or a failing dependency. ``on_draft`` sees an
+        LLM's answer as it streams, before any check: an adapter may show it as a draft that the
+        returned (checked) answer replaces."""
         timer = Timer()
         extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
         prepared = prepare_question(question, MAX_QUESTION_CHARS, extra)
@@ -109,7 +111,7 @@ class AskService:
         if cached is not None:
             hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
             return await self._finish(hit, asker, timer)
-        stages = await self._run_stages(prepared.text, lang, index, timer)
+        stages = await self._run_stages(prepared.text, lang, index, timer, on_draft)
         trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer,
                                prepared.notes)
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
@@ -131,7 +133,8 @@ class AskService:
         return answer
 
     # ---- the stages ----------------------------------------------------------------------------
-    async def _run_stages(self, question: str, lang: str, index: LiveIndex, timer: Timer) -> Stages:
+    async def _run_stages(self, question: str, lang: str, index: LiveIndex, timer: Timer,
+                          on_draft: OnText | None = None) -> Stages:
         retriever = self.retriever
         with timer.stage("tokenize"):
             query = await asyncio.to_thread(retriever.prepare, question, lang, index)
@@ -147,7 +150,7 @@ class AskService:
         if evidence.decline or not selection.chosen:
             own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
             return stages.with_draft(refusal(lang, own or [s.chunk for s in retrieval.ranked], index.manifest))
-        return stages.with_draft(await self._draft(query, selection, evidence, index, timer))
+        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft))
 
     async def _query_vector(self, question: str, index: LiveIndex) -> np.ndarray | None:
         """The question's embedding (cached); None when the index was embedded by another model."""
@@ -161,12 +164,12 @@ class AskService:
         return vector
 
     async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
-                     timer: Timer) -> Draft:
+                     timer: Timer, on_draft: OnText | None = None) -> Draft:
         chosen = [s.chunk for s in selection.chosen]
         fallback: _Fallback | None = None
         if self.generation is not None:
             with timer.stage("llm"):
-                generated = await self._generate(query, chosen, evidence, index)
+                generated = await self._generate(query, chosen, evidence, index, on_draft)
             if isinstance(generated, Draft):
                 return generated
             fallback = generated
@@ -179,7 +182,8 @@ class AskService:
                 fallback.check, fallback.tokens_in, fallback.tokens_out, fallback.cost_usd)
         return draft
 
-    async def _generate(self, query: Query, chunks, evidence: EvidenceReport, index: LiveIndex) -> Draft | _Fallback:
+    async def _generate(self, query: Query, chunks, evidence: EvidenceReport, index: LiveIndex,
+                        on_draft: OnText | None = None) -> Draft | _Fallback:
         """The LLM's checked draft (an answer, or its decline when the evidence was weak), or why the
         extractive answer is shown instead. The question it sees is the searched one: orders to the bot
         were already taken out."""
@@ -191,7 +195,7 @@ class AskService:
                 gen.llm, gen.prompts, query.text, query.lang, chunks, self.retriever.tokenizer,
                 max_context_chars=gen.context_chars, max_passages=gen.context_passages,
                 max_tokens=gen.max_tokens.get(query.lang), idf=index.idf, encode=self.retriever.embedder.encode,
-                decline_ok=weak))
+                decline_ok=weak, on_text=on_draft))
         except LLMUnavailable as exc:
             check = AnswerCheck(error=exc.reason, attempts=exc.attempts, llm_ms=round(exc.elapsed_ms, 1),
                                 breaker=exc.breaker, fallback="BREAKER_OPEN" if exc.attempts == 0 else "UNAVAILABLE")
