@@ -144,6 +144,7 @@ class AnswerCheck(BaseModel):
     first_token_ms: float | None = None  # from the first call to its first streamed text
     breaker: str = ""  # the circuit breaker's state after the answer
     error: str | None = None  # last error before a fallback
+    raw: str = ""  # the model's last reply as it came, before the checks (cut at 4000 characters)
 
 
 class EvidenceReport(BaseModel):

@@ -14,8 +14,10 @@
    verbatim from the passages is measured.
 
 Then ``verdict`` says what to do with the answer: show it (perhaps repaired), ask the model once more
-with a correction (declined on strong evidence, wrong language, no valid citation, nothing left
-supported, a passage dump, a repeated answer), or give the extractive answer instead. Markers are
+with a correction (declined on strong evidence, wrong language, no valid citation and too little the
+checks could cite, nothing left supported, a passage dump, a repeated answer), or give the extractive
+answer instead. An answer citing nothing whose sentences the support test can each bind to a passage is
+shown with those citations: what a reader gets is the same verified link, at no second call. Markers are
 numbered against ``chunks`` in order: ``[n]`` cites ``chunks[n - 1]``.
 """
 
@@ -44,6 +46,7 @@ MAX_COPY_SHARE = 0.8  # the answer is a passage dump: the extractive answer quot
 DUMP_CHARS = {"en": 400, "zh": 200}  # ... once it is this long (one copied sentence is a fair answer)
 MIN_SUPPORTED_SHARE = 0.5  # fewer of its checked sentences supported: too much was dropped
 COPY_RUN = {"en": 40, "zh": 16}  # characters of a verbatim run that count as copying
+RAW_CHARS = 4000  # of the model's own reply kept in the trace
 
 _NUM_LIST = r"\d+(?:\s*[,，、;；]\s*\d+)*"
 # [1] / [1, 2] / 【1】 / ［1］; not an index like x[0] (preceded by an ASCII identifier character).
@@ -103,7 +106,7 @@ def check_answer(
     """The answer as it may be shown (markers bound, checked and normalised, unsupported, repeated and
     contradicting sentences out, a cut-off last sentence removed) and what the checks found."""
     test = SupportTest(tokenizer, idf=idf, encode=encode)
-    check = AnswerCheck(truncated=finish_reason == "length")
+    check = AnswerCheck(truncated=finish_reason == "length", raw=text[:RAW_CHARS])
     prose = _strip_code(text)
     bare = _MARKER.sub("", prose)
     check.answer_lang = text_lang(bare) if bare.strip() else None
@@ -168,13 +171,14 @@ def verdict(check: AnswerCheck, lang: Lang) -> Verdict:
         return Verdict("retry", "LLM_DECLINED")
     if check.answer_lang and check.answer_lang != lang:
         return Verdict("retry", "WRONG_LANGUAGE")
-    if not check.cited_any:
+    supported = check.supported_sentences and check.supported_sentences >= MIN_SUPPORTED_SHARE * check.judged_sentences
+    if not check.cited_any and not supported:  # a citation-less answer the checks could cite is shown, cited
         return Verdict("retry", "NO_CITATION")
     if check.judged_sentences and len(check.repeated_sentences) * 2 >= check.judged_sentences:
         return Verdict("retry", "REPEATED")
     if check.copy_share >= MAX_COPY_SHARE and check.answer_chars >= DUMP_CHARS.get(lang, 400):
         return Verdict("retry", "COPYING")
-    if not check.supported_sentences or check.supported_sentences < MIN_SUPPORTED_SHARE * check.judged_sentences:
+    if not supported:
         return Verdict("retry", "UNSUPPORTED")
     return Verdict("show")
 

@@ -106,8 +106,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "模型的第一次回答未通过检查（{reason}），再问一次后这个回答通过了。",
     ),
     "FP4_UNMARKED": (
-        "{count} sentence(s) of the answer carry no citation.",
-        "答案中有 {count} 句话没有标注引用。",
+        "The model cited nothing for {count} sentence(s); each shown cites the passage the checks found supporting it.",
+        "模型有 {count} 句话没有标注引用；展示的每句话都引用了检查找到的支持段落。",
     ),
     "FP4_DANGLING_MARKERS": (
         "Citation markers {markers} pointed to no source and were removed.",

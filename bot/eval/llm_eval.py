@@ -82,7 +82,9 @@ async def run_llm_eval(llm: AskService, extractive: AskService, questions: list[
             "copy_share": check.copy_share if check and answer.trace.answer_mode == "llm" else None,
             "latency_ms": round(latency, 1),
             "first_token_ms": check.first_token_ms if check else None,
-            "answer": answer.text, "extractive": base.text,
+            "answer": answer.text, "extractive": base.text, "raw": check.raw if check else "",
+            "dropped": {"outside": check.outside_knowledge, "contradictions": check.contradictions,
+                        "repeated": check.repeated_sentences} if check else {},
         })
         if progress:
             progress(i, len(questions), records[-1])

@@ -152,11 +152,20 @@ def test_a_passage_dump_is_asked_again_but_a_copied_sentence_is_fine() -> None:
     assert one.copy_share > 0.9 and verdict(one, "en") == Verdict("show")
 
 
-def test_a_decline_and_an_answer_citing_nothing_are_asked_again() -> None:
+def test_a_decline_and_an_answer_citing_nothing_the_checks_cannot_cite_are_asked_again() -> None:
     _, declined = check_answer("The Atlas does not cover this.", "en", CHUNKS, TOKENIZER)
-    _, uncited = check_answer("RAG retrieves relevant passages from an external knowledge base.", "en", CHUNKS, TOKENIZER)
+    _, uncited = check_answer("Most teams fine-tune their models every Friday afternoon.", "en", CHUNKS, TOKENIZER)
     assert verdict(declined, "en") == Verdict("retry", "LLM_DECLINED")
     assert verdict(uncited, "en") == Verdict("retry", "NO_CITATION")
+
+
+def test_an_answer_citing_nothing_is_shown_with_the_passages_that_support_it() -> None:
+    """Seen with a real 1.5B model: fluent, right, and no [n] at all — even after being asked for them."""
+    text, check = check_answer("RAG retrieves relevant passages from an external knowledge base. The attacker "
+                               "feeds crafted inputs to make the model spill its system prompt.", "en", CHUNKS, TOKENIZER)
+    assert text == ("RAG retrieves relevant passages from an external knowledge base [1]. The attacker "
+                    "feeds crafted inputs to make the model spill its system prompt [3].")
+    assert not check.cited_any and check.recited == 2 and verdict(check, "en") == Verdict("show")
 
 
 def test_an_answer_in_the_wrong_language_is_detected() -> None:

@@ -101,8 +101,8 @@ async def test_a_wrong_language_answer_is_asked_again_and_the_second_answer_is_s
 
 
 async def test_an_answer_citing_nothing_twice_falls_back(llm_standin, make_client, prompts) -> None:
-    llm_standin.script(Reply.ok("RAG retrieves relevant passages from an external knowledge base."),
-                       Reply.ok("RAG pastes retrieved passages into the prompt."))
+    llm_standin.script(Reply.ok("Most teams fine-tune their models every Friday afternoon."),
+                       Reply.ok("They plan the fine-tuning runs in a shared spreadsheet."))
     answer = await generate_answer(make_client(), prompts, "What does RAG do?", "en", sample_chunks(), shared_tokenizer())
     assert answer.verdict == Verdict("fallback", "NO_CITATION")
     assert answer.check.retried == "NO_CITATION" and answer.check.fallback == "NO_CITATION"

@@ -77,13 +77,15 @@ async def test_an_llm_answer_carries_citations_tokens_and_cost(llm_settings, use
 
 async def test_an_answer_citing_nothing_is_asked_again_then_falls_back_unflattered(llm_settings, use_embedder,
                                                                                   llm_standin, shared_cache):
-    """Seen with a real 1.5B model: a fluent answer with no [n] at all (issue #14, item 4)."""
-    uncited = Reply.ok("RAG grounds the model in retrieved passages. That lowers hallucination.", usage=USAGE)
+    """Seen with a real 1.5B model: a fluent answer with no [n] at all (issue #14, item 4) — here one the
+    checks cannot cite either."""
+    uncited = Reply.ok("Most teams fine-tune their models every Friday afternoon. They plan it in a spreadsheet.",
+                       usage=USAGE)
     llm_standin.script(uncited, uncited)
     settings = llm_settings(redis_url=shared_cache)
     answer = await ask_with(settings, use_embedder)
     assert answer.trace.answer_mode == "fallback" and answer.lang == "en" and answer.citations
-    assert "grounds the model" not in answer.text
+    assert "Friday" not in answer.text
     assert answer.trace.answer_check.retried == answer.trace.answer_check.fallback == "NO_CITATION"
     fallback = next(d for d in answer.trace.diagnostics if d.code == "LLM_FALLBACK")
     assert "NO_CITATION" in fallback.message and "asked twice" in fallback.message
