@@ -11,7 +11,8 @@
    no passage supports it (outside knowledge).
 3. **content** — repeated sentences are dropped; a sentence that flips the negation or changes a number
    of the passage sentence it restates is dropped as a contradiction; the share of the answer copied
-   verbatim from the passages is measured.
+   verbatim from the passages is measured. Table rows are checked like sentences (shown as written or
+   left out); a code block the passages do not contain is left out.
 
 Then ``verdict`` says what to do with the answer: show it (perhaps repaired), ask the model once more
 with a correction (declined on strong evidence, wrong language, no valid citation and too little the
@@ -47,6 +48,7 @@ DUMP_CHARS = {"en": 400, "zh": 200}  # ... once it is this long (one copied sent
 MIN_SUPPORTED_SHARE = 0.5  # fewer of its checked sentences supported: too much was dropped
 COPY_RUN = {"en": 40, "zh": 16}  # characters of a verbatim run that count as copying
 RAW_CHARS = 4000  # of the model's own reply kept in the trace
+MIN_CODE_COPIED = 0.5  # a code block of the answer must come this much verbatim from the passages
 
 _NUM_LIST = r"\d+(?:\s*[,，、;；]\s*\d+)*"
 # [1] / [1, 2] / 【1】 / ［1］; not an index like x[0] (preceded by an ASCII identifier character).
@@ -54,6 +56,7 @@ _MARKER = re.compile(rf"(?P<ws>[ \t]?)(?<![A-Za-z0-9_])(?:\[(?P<a>{_NUM_LIST})\]
 _SLOT = re.compile(r"\x00(\d+)\x00")
 _FENCED_CODE = re.compile(r"^(```|~~~).*?(^\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
+_TABLE_RULE = re.compile(r"\|?[\s:|-]*-[\s:|-]*\|?")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*+>]|\d+[.)])\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
 _END_PUNCT = re.compile(r"[.!?。！？:：]+$")
@@ -78,9 +81,11 @@ class Claim:
 
 @dataclass
 class _Line:
-    raw: str  # kept verbatim when ``claims`` is None (code, tables, headings, blank)
+    raw: str  # kept verbatim when ``claims`` is None (headings, table headers, blank lines)
     prefix: str = ""
     claims: list[Claim] | None = None
+    verbatim: bool = False  # a table row: shown as written when its claim stands, else left out
+    block: int | None = None  # a line of the n-th fenced code block
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,13 @@ def check_answer(
     for claim in claims:
         if not claim.judged and claim.drop is None:
             claim.kept = claim.cited
-    shown = _render(lines, lang)
+    invented = set()  # code the passages do not contain is the model's own
+    for n, block in enumerate(_FENCED_CODE.finditer(text)):
+        if copy_share(block.group(0), passages, "zh") < MIN_CODE_COPIED:
+            invented.add(n)
+            first = next((ln for ln in block.group(0).split("\n")[1:] if ln.strip()), "")
+            check.outside_knowledge.append(f"(code) {first.strip()[:80]}")
+    shown = _render(lines, lang, invented)
     check.supported_sentences = sum(1 for c in judged if c.drop is None)
     check.judged_sentences = len(judged)
     check.copy_share = round(copy_share(shown, passages, lang), 3)
@@ -241,13 +252,29 @@ def copy_share(text: str, passages: list[str], lang: Lang) -> float:
 def _parse(text: str, n_sources: int) -> tuple[list[_Line], list[int]]:
     """The answer's lines; prose lines cut into claims with their markers (invalid numbers dropped)."""
     dropped: list[int] = []
-    code = {i for m in _FENCED_CODE.finditer(text) for i in range(text.count("\n", 0, m.start()),
-                                                                 text.count("\n", 0, m.end()) + 1)}
+    blocks = {i: n for n, m in enumerate(_FENCED_CODE.finditer(text))
+              for i in range(text.count("\n", 0, m.start()), text.count("\n", 0, m.end()) + 1)}
+    raw_lines = text.split("\n")
     lines: list[_Line] = []
-    for number, raw in enumerate(text.split("\n")):
+    for number, raw in enumerate(raw_lines):
         stripped = raw.strip()
-        if number in code or not stripped or stripped.startswith(("#", "|")):
-            lines.append(_Line(raw=_clean_markers(raw, n_sources, dropped) if number not in code else raw))
+        if number in blocks:
+            lines.append(_Line(raw=raw, block=blocks[number]))
+            continue
+        if stripped.startswith("|"):
+            following = raw_lines[number + 1].strip() if number + 1 < len(raw_lines) else ""
+            cleaned = _clean_markers(raw, n_sources, dropped)
+            if _TABLE_RULE.fullmatch(stripped) or _TABLE_RULE.fullmatch(following or "x"):  # a rule or a header
+                lines.append(_Line(raw=cleaned))
+                continue
+            cells = "; ".join(c.strip() for c in stripped.strip("|").split("|") if c.strip())
+            row = _claims(cells, number, n_sources, [])
+            claim = Claim(text=_MARKER.sub("", cells).strip(), cited=[n for c in row for n in c.cited], line=number,
+                          judged=not _is_fragment(cells))
+            lines.append(_Line(raw=cleaned, claims=[claim], verbatim=True))
+            continue
+        if not stripped or stripped.startswith("#"):
+            lines.append(_Line(raw=_clean_markers(raw, n_sources, dropped)))
             continue
         bullet = _LIST_BULLET.match(raw)
         prefix = bullet.group(0) if bullet else ""
@@ -331,14 +358,19 @@ def _bind_between(lines: list[_Line], test: SupportTest, passages: list[str]) ->
                 c.cited = list(last.cited)
 
 
-def _render(lines: list[_Line], lang: Lang) -> str:
+def _render(lines: list[_Line], lang: Lang, dropped_blocks: set[int] = frozenset()) -> str:
     out: list[str] = []
     for line in lines:
+        if line.block is not None and line.block in dropped_blocks:
+            continue
         if line.claims is None:
             out.append(line.raw)
             continue
         kept = [c for c in line.claims if c.drop is None]
         if not kept:
+            continue
+        if line.verbatim:
+            out.append(line.raw)
             continue
         sep = "" if lang == "zh" else " "
         text = ""

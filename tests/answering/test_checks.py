@@ -41,10 +41,10 @@ def test_marker_forms_are_normalised_to_plain_brackets() -> None:
 
 
 def test_code_is_left_alone() -> None:
-    answer = ("RAG retrieves relevant passages from a knowledge base [1]:\n```python\nfirst = passages[7]\n```\n"
-              "The attacker spills the system prompt with `passages[9]` [3].")
+    answer = ("RAG retrieves relevant passages from a knowledge base [1]:\n```text\nanswers from fresh documents "
+              "[7] instead of its frozen training data\n```\nThe attacker spills the system prompt with `passages[9]` [3].")
     text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
-    assert "first = passages[7]" in text and "`passages[9]`" in text
+    assert "fresh documents [7] instead" in text and "`passages[9]`" in text
     assert check.markers_dropped == []
 
 
@@ -209,3 +209,15 @@ def test_no_marker_outside_code_points_past_the_sources(answer: str) -> None:
     cited = [int(n) for n in re.findall(r"(?<![A-Za-z0-9_])\[(\d+)\]", prose)]
     assert all(1 <= n <= len(CHUNKS) for n in cited)
     assert all(n < 1 or n > len(CHUNKS) for n in check.markers_dropped)
+
+
+def test_table_rows_and_code_are_checked_too() -> None:
+    answer = ("| what | how |\n|---|---|\n"
+              "| RAG | retrieves relevant passages from an external knowledge base [1] |\n"
+              "| Quantum annealing | schedules GPU clusters overnight for every team [1] |\n\n"
+              "```python\nrag.retrieve(knowledge_base).paste_into(prompt)\n```")
+    text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
+    assert "| RAG | retrieves relevant passages from an external knowledge base [1] |" in text
+    assert "| what | how |" in text and "Quantum" not in text and "paste_into" not in text
+    assert check.outside_knowledge == ["Quantum annealing; schedules GPU clusters overnight for every team",
+                                       "(code) rag.retrieve(knowledge_base).paste_into(prompt)"]
