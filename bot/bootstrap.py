@@ -53,13 +53,10 @@ def build_generation(settings: Settings) -> Generation | None:
     from bot.answering.llm import LLMClient
     from bot.answering.prompts import PromptSet
 
-    llm = LLMClient(
-        base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
-        timeout_s=settings.llm_timeout_s, budget_s=settings.llm_budget_s, max_retries=settings.llm_max_retries,
-        max_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
-        price_in_per_mtok=settings.price_in_per_mtok, price_out_per_mtok=settings.price_out_per_mtok,
-    )
-    return Generation(llm=llm, prompts=PromptSet.load(settings.prompts_dir, settings.prompt_version))
+    llm = LLMClient.from_settings(settings)
+    return Generation(llm=llm, prompts=PromptSet.load(settings.prompts_dir, settings.prompt_version),
+                      context_passages=settings.llm_context_passages, context_chars=settings.llm_context_chars,
+                      max_tokens={"en": settings.llm_max_tokens_en, "zh": settings.llm_max_tokens_zh})
 
 
 def build_store(settings: Settings) -> Store:

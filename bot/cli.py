@@ -129,6 +129,8 @@ def eval_command(
     tolerance: float = typer.Option(0.02, "--tolerance", help="Largest allowed drop of a metric."),
     without_answers: bool = typer.Option(False, "--without-answers",
                                          help="Blank the answer texts in the run JSON (for a baseline kept in git)."),
+    llm: bool = typer.Option(False, "--llm", help="Judge the configured LLM against the extractive answers."),
+    limit: int = typer.Option(30, "--limit", help="With --llm: how many answerable questions (stratified)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run a golden set through the real ask path; report metrics; gate on regressions."""
@@ -139,6 +141,8 @@ def eval_command(
     if not set_path.exists():
         raise _fail(f"golden set not found: {set_path}", 2)
     settings = _settings()
+    if llm:
+        raise typer.Exit(_eval_llm(settings, set_path, out, limit))
 
     async def run() -> int:
         services = build_services(settings)
@@ -180,6 +184,59 @@ def map_command(
         sys.stdout.write(atlas_map.model_dump_json(indent=1) + "\n")
         return
     print_atlas_map(console, atlas_map, lang, series)
+
+
+def _eval_llm(settings, set_path: Path, out: Path, limit: int) -> int:
+    """``eval --llm``: the subset through the LLM path and the extractive path; per-language table."""
+    from rich.table import Table
+
+    from bot.bootstrap import build_services
+    from bot.corpus.embedders import load_embedder
+    from bot.eval.harness import EvalInputError, load_questions
+    from bot.eval.llm_eval import pick_subset, run_llm_eval
+
+    if not settings.llm_base_url:
+        raise _fail("eval --llm needs an LLM: set ATLAS_LLM_BASE_URL and ATLAS_LLM_MODEL", 2)
+    try:
+        questions = pick_subset(load_questions(set_path), limit)
+    except EvalInputError as exc:
+        raise _fail(f"eval: {exc}", 2) from None
+    console = Console()
+
+    def progress(i: int, n: int, record: dict) -> None:
+        console.print(f"{i}/{n} {record['id']} [{record['lang']}] {record['mode']}"
+                      f"{' (' + record['fallback'] + ')' if record['fallback'] else ''} facts "
+                      f"{record['facts_llm']}/{record['facts_extractive']}/{record['facts_total']} "
+                      f"{record['latency_ms'] / 1000:.1f} s")
+
+    async def run() -> dict:
+        embedder = load_embedder(settings.embed_model)
+        local = settings.model_copy(update={"redis_url": None})
+        with_llm = build_services(local, embedder=embedder)
+        without = build_services(local.model_copy(update={"llm_base_url": None}), embedder=embedder)
+        await with_llm.start()
+        await without.start()
+        try:
+            return await run_llm_eval(with_llm.asking, without.asking, questions, progress=progress)
+        finally:
+            await with_llm.close()
+            await without.close()
+
+    result = asyncio.run(run())
+    result["meta"] = {"llm_model": settings.llm_model, "prompt_version": settings.prompt_version,
+                      "questions": len(questions), "set": str(set_path)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    table = Table(title=f"LLM eval: {settings.llm_model} ({len(questions)} questions)")
+    table.add_column("metric")
+    groups = ("en", "zh", "mixed", "overall")
+    for group in groups:
+        table.add_column(group, justify="right")
+    for key in result["summary"]["overall"]:
+        table.add_row(key, *(str(result["summary"][g].get(key, "–")) for g in groups))
+    console.print(table)
+    console.print(f"run: {out}")
+    return 0
 
 
 @app.command()

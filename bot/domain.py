@@ -122,15 +122,35 @@ class LanguageDecision(BaseModel):
 
 
 class AnswerCheck(BaseModel):
-    """What the post-generation check found in an LLM answer (None for extractive answers)."""
+    """What the post-generation checks found in an LLM answer and what was done about it (None for
+    extractive answers). Sentences are listed as the model wrote them, markers removed."""
 
     markers_dropped: list[int] = Field(default_factory=list)  # [n] that pointed to no source
-    unmarked_sentences: list[str] = Field(default_factory=list)  # sentences with no citation marker
-    unsupported_sentences: list[str] = Field(default_factory=list)  # little overlap with the cited chunk
+    unmarked_sentences: list[str] = Field(default_factory=list)  # sentences the model cited nothing for
+    unsupported_sentences: list[str] = Field(default_factory=list)  # their cited passages do not support them
+    outside_knowledge: list[str] = Field(default_factory=list)  # no passage supports them: dropped
+    contradictions: list[str] = Field(default_factory=list)  # flip a negation / number of the passage: dropped
+    repeated_sentences: list[str] = Field(default_factory=list)  # said twice: dropped
+    recited: int = 0  # sentences moved to the passage that supports them
+    markers_checked: int = 0  # markers the model bound to a sentence ...
+    markers_supported: int = 0  # ... whose passage supports it (citation precision of the model)
+    judged_sentences: int = 0  # sentences long enough to test
+    supported_sentences: int = 0  # ... shown, each with a passage that supports it
+    cited_any: bool = True  # the model cited at least one valid passage
+    copy_share: float = 0.0  # share of the shown answer copied verbatim from the passages
+    answer_chars: int = 0  # length of the shown answer, markers left out
+    declined: bool = False  # the model said the passages do not answer
     answer_lang: Lang | None = None  # language the answer is actually written in
     truncated: bool = False  # the model stopped at its token limit
-    attempts: int = 0
+    retried: str | None = None  # why the model was asked once more (a Verdict reason)
+    fallback: str | None = None  # why the extractive answer was shown instead (a Verdict reason, UNAVAILABLE,
+    # BREAKER_OPEN)
+    attempts: int = 0  # HTTP attempts over every call of this question
+    llm_ms: float = 0.0  # time spent waiting for the LLM, all calls
+    first_token_ms: float | None = None  # from the first call to its first streamed text
+    breaker: str = ""  # the circuit breaker's state after the answer
     error: str | None = None  # last error before a fallback
+    raw: str = ""  # the model's last reply as it came, before the checks (cut at 4000 characters)
 
 
 class EvidenceReport(BaseModel):

@@ -8,6 +8,10 @@ from bot.domain import Lang
 
 MESSAGES: dict[str, dict[Lang, str]] = {
     # --- around an answer (the core) -------------------------------------------------------------
+    "draft_unchecked": {
+        "en": "✍️ Writing… (a draft, not yet checked against the docs: the checked answer replaces it)",
+        "zh": "✍️ 正在撰写……（草稿，尚未对照文档检查，检查后的答案会替换它）",
+    },
     "not_covered": {
         "en": "The Atlas does not seem to cover this. The nearest sections are:",
         "zh": "Atlas 似乎没有涉及这个问题。最接近的章节是：",

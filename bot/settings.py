@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ class DiagnosticsConfig(BaseModel):
     # FP4 not extracted / unsupported (LLM answers).
     unsupported_max: int = Field(0, ge=0)
     unmarked_max: int = Field(1, ge=0)
+    copied_share_info: float = Field(0.5, ge=0, le=1)  # this share copied verbatim is worth a line (info)
     # FP6 incorrect specificity.
     vague_max_tokens: int = Field(2, ge=0)  # a question with at most this many content words is vague
     vague_top_k: int = Field(5, ge=1)
@@ -52,7 +53,9 @@ class DiagnosticsConfig(BaseModel):
     cost_budget_usd: float = Field(0.01, ge=0)
     tokens_budget: int = Field(6000, ge=0)
     stage_budget_ms: float = Field(1500.0, gt=0)
-    stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"llm": 15000.0, "total": 20000.0})
+    # With an LLM configured, Settings sets "llm" to its llm_budget_s and "total" 5 s above it
+    # (Settings._llm_latency_budget); 20 s is for extractive answers.
+    stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"llm": 60000.0, "total": 20000.0})
     # The answer-level verdict (bot/diagnostics/verdict.py): below this usefulness an answer is flagged and
     # shown with a caveat; its signals are named when coverage or the quoted passage fall below these.
     verdict_threshold: float = Field(0.45, ge=0, le=1)  # ≤ 15 % of good dev answers flagged
@@ -103,14 +106,23 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = ""
     llm_api_key: SecretStr = SecretStr("")
-    llm_timeout_s: float = 20.0
-    llm_budget_s: float = 45.0
-    llm_max_retries: int = 2
-    llm_max_tokens: int = 600
+    # Timeouts per phase of a streamed reply (see bot/answering/llm.py Timeouts); the budget covers every
+    # attempt of one question, the corrective retry included, and is the LLM stage's latency budget too.
+    llm_first_token_timeout_s: float = Field(20.0, gt=0, description="Request sent → first token (prompt reading).")
+    llm_stall_timeout_s: float = Field(8.0, gt=0, description="Longest gap between two tokens.")
+    llm_budget_s: float = Field(60.0, gt=0, description="All LLM calls of one question, retries included.")
+    llm_max_retries: int = Field(1, ge=0, description="Extra attempts after a timeout, 429, 5xx or garbage.")
+    llm_breaker_failures: int = Field(3, ge=1, description="Failed answers in a row that open the circuit breaker.")
+    llm_breaker_cooldown_s: float = Field(60.0, gt=0, description="Open breaker: extractive answers for this long.")
+    llm_probe_timeout_s: float = Field(10.0, gt=0, description="The breaker's one-token probe after the cool-down.")
+    llm_max_tokens_en: int = Field(350, ge=16, description="Length cap of an English answer, in tokens.")
+    llm_max_tokens_zh: int = Field(450, ge=16, description="Length cap of a Chinese answer, in tokens.")
+    llm_context_passages: int = Field(3, ge=1, description="Passages in the prompt (small models do better with few).")
+    llm_context_chars: int = Field(2400, ge=200, description="Characters of passages in the prompt, all together.")
     llm_temperature: float = 0.1
     price_in_per_mtok: float = 0.0
     price_out_per_mtok: float = 0.0
-    prompt_version: str = "v1"
+    prompt_version: str = "v2"
     prompts_dir: Path = Field(REPO_ROOT / "prompts", description="Folder of prompt versions (one subfolder each).")
 
     # --- diagnostics thresholds: ATLAS_DIAG__<FIELD>, e.g. ATLAS_DIAG__COST_BUDGET_USD ---------
@@ -132,6 +144,15 @@ class Settings(BaseSettings):
     rate_limit_window_s: int = 60
     daily_budget_per_space: int = 500
     gaps_max: int = 2000
+
+    @model_validator(mode="after")
+    def _llm_latency_budget(self) -> Settings:
+        """The latency diagnostic judges the LLM stage by the LLM's own budget unless a deployment set
+        ``ATLAS_DIAG__STAGE_BUDGETS_MS`` itself: one number, so the two never disagree."""
+        if self.llm_base_url and "stage_budgets_ms" not in self.diag.model_fields_set:
+            budget_ms = self.llm_budget_s * 1000
+            self.diag.stage_budgets_ms = {**self.diag.stage_budgets_ms, "llm": budget_ms, "total": budget_ms + 5000.0}
+        return self
 
     @property
     def index_dir(self) -> Path:

@@ -57,6 +57,8 @@ class FakeService:
     kept: dict[str, Trace] = field(default_factory=dict)  # trace id -> trace
     last: dict[tuple[str, str, str], str] = field(default_factory=dict)
     delay_s: float = 0.0
+    drafts: list[str] = field(default_factory=list)  # streamed to on_draft before the answer, one per draft_gap_s
+    draft_gap_s: float = 0.1
     started: bool = False
 
     def __post_init__(self) -> None:
@@ -76,11 +78,14 @@ class FakeService:
     async def close(self) -> None:
         self.started = False
 
-    async def ask(self, question: str, asker: Asker) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
         import asyncio
 
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        for draft in self.drafts if on_draft else []:
+            on_draft(draft)
+            await asyncio.sleep(self.draft_gap_s)
         self.asked.append((question, asker))
         text = self.reply(question) if callable(self.reply) else None
         answer = make_answer(question, text)
@@ -93,8 +98,8 @@ class FakeService:
 class _Asking:
     fake: FakeService
 
-    async def ask(self, question: str, asker: Asker) -> Answer:
-        return await self.fake.ask(question, asker)
+    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
+        return await self.fake.ask(question, asker, on_draft)
 
 
 @dataclass

@@ -7,16 +7,20 @@
     await standin.close()
 
 Each request takes the next scripted reply (then ``default``) and is recorded with its body, headers
-and arrival time.
+and arrival time. A request with ``"stream": true`` gets server-sent events, one per word, as llama.cpp,
+vLLM and OpenAI send them: ``first_token_s`` before the first, ``token_gap_s`` between the others,
+``stall_after`` words and then nothing (until the client hangs up, which ``hung_up`` counts: a client
+that abandons a request must close it so the server stops generating).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiohttp import web
 
@@ -31,6 +35,17 @@ class Reply:
     delay_s: float = 0.0
     raw_body: str | None = None  # sent verbatim instead of a completion
     echo_auth: bool = False  # put the request's Authorization header in an error body (a careless server)
+    first_token_s: float = 0.0  # streaming: headers at once, the first word after this long
+    token_gap_s: float = 0.0  # streaming: between words
+    stall_after: int | None = None  # streaming: stop sending after this many words (and never finish)
+    garbage_event: bool = False  # streaming: a line of non-JSON in the middle of the stream
+    grounded: tuple[int, ...] = ()  # answer with the first sentence of each of these passages of the prompt
+
+    @classmethod
+    def from_passages(cls, *numbers: int) -> Reply:
+        """A well-behaved model: restates the first sentence of passages ``numbers`` of the prompt it was
+        sent, each cited — an answer the checks must let through, whatever the real index retrieved."""
+        return cls(text=None, grounded=numbers or (1,))
 
     @classmethod
     def ok(cls, text: str, usage: dict | None = None, finish_reason: str = "stop") -> Reply:
@@ -60,6 +75,20 @@ class Reply:
     def empty_content(cls) -> Reply:
         return cls(text="")
 
+    @classmethod
+    def streamed(cls, text: str, first_token_s: float = 0.0, token_gap_s: float = 0.0,
+                 finish_reason: str = "stop") -> Reply:
+        return cls(text=text, first_token_s=first_token_s, token_gap_s=token_gap_s, finish_reason=finish_reason)
+
+    @classmethod
+    def stalled(cls, text: str = "RAG retrieves passages from a knowledge base and", after: int = 3) -> Reply:
+        return cls(text=text, stall_after=after)
+
+    @classmethod
+    def hung(cls) -> Reply:
+        """Accepts the request and never sends a word (a stuck server)."""
+        return cls(text="never sent", stall_after=0)
+
 
 @dataclass(frozen=True)
 class RecordedRequest:
@@ -73,6 +102,7 @@ class LLMStandIn:
         self.model = model
         self.default = default or Reply()
         self.requests: list[RecordedRequest] = []
+        self.hung_up = 0  # streamed replies the client closed before the end
         self._script: deque[Reply] = deque()
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -122,6 +152,10 @@ class LLMStandIn:
             return web.json_response({"error": {"message": message}}, status=reply.status, headers=reply.headers)
         if reply.raw_body is not None:
             return web.Response(text=reply.raw_body, content_type="application/json")
+        if reply.grounded:
+            reply = replace(reply, text=_grounded_answer(body, reply.grounded))
+        if body.get("stream"):
+            return await self._stream(request, body, reply)
         completion = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
@@ -137,3 +171,58 @@ class LLMStandIn:
         if reply.usage is not None:
             completion["usage"] = reply.usage
         return web.json_response(completion)
+
+    async def _stream(self, request: web.Request, body: dict, reply: Reply) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        model = body.get("model", self.model)
+
+        def event(delta: dict, finish: str | None = None) -> bytes:
+            chunk = {"id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion.chunk", "model": model,
+                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return f"data: {json.dumps(chunk)}\n\n".encode()
+
+        words = (reply.text or "").split(" ")
+        try:
+            await response.write(event({"role": "assistant"}))
+            for i, word in enumerate(words):
+                if reply.stall_after is not None and i >= reply.stall_after:
+                    await self._wait_for_hang_up(request)
+                    return response
+                wait = reply.first_token_s if i == 0 else reply.token_gap_s
+                if wait:
+                    await asyncio.sleep(wait)
+                if reply.garbage_event and i == len(words) // 2:
+                    await response.write(b"data: {not json\n\n")
+                await response.write(event({"content": word if i == 0 else " " + word}))
+            await response.write(event({}, reply.finish_reason))
+            if reply.usage is not None:
+                usage_chunk = {"id": "u", "object": "chat.completion.chunk", "choices": [], "usage": reply.usage}
+                await response.write(f"data: {json.dumps(usage_chunk)}\n\n".encode())
+            await response.write(b"data: [DONE]\n\n")
+        except ConnectionResetError:  # the client closed the stream before the end
+            self.hung_up += 1
+        return response
+
+    async def _wait_for_hang_up(self, request: web.Request) -> None:
+        """Send nothing more; count the client closing the connection (or the stand-in closing)."""
+        while not self._closing.is_set():
+            if request.transport is None or request.transport.is_closing():
+                self.hung_up += 1
+                return
+            await asyncio.sleep(0.02)
+
+
+def _grounded_answer(body: dict, numbers: tuple[int, ...]) -> str:
+    """The first prose sentence of each numbered passage in the last user message, cited."""
+    prompt = next(m["content"] for m in body["messages"] if m["role"] == "user" and "<context>" in m["content"])
+    blocks = dict(re.findall(r"^\[(\d+)\] [^\n]*\n(.*?)(?=^\[\d+\] |</context>)", prompt, re.S | re.M))
+    out = []
+    for n in numbers:
+        lines = [re.sub(r"^[-*>\d.\s]+|\*\*", "", ln).strip() for ln in blocks.get(str(n), "").splitlines()
+                 if not ln.strip().startswith(("#", "|", "`"))]
+        lines = [ln for ln in lines if len(ln) > (12 if re.search("[\u4e00-\u9fff]", ln) else 30)]
+        if lines:
+            sentence = re.split(r"(?<=[.!?。！？])\s*", lines[0])[0].rstrip(".。")
+            out.append(f"{sentence} [{n}]" + ("。" if re.search("[\u4e00-\u9fff]", sentence) else "."))
+    return " ".join(out) or "The stand-in found no passage to restate."

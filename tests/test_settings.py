@@ -39,3 +39,12 @@ def test_tokens_never_show_in_a_repr_or_a_dump(monkeypatch):
     for secret in ("discord-secret-123", "telegram-secret", "sk-secret"):
         assert secret not in shown
     assert settings.discord_token.get_secret_value() == "discord-secret-123"
+
+
+def test_the_llm_latency_budget_is_the_llm_budget_unless_set_apart():
+    """Issue #14: the LLM stage's latency diagnostic (15 s) disagreed with the LLM budget (45 s)."""
+    settings = Settings(_env_file=None, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_budget_s=90)
+    assert settings.diag.stage_budgets_ms["llm"] == 90_000 and settings.diag.stage_budgets_ms["total"] >= 90_000
+    own = Settings(_env_file=None, llm_base_url="http://127.0.0.1:9/v1", llm_model="m", llm_budget_s=90,
+                   diag={"stage_budgets_ms": {"llm": 30_000.0}})
+    assert own.diag.stage_budgets_ms == {"llm": 30_000.0}

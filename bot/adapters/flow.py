@@ -3,6 +3,7 @@ the ask service answers. The adapter only renders what comes back."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.companion.records import Member
@@ -53,9 +54,11 @@ async def admit(services: Services, question: str, asker: Asker, lang: Lang) -> 
     return message(key, lang, seconds=max(admission.retry_after_s, 1))
 
 
-async def ask(services: Services, question: str, asker: Asker, lang: Lang, member: Member | None = None) -> Outcome:
+async def ask(services: Services, question: str, asker: Asker, lang: Lang, member: Member | None = None,
+              on_draft: Callable[[str], None] | None = None) -> Outcome:
     """A study request goes to the companion (for ``member``); anything else is admitted, then answered.
-    ``lang`` is the language of any notice."""
+    ``lang`` is the language of any notice; ``on_draft`` sees an LLM answer streaming, unchecked
+    (``AskService.ask``)."""
     if member is not None:
         reply = await study(services, question, member, lang)
         if reply is not None:
@@ -63,4 +66,4 @@ async def ask(services: Services, question: str, asker: Asker, lang: Lang, membe
     notice = await admit(services, question, asker, lang)
     if notice is not None:
         return Outcome(notice=notice)
-    return Outcome(answer=await services.asking.ask(question.strip(), asker))
+    return Outcome(answer=await services.asking.ask(question.strip(), asker, on_draft=on_draft))

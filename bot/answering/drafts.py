@@ -101,16 +101,13 @@ def extractive_draft(answerer: ExtractiveAnswerer, query: Query, chunks: list[Ch
 
 
 def llm_draft(generated: GeneratedAnswer, by_id: dict[str, Chunk], manifest: Manifest) -> Draft:
+    """A checked LLM answer: every sentence shown cites a passage that supports it."""
     result = generated.result
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", generated.text)}
-    trace_notes = []
-    if not cited:  # small models often cite nothing: show what the answer was built from (FP4 says so)
-        trace_notes.append("the model cited no passage; every passage it was given is listed as a source")
-        cited = set(range(1, len(generated.context_ids) + 1))
     citations = [make_citation(n, by_id[cid], manifest)
                  for n, cid in enumerate(generated.context_ids, start=1) if n in cited]
     return Draft(
         text=generated.text, mode="llm", citations=citations, context_ids=list(generated.context_ids),
-        dropped={cid: "budget" for cid in generated.left_out_ids}, trace_notes=trace_notes, check=generated.check,
+        dropped={cid: "budget" for cid in generated.left_out_ids}, check=generated.check,
         tokens_in=result.tokens_in, tokens_out=result.tokens_out, cost_usd=result.cost_usd,
     )

@@ -18,9 +18,10 @@ from bot.settings import REPO_ROOT
 
 DEFAULT_PROMPTS_DIR = REPO_ROOT / "prompts"
 LANGS: tuple[Lang, ...] = ("en", "zh")
-TEMPLATE_FILES = tuple(f"{role}_{lang}.md" for role in ("system", "user") for lang in LANGS)
+TEMPLATE_FILES = tuple(f"{role}_{lang}.md" for role in ("system", "user", "correct") for lang in LANGS)
 USER_PLACEHOLDERS = ("context", "question")
 DEFAULT_MAX_CONTEXT_CHARS = 6000
+_CORRECTION = re.compile(r"^## (\w+)\s*$", re.MULTILINE)
 
 # Data must not be able to close the tags that fence it off from the instructions.
 _FENCE_TAG = re.compile(r"<(/?)\s*(context|question)\s*>", re.IGNORECASE)
@@ -75,7 +76,17 @@ class PromptSet:
             absent = [p for p in USER_PLACEHOLDERS if p not in found]
             if absent:
                 raise PromptError(f"{folder / name} lacks the placeholder(s) " + ", ".join(f"${p}" for p in absent))
+            if not _CORRECTION.search(templates[f"correct_{lang}.md"]):
+                raise PromptError(f"{folder / f'correct_{lang}.md'} has no '## REASON' section")
         return cls(version=version, version_id=f"{version}-{digest.hexdigest()[:8]}", templates=templates)
+
+    def correction(self, reason: str, lang: Lang) -> str:
+        """The follow-up message asking the model to fix what the checks found (``## REASON`` section of
+        ``correct_<lang>.md``); the first section stands in for a reason the version does not name."""
+        text = self.templates[f"correct_{lang}.md"]
+        parts = _CORRECTION.split(text)[1:]  # name, body, name, body, ...
+        sections = {name: body.strip() for name, body in zip(parts[::2], parts[1::2])}
+        return sections.get(reason) or next(iter(sections.values()))
 
     def render(
         self,
@@ -83,12 +94,14 @@ class PromptSet:
         lang: Lang,
         chunks: list[Chunk],
         max_context_chars: int = DEFAULT_MAX_CONTEXT_CHARS,
+        max_passages: int | None = None,
     ) -> RenderedPrompt:
         """Build the system + user messages for ``question`` answered in ``lang``.
 
         Chunks are numbered in the order given (best first). Once the next passage would push the
         context past ``max_context_chars`` it and every later chunk are left out; the first passage
-        is cut to fit rather than dropped, so there is always something to answer from.
+        is cut to fit rather than dropped, so there is always something to answer from. At most
+        ``max_passages`` are offered: small models answer better from few.
         """
         if lang not in LANGS:
             raise PromptError(f"no templates for answer language {lang!r}; expected one of {LANGS}")
@@ -98,7 +111,7 @@ class PromptSet:
         blocks: list[str] = []
         included: list[Chunk] = []
         used = 0
-        for chunk in chunks:
+        for chunk in chunks[:max_passages]:
             block = f"[{len(included) + 1}] {_defang(chunk.heading_line())}\n{_defang(chunk.text.strip())}"
             separator = 2 if blocks else 0
             if used + separator + len(block) > max_context_chars:

@@ -14,8 +14,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Atlas 似乎没有涵盖这个问题：最佳证据得分 {score} 低于阈值 {threshold}。",
     ),
     "FP1_MISSING_CONTENT.llm_declined": (
-        "The LLM said the passages do not answer this (retrieval evidence {score} was above the threshold {threshold}).",
-        "LLM 认为检索到的段落无法回答这个问题（检索证据得分 {score} 高于阈值 {threshold}）。",
+        "The LLM said the passages do not answer this, and the retrieval evidence {score} was only just above the threshold {threshold}.",
+        "LLM 认为检索到的段落无法回答这个问题，而检索证据得分 {score} 仅略高于阈值 {threshold}。",
+    ),
+    "FP1_MISSING_CONTENT.llm_overruled": (
+        "The LLM said the passages do not answer this, though the evidence {score} is well above the threshold {threshold}; the docs' own passages are shown.",
+        "LLM 认为段落无法回答这个问题，但证据得分 {score} 远高于阈值 {threshold}，因此直接展示文档原文。",
     ),
     "FP1_MISSING_CONTENT.near": (
         "Weak evidence: score {score} is barely above the refusal threshold {threshold}; the answer may be a stretch.",
@@ -78,12 +82,32 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "有 {count} 个排名靠前的段落在作答前被丢弃（{reasons}），例如 {doc} › {section}。",
     ),
     "FP4_UNSUPPORTED": (
-        "{count} sentence(s) of the answer are not supported by the cited passages.",
-        "答案中有 {count} 句话在引用的段落里找不到依据。",
+        "{count} sentence(s) were not supported by the passage the model cited: re-cited or left out.",
+        "有 {count} 句话在模型引用的段落里找不到依据：已改引其他段落或删去。",
+    ),
+    "FP4_OUTSIDE_KNOWLEDGE": (
+        "{count} sentence(s) supported by no passage (the model's own knowledge) were left out, e.g. \"{example}\".",
+        "有 {count} 句话在任何段落里都找不到依据（模型自己的知识），已删去，例如“{example}”。",
+    ),
+    "FP4_CONTRADICTION": (
+        "{count} sentence(s) contradicted their passage (negation or number) and were left out, e.g. \"{example}\".",
+        "有 {count} 句话与段落矛盾（否定或数字不符），已删去，例如“{example}”。",
+    ),
+    "FP4_REPEATED": (
+        "The model repeated {count} sentence(s); the repeats were left out.",
+        "模型重复了 {count} 句话，重复部分已删去。",
+    ),
+    "FP4_COPIED": (
+        "{share} of the answer is copied word for word from the passages.",
+        "回答中有 {share} 是逐字照抄段落的。",
+    ),
+    "LLM_CORRECTED": (
+        "The model's first answer failed a check ({reason}); it was asked once more and this answer passed.",
+        "模型的第一次回答未通过检查（{reason}），再问一次后这个回答通过了。",
     ),
     "FP4_UNMARKED": (
-        "{count} sentence(s) of the answer carry no citation.",
-        "答案中有 {count} 句话没有标注引用。",
+        "The model cited nothing for {count} sentence(s); each shown cites the passage the checks found supporting it.",
+        "模型有 {count} 句话没有标注引用；展示的每句话都引用了检查找到的支持段落。",
     ),
     "FP4_DANGLING_MARKERS": (
         "Citation markers {markers} pointed to no source and were removed.",
@@ -152,6 +176,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "LLM_FALLBACK": (
         "The language model failed ({error}); this is an extractive fallback answer.",
         "语言模型调用失败（{error}），这是抽取式的备用答案。",
+    ),
+    "LLM_FALLBACK.breaker": (
+        "The language model is switched off for now after repeated failures ({error}); this is an extractive answer.",
+        "语言模型多次失败后暂时停用（{error}），这是抽取式答案。",
+    ),
+    "LLM_FALLBACK.checked": (
+        "The language model's answer failed the checks ({reason}{retried}); these are the docs' own passages instead.",
+        "语言模型的回答未通过检查（{reason}{retried}），改为直接引用文档原文。",
     ),
     "DIAGNOSTIC_ERROR": (
         "The {check} check could not run on this trace.",

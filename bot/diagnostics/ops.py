@@ -64,11 +64,24 @@ def cache_unavailable(f: Facts) -> list[Diagnostic]:
 
 
 def llm_fallback(f: Facts) -> list[Diagnostic]:
+    """The extractive answer stands in for the LLM's: it failed, its breaker is open, or its answer
+    failed the checks (after one corrective retry when there was time)."""
     trace = f.inp.answer.trace
     if trace.answer_mode != "fallback":
         return []
-    error = trace.answer_check.error if trace.answer_check and trace.answer_check.error else "?"
-    return [make("LLM_FALLBACK", "warn", f.lang, {"error": error, "llm_model": trace.llm_model}, error=error)]
+    check = trace.answer_check
+    error = check.error if check and check.error else "?"
+    data = {"error": error, "llm_model": trace.llm_model, "reason": check.fallback if check else None,
+            "attempts": check.attempts if check else 0, "llm_ms": check.llm_ms if check else 0.0,
+            "breaker": check.breaker if check else ""}
+    if check is not None and check.fallback == "BREAKER_OPEN":
+        return [make("LLM_FALLBACK", "warn", f.lang, data, "breaker", error=error)]
+    if check is not None and check.fallback not in (None, "UNAVAILABLE"):
+        retried = ", asked twice" if check.retried else ""
+        if f.lang == "zh" and check.retried:
+            retried = "，已重问一次"
+        return [make("LLM_FALLBACK", "warn", f.lang, data, "checked", reason=check.fallback, retried=retried)]
+    return [make("LLM_FALLBACK", "warn", f.lang, data, error=error)]
 
 
 CHECKS = (stale_index, cost, latency, cache_unavailable, llm_fallback)

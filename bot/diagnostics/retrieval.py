@@ -23,7 +23,8 @@ def _finite(value: object) -> float | None:
 
 def missing_content(f: Facts) -> list[Diagnostic]:
     """FP1: fail when the answer was declined — saying who declined, the retrieval threshold or the LLM;
-    warn when the evidence barely cleared the bar."""
+    warn when the LLM declined on strong evidence (the extractive answer was shown) or when the evidence
+    barely cleared the bar."""
     evidence = f.inp.answer.trace.evidence
     if evidence is None:
         return []
@@ -32,6 +33,10 @@ def missing_content(f: Facts) -> list[Diagnostic]:
     if f.inp.answer.refused or evidence.decline:
         variant = "llm_declined" if evidence.reason == "llm" else "refused"
         return [make("FP1_MISSING_CONTENT", "fail", f.lang, data, variant, score=_num(score), threshold=_num(threshold))]
+    check = f.inp.answer.trace.answer_check
+    if check is not None and check.fallback == "LLM_DECLINED":
+        return [make("FP1_MISSING_CONTENT", "warn", f.lang, {**data, "llm_declined": True}, "llm_overruled",
+                     score=_num(score), threshold=_num(threshold))]
     if score is None or threshold is None:
         return []
     if threshold <= score < threshold + f.config.missing_content_margin * abs(threshold):

@@ -125,13 +125,12 @@ def usefulness(s: Signals, supported_share: float = 1.0) -> float:
 
 
 def _supported_share(f: Facts) -> float:
-    """For an LLM answer, the share of its sentences the citation check did not find unsupported (an
-    unmarked sentence counts half)."""
+    """For an LLM answer, the share of the sentences the model wrote that survived the checks (supported
+    by a passage, not repeated, not contradicting it): what was dropped was meant to be part of the answer."""
     check = f.inp.answer.trace.answer_check
-    if check is None or f.inp.answer.trace.answer_mode != "llm":
+    if check is None or f.inp.answer.trace.answer_mode != "llm" or not check.judged_sentences:
         return 1.0
-    total = max(len(sentences(plain_text(f.inp.answer.text))), 1)
-    return max(0.0, 1.0 - (len(check.unsupported_sentences) + 0.5 * len(check.unmarked_sentences)) / total)
+    return check.supported_sentences / check.judged_sentences
 
 
 def verdict(f: Facts) -> list[Diagnostic]:

@@ -81,6 +81,17 @@ def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
         ("cost", f"${trace.cost_usd:.5f}"),
         ("trace", trace.trace_id),
     ]
+    check = trace.answer_check
+    if check is not None and (check.attempts or check.breaker):
+        first = f"{check.first_token_ms / 1000:.1f} s" if check.first_token_ms is not None else "none"
+        calls = (f"{check.attempts} attempt{'s' if check.attempts != 1 else ''}, {check.llm_ms / 1000:.1f} s in all, "
+                 f"first token: {first}")
+        if check.retried:
+            calls += f"; asked again ({check.retried})"
+        if check.fallback:
+            calls += f"; not shown ({check.fallback})"
+        facts.insert(facts.index(("llm", trace.llm_model or "none (extractive)")) + 1, ("llm calls", calls))
+        facts.insert(facts.index(("llm calls", calls)) + 1, ("llm breaker", check.breaker or "–"))
     if lang.note:
         facts.insert(2, ("note", lang.note))
     if trace.followup is not None:

@@ -11,24 +11,24 @@ adapter's event loop — and a Discord heartbeat — never stalls.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bot.answering.checks import says_not_covered
 from bot.answering.drafts import Draft, extractive_draft, llm_draft, refusal
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.answering.llm import LLMClient, LLMUnavailable, generate_answer
+from bot.answering.llm import LLMClient, LLMUnavailable, OnText, generate_answer
 from bot.answering.prompts import PromptSet
 from bot.answering.selection import Selection, select_context
 from bot.corpus.layout import Manifest
 from bot.diagnostics import OPS_CHECKS, OPS_CODES, DiagnosisInput, diagnose
-from bot.domain import Answer, AnswerCheck, Asker, IndexInfo, LanguageDecision, Note
+from bot.domain import Answer, AnswerCheck, Asker, EvidenceReport, IndexInfo, LanguageDecision, Note
 from bot.index.reader import IndexMissing, IndexReader, LiveIndex
 from bot.messages import message
 from bot.retrieval.query import Lean, Query
@@ -36,6 +36,7 @@ from bot.retrieval.retriever import Retriever
 from bot.services.cache import AnswerCache
 from bot.services.conversation import Conversations, Resolution
 from bot.services.gaps import GapRecorder
+from bot.services.health import BREAKER_KEY
 from bot.services.navigation import NavigationService, compose
 from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
@@ -52,10 +53,13 @@ SOURCE_CHECK_EVERY_S = 600
 
 @dataclass
 class Generation:
-    """The optional LLM path: a client and its prompt templates."""
+    """The optional LLM path: a client, its prompt templates and how much context and answer to allow."""
 
     llm: LLMClient
     prompts: PromptSet
+    context_passages: int = 3
+    context_chars: int = 2400
+    max_tokens: dict[str, int] = field(default_factory=lambda: {"en": 350, "zh": 450})
 
 
 class AskService:
@@ -76,11 +80,14 @@ class AskService:
         self._source_check, self._about = source_check, about
         self.navigation = navigation or NavigationService(retriever.tokenizer)
         self._source_checked: dict[str, tuple[float, bool | None]] = {}
+        self._breaker_reported: str | None = None
         self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
                              llm_model=cache.llm_model)
 
-    async def ask(self, question: str, asker: Asker) -> Answer:
-        """Answer a question. Never raises for bad input or a failing dependency."""
+    async def ask(self, question: str, asker: Asker, on_draft: OnText | None = None) -> Answer:
+        """Answer a question. Never raises for bad input or a failing dependency. ``on_draft`` sees an
+        LLM's answer as it streams, before any check: an adapter may show it as a draft that the
+        returned (checked) answer replaces."""
         timer = Timer()
         extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
         prepared = prepare_question(question, MAX_QUESTION_CHARS, extra)
@@ -129,7 +136,7 @@ class AskService:
         if cached is not None:
             hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
             return await self._finish(hit, asker, timer, turn)
-        stages = await self._run_stages(turn.question, lang, index, timer, turn.lean)
+        stages = await self._run_stages(turn.question, lang, index, timer, turn.lean, on_draft)
         trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer,
                                prepared.notes)
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
@@ -164,7 +171,7 @@ class AskService:
 
     # ---- the stages ----------------------------------------------------------------------------
     async def _run_stages(self, question: str, lang: str, index: LiveIndex, timer: Timer,
-                          lean: Lean | None = None) -> Stages:
+                          lean: Lean | None = None, on_draft: OnText | None = None) -> Stages:
         retriever = self.retriever
         with timer.stage("tokenize"):
             query = await asyncio.to_thread(retriever.prepare, question, lang, index, lean)
@@ -180,7 +187,7 @@ class AskService:
         if evidence.decline or not selection.chosen:
             own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
             return stages.with_draft(refusal(lang, own or [s.chunk for s in retrieval.ranked], index.manifest))
-        return stages.with_draft(await self._draft(query, selection, index, timer))
+        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft))
 
     async def _query_vector(self, question: str, index: LiveIndex) -> np.ndarray | None:
         """The question's embedding (cached); None when the index was embedded by another model."""
@@ -193,40 +200,70 @@ class AskService:
             await self.cache.put_vector(embedder.fingerprint, question, vector)
         return vector
 
-    async def _draft(self, query: Query, selection: Selection, index: LiveIndex, timer: Timer) -> Draft:
+    async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
+                     timer: Timer, on_draft: OnText | None = None) -> Draft:
         chosen = [s.chunk for s in selection.chosen]
-        mode, trace_notes, check = "extractive", [], None
+        fallback: _Fallback | None = None
         if self.generation is not None:
             with timer.stage("llm"):
-                generated = await self._generate(query, chosen, index)
+                generated = await self._generate(query, chosen, evidence, index, on_draft)
             if isinstance(generated, Draft):
                 return generated
-            mode, trace_notes, check = "fallback", generated[0], generated[1]
+            fallback = generated
         with timer.stage("answer"):
-            draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index, mode)
-        draft.trace_notes[:0] = trace_notes
-        draft.check = check or draft.check
+            draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
+                                            "fallback" if fallback else "extractive")
+        if fallback is not None:
+            draft.trace_notes[:0] = [fallback.note]
+            draft.check, draft.tokens_in, draft.tokens_out, draft.cost_usd = (
+                fallback.check, fallback.tokens_in, fallback.tokens_out, fallback.cost_usd)
         return draft
 
-    async def _generate(self, query: Query, chunks, index: LiveIndex) -> Draft | tuple[list[str], AnswerCheck]:
-        """The LLM's checked draft, or (trace notes, check) saying why there is none. The question it
-        sees is the searched one: orders to the bot were already taken out."""
-        notes: list[str] = []
+    async def _generate(self, query: Query, chunks, evidence: EvidenceReport, index: LiveIndex,
+                        on_draft: OnText | None = None) -> Draft | _Fallback:
+        """The LLM's checked draft (an answer, or its decline when the evidence was weak), or why the
+        extractive answer is shown instead. The question it sees is the searched one: orders to the bot
+        were already taken out."""
         gen = self.generation
+        margin = self.diagnostics.missing_content_margin if self.diagnostics else 0.15
+        weak = evidence.score < evidence.threshold + margin * abs(evidence.threshold)
         try:
-            generated = await generate_answer(gen.llm, gen.prompts, query.text, query.lang, chunks,
-                                              self.retriever.tokenizer)
+            generated = await self._published(gen.llm, generate_answer(
+                gen.llm, gen.prompts, query.text, query.lang, chunks, self.retriever.tokenizer,
+                max_context_chars=gen.context_chars, max_passages=gen.context_passages,
+                max_tokens=gen.max_tokens.get(query.lang), idf=index.idf, encode=self.retriever.embedder.encode,
+                decline_ok=weak, on_text=on_draft))
         except LLMUnavailable as exc:
-            notes.append(f"LLM unavailable ({exc.reason}); extractive answer instead")
-            return notes, AnswerCheck(error=exc.reason, attempts=exc.attempts)
+            check = AnswerCheck(error=exc.reason, attempts=exc.attempts, llm_ms=round(exc.elapsed_ms, 1),
+                                breaker=exc.breaker, fallback="BREAKER_OPEN" if exc.attempts == 0 else "UNAVAILABLE")
+            return _Fallback(f"LLM unavailable ({exc.reason}); extractive answer instead", check)
+        result, check = generated.result, generated.check
+        if generated.verdict.action == "fallback":
+            note = (f"LLM answer not shown ({generated.verdict.reason}"
+                    f"{', after one corrective retry' if check.retried else ''}); extractive answer instead")
+            return _Fallback(note, check, result.tokens_in, result.tokens_out, result.cost_usd)
         draft = llm_draft(generated, index.by_id, index.manifest)
-        draft.trace_notes[:0] = notes
-        if says_not_covered(generated.text):
+        if check.retried:
+            draft.trace_notes.append(f"the model was asked once more ({check.retried}); its second answer passed")
+        if generated.verdict.action == "decline":
             declined = refusal(query.lang, chunks, index.manifest, declined_by="llm",
-                               trace_notes=draft.trace_notes + ["the LLM found no answer in the context"])
-            return replace(declined, check=draft.check, tokens_in=draft.tokens_in, tokens_out=draft.tokens_out,
+                               trace_notes=draft.trace_notes + ["the LLM found no answer in the context, and the "
+                                                                "retrieval evidence was weak"])
+            return replace(declined, check=check, tokens_in=draft.tokens_in, tokens_out=draft.tokens_out,
                            cost_usd=draft.cost_usd)
         return draft
+
+    async def _published(self, llm: LLMClient, call):
+        """Await ``call``; when the LLM's breaker changed state meanwhile, tell the store, where the health
+        check (another process) reads it."""
+        try:
+            return await call
+        finally:
+            state = llm.breaker.state
+            if state != self._breaker_reported:
+                self._breaker_reported = state
+                report = {"state": state, "describe": llm.breaker.describe(), "at": time.time()}
+                await self.store.set(BREAKER_KEY, json.dumps(report), self.cache.ttl_s, mirror=True)
 
     # ---- cache hits and diagnostics ---------------------------------------------------------------
     async def _from_cache(self, cached: Answer, question: str, decision: LanguageDecision, trace_id: str,
@@ -278,6 +315,17 @@ class AskService:
         if asker.platform != "eval":
             ttl = self.traces.ttl_s if self.traces is not None else self.cache.ttl_s
             await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl, mirror=True)
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    """Why the extractive answer stands in for the LLM's, with what the LLM calls cost."""
+
+    note: str
+    check: AnswerCheck
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
 
 
 def _uncertain(answer: Answer) -> bool:

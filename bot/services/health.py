@@ -9,11 +9,15 @@ so without failing the check.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass
 
 from bot.corpus.layout import INDEX_FORMAT, IndexLayout, Manifest, chroma_client, read_manifest
 from bot.store import Store
+
+
+BREAKER_KEY = "llm:breaker"  # the ask service's last report of the LLM circuit breaker
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class HealthService:
         await self.store.connect()
         redis = PartHealth("redis", self.store.status == "ok", self.store.describe(), required=False)
         chroma = await asyncio.to_thread(self._chroma, manifest)
-        return [index, redis, chroma, self._llm()]
+        return [index, redis, chroma, await self._llm()]
 
     async def close(self) -> None:
         await self.store.aclose()
@@ -83,10 +87,16 @@ class HealthService:
             return PartHealth("chroma", False, f"{where}: {vectors} vectors for {manifest.chunks} chunks", True)
         return PartHealth("chroma", True, f"{where}: {vectors} vectors", True)
 
-    def _llm(self) -> PartHealth:
-        """The LLM is never called here (cost, latency). Its circuit breaker, once there is one, reports
-        its state on this line."""
+    async def _llm(self) -> PartHealth:
+        """The LLM is never called here (cost, latency): the line shows its circuit breaker as the bot
+        last reported it to the store (``BREAKER_KEY``); an open breaker is ``degraded``."""
         if not self.llm_model:
             return PartHealth("llm", True, "not configured: extractive answers", False)
-        return PartHealth("llm", True, f"{self.llm_model}; breaker: none yet (each question tries the LLM, "
-                                       "then falls back to an extractive answer)", False)
+        raw = await self.store.get(BREAKER_KEY) if self.store.status == "ok" else None
+        if raw is None:
+            return PartHealth("llm", True, f"{self.llm_model}; breaker: no report (no LLM answer since the bot "
+                                           "started, or Redis is away)", False)
+        report = json.loads(raw)
+        ago = _age(max(time.time() - report["at"], 0.0))
+        return PartHealth("llm", report["state"] == "closed",
+                          f"{self.llm_model}; breaker: {report['describe']} ({ago} ago)", False)

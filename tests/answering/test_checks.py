@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.answering.checks import check_answer, says_not_covered
+from bot.answering.checks import Verdict, check_answer, contradiction, says_not_covered, verdict
 from tests.ingestion import shared_tokenizer
 from tests.answering import sample_chunks
 
@@ -18,31 +18,33 @@ TOKENIZER = shared_tokenizer()
 CHUNKS = sample_chunks()
 
 
-def test_markers_pointing_to_no_source_are_dropped_and_reported() -> None:
+def test_markers_pointing_to_no_source_are_dropped_and_the_sentence_recited() -> None:
     answer = (
         "RAG retrieves relevant passages from an external knowledge base [1][7]. "
         "It answers from fresh documents instead of frozen training data [0]. "
-        "Vector databases store embeddings [2, 9]."
+        "The attacker makes the model spill its system prompt [3, 9]."
     )
     text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
     assert text == (
         "RAG retrieves relevant passages from an external knowledge base [1]. "
-        "It answers from fresh documents instead of frozen training data. "
-        "Vector databases store embeddings [2]."
+        "It answers from fresh documents instead of frozen training data [1]. "
+        "The attacker makes the model spill its system prompt [3]."
     )
     assert check.markers_dropped == [7, 0, 9]
+    assert check.recited == 1
 
 
 def test_marker_forms_are_normalised_to_plain_brackets() -> None:
-    text, check = check_answer("RAG 从外部知识库检索相关段落【1】。向量数据库存储嵌入向量［2］，并用 HNSW 检索[1，2]。", "zh", CHUNKS, TOKENIZER)
-    assert text == "RAG 从外部知识库检索相关段落[1]。向量数据库存储嵌入向量[2]，并用 HNSW 检索[1][2]。"
+    text, check = check_answer("向量数据库存储嵌入向量【2】，并用 HNSW 索引快速找到语义相似的段落［2］。", "zh", CHUNKS, TOKENIZER)
+    assert text == "向量数据库存储嵌入向量[2]，并用 HNSW 索引快速找到语义相似的段落[2]。"
     assert check.markers_dropped == []
 
 
 def test_code_is_left_alone() -> None:
-    answer = "Index a list like this [1]:\n```python\nfirst = passages[7]\n```\nor inline `passages[9]` [1]."
+    answer = ("RAG retrieves relevant passages from a knowledge base [1]:\n```text\nanswers from fresh documents "
+              "[7] instead of its frozen training data\n```\nThe attacker spills the system prompt with `passages[9]` [3].")
     text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
-    assert "first = passages[7]" in text and "`passages[9]`" in text
+    assert "fresh documents [7] instead" in text and "`passages[9]`" in text
     assert check.markers_dropped == []
 
 
@@ -77,12 +79,93 @@ def test_sentences_the_cited_chunk_does_not_support_are_flagged() -> None:
     ]
 
 
-def test_the_overlap_threshold_is_a_parameter() -> None:
-    answer = "RAG pastes passages into the prompt to reduce made-up claims from stale memory [1]."
-    _, lenient = check_answer(answer, "en", CHUNKS, TOKENIZER, min_overlap=0.2)
-    _, strict = check_answer(answer, "en", CHUNKS, TOKENIZER, min_overlap=0.9)
-    assert lenient.unsupported_sentences == []
-    assert len(strict.unsupported_sentences) == 1
+def test_markers_before_sentences_bind_forward() -> None:
+    """Seen with a real 1.5B model: "[1] A. [2] B." — the old check tied [2] to sentence A."""
+    answer = ("[1] RAG retrieves relevant passages from an external knowledge base. "
+              "[3] The attacker feeds crafted inputs to make the model spill its system prompt.")
+    text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
+    assert text == ("RAG retrieves relevant passages from an external knowledge base [1]. "
+                    "The attacker feeds crafted inputs to make the model spill its system prompt [3].")
+    assert (check.markers_checked, check.markers_supported, check.recited) == (2, 2, 0)
+
+
+def test_markers_at_the_paragraph_end_cover_its_sentences() -> None:
+    answer = ("RAG retrieves relevant passages from an external knowledge base. "
+              "The attacker feeds crafted inputs to make the model spill its system prompt. [1][3]")
+    text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
+    assert text == ("RAG retrieves relevant passages from an external knowledge base [1]. "
+                    "The attacker feeds crafted inputs to make the model spill its system prompt [3].")
+    assert check.unmarked_sentences == [] and check.markers_supported == 2
+
+
+def test_list_markers_inside_one_sentence_are_checked() -> None:
+    answer = ("RAG retrieves relevant passages from an external knowledge base [1], and the attacker feeds "
+              "crafted inputs to make the model spill its system prompt [3].")
+    text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
+    assert text == answer
+    assert (check.markers_checked, check.markers_supported) == (2, 2)
+
+
+def test_a_sentence_no_passage_supports_is_dropped_as_outside_knowledge() -> None:
+    answer = ("RAG retrieves relevant passages from an external knowledge base [1]. "
+              "Blacklisting known bad words and whitelisting safe topics stops every attack [3].")
+    text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
+    assert text == "RAG retrieves relevant passages from an external knowledge base [1]."
+    assert check.outside_knowledge == ["Blacklisting known bad words and whitelisting safe topics stops every attack."]
+    assert verdict(check, "en") == Verdict("show")
+
+
+def test_a_repeated_sentence_contradicting_its_passage_leaves_nothing_and_is_asked_again() -> None:
+    """Seen: "[1] 是的，量化会让模型变笨。 [2] 是的，量化会让模型变笨。" against a passage saying the opposite."""
+    chunks = [CHUNKS[1].model_copy(update={"text": "量化不会让模型变笨。4-bit 量化后显存少了一半。"})]
+    text, check = check_answer("[1] 是的，量化会让模型变笨。 [1] 是的，量化会让模型变笨。", "zh", chunks, TOKENIZER)
+    assert text == ""
+    assert len(check.repeated_sentences) == 1 and len(check.contradictions) == 1
+    assert verdict(check, "zh") == Verdict("retry", "REPEATED")
+
+
+@pytest.mark.parametrize("sentence, why", [
+    ("Retrieval-Augmented Generation does not retrieve relevant passages from an external knowledge base.", "negation"),
+    ("向量数据库不会把文本的嵌入向量存起来。", "negation"),
+    ("A 70B model in 4-bit needs 52 GB of memory.", "number 52"),
+])
+def test_a_flipped_negation_or_a_changed_number_is_a_contradiction(sentence: str, why: str) -> None:
+    passage = f"{CHUNKS[0].text} {CHUNKS[1].text} A 70B model in 4-bit needs 42 GB of memory."
+    assert contradiction(sentence, passage) == why
+
+
+def test_restating_the_passage_is_no_contradiction() -> None:
+    passage = f"{CHUNKS[0].text} A 70B model in 4-bit needs 42 GB of memory."
+    assert contradiction("A 70B model in 4-bit needs about 42 GB of memory.", passage) is None
+    assert contradiction("Retrieval-Augmented Generation retrieves relevant passages from a knowledge base.",
+                         passage) is None
+
+
+def test_a_passage_dump_is_asked_again_but_a_copied_sentence_is_fine() -> None:
+    long_chunk = CHUNKS[0].model_copy(update={"text": CHUNKS[0].text + " " + CHUNKS[2].text + " Chunks that are "
+                                              "too long dilute the embedding, and chunks that are too short lose "
+                                              "the context a reader needs. Overlap between neighbouring chunks keeps "
+                                              "a sentence that spans a boundary findable from either side."})
+    _, dump = check_answer(long_chunk.text + " [1]", "en", [long_chunk], TOKENIZER)
+    _, one = check_answer(CHUNKS[0].text.split(". ")[0] + " [1].", "en", [long_chunk], TOKENIZER)
+    assert dump.copy_share > 0.9 and verdict(dump, "en") == Verdict("retry", "COPYING")
+    assert one.copy_share > 0.9 and verdict(one, "en") == Verdict("show")
+
+
+def test_a_decline_and_an_answer_citing_nothing_the_checks_cannot_cite_are_asked_again() -> None:
+    _, declined = check_answer("The Atlas does not cover this.", "en", CHUNKS, TOKENIZER)
+    _, uncited = check_answer("Most teams fine-tune their models every Friday afternoon.", "en", CHUNKS, TOKENIZER)
+    assert verdict(declined, "en") == Verdict("retry", "LLM_DECLINED")
+    assert verdict(uncited, "en") == Verdict("retry", "NO_CITATION")
+
+
+def test_an_answer_citing_nothing_is_shown_with_the_passages_that_support_it() -> None:
+    """Seen with a real 1.5B model: fluent, right, and no [n] at all — even after being asked for them."""
+    text, check = check_answer("RAG retrieves relevant passages from an external knowledge base. The attacker "
+                               "feeds crafted inputs to make the model spill its system prompt.", "en", CHUNKS, TOKENIZER)
+    assert text == ("RAG retrieves relevant passages from an external knowledge base [1]. The attacker "
+                    "feeds crafted inputs to make the model spill its system prompt [3].")
+    assert not check.cited_any and check.recited == 2 and verdict(check, "en") == Verdict("show")
 
 
 def test_an_answer_in_the_wrong_language_is_detected() -> None:
@@ -126,3 +209,15 @@ def test_no_marker_outside_code_points_past_the_sources(answer: str) -> None:
     cited = [int(n) for n in re.findall(r"(?<![A-Za-z0-9_])\[(\d+)\]", prose)]
     assert all(1 <= n <= len(CHUNKS) for n in cited)
     assert all(n < 1 or n > len(CHUNKS) for n in check.markers_dropped)
+
+
+def test_table_rows_and_code_are_checked_too() -> None:
+    answer = ("| what | how |\n|---|---|\n"
+              "| RAG | retrieves relevant passages from an external knowledge base [1] |\n"
+              "| Quantum annealing | schedules GPU clusters overnight for every team [1] |\n\n"
+              "```python\nrag.retrieve(knowledge_base).paste_into(prompt)\n```")
+    text, check = check_answer(answer, "en", CHUNKS, TOKENIZER)
+    assert "| RAG | retrieves relevant passages from an external knowledge base [1] |" in text
+    assert "| what | how |" in text and "Quantum" not in text and "paste_into" not in text
+    assert check.outside_knowledge == ["Quantum annealing; schedules GPU clusters overnight for every team",
+                                       "(code) rag.retrieve(knowledge_base).paste_into(prompt)"]

@@ -234,6 +234,7 @@ class DiscordStandin:
             ("PUT", r"/applications/\d+/guilds/(\d+)/commands", self._sync),
             ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._callback),
             ("POST", r"/webhooks/\d+/([^/]+)", self._followup),
+            ("PATCH", r"/webhooks/\d+/([^/]+)/messages/(@original|\d+)", self._edit_response),
             ("POST", r"/channels/(\d+)/messages", self._channel_message),
             ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._thread),
             ("POST", r"/channels/(\d+)/typing", lambda c, *_: web.Response(status=204)),
@@ -268,6 +269,10 @@ class DiscordStandin:
             "id": interaction_id, "type": 2, "response_message_loading": call.body["type"] == 5,
             "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
         }})
+
+    def _edit_response(self, call: Call, token: str, message_id: str) -> web.Response:
+        """Edit the interaction's own message (the deferred "thinking…" one, or a follow-up)."""
+        return _json(self._store_message(CHANNEL_ID, call.body or {}, webhook=True))
 
     def _followup(self, call: Call, token: str) -> web.Response:
         return _json(self._store_message(CHANNEL_ID, call.body or {}, webhook=True))

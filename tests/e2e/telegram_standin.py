@@ -118,6 +118,7 @@ class ApiCall:
     ok: bool
     result: object = None
     files: dict[str, bytes] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

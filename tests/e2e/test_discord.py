@@ -105,6 +105,31 @@ async def test_ask_defers_then_follows_up_with_cited_answer_sources_and_buttons(
     assert not service.started  # closing the bot closed the service
 
 
+async def test_a_streaming_answer_shows_as_a_draft_in_the_thinking_message_then_the_checked_answer(discord_world):
+    """Issue #15: the answer appears progressively (edits of the deferred message, within Discord's
+    rate limits) and the checked version replaces the draft in the same message."""
+    service = FakeService(drafts=[f"RAG retrieves{' text' * n}" for n in range(1, 16)], draft_gap_s=0.1)
+    async with discord_world(service) as (standin, bot):
+        interaction = await standin.slash("ask", question="What is RAG?")
+        token = interaction["token"]
+
+        def final_edit(calls):
+            return any(c.method == "PATCH" and c.path.startswith(f"/webhooks/{di.APP_ID}/{token}") and c.custom_ids()
+                       for c in calls)
+
+        await standin.wait_for(final_edit)
+        callback, *edits = standin.replies_to(interaction)
+        assert callback.body["type"] == 5
+        assert all(c.method == "PATCH" and c.path.endswith("/messages/@original") for c in edits)  # one message
+        *drafts, final = edits
+        assert drafts and all(d.content.startswith("✍️ Writing… (a draft, not yet checked") for d in drafts)
+        assert len(drafts) <= 2 and all(b.at - a.at >= 1.0 for a, b in zip(drafts, drafts[1:]))
+        assert "RAG retrieves relevant text and pastes it into the prompt [1]." in final.content
+        assert "Writing…" not in final.content and "**Sources**" in final.content
+        trace_id = next(iter(service.kept))
+        assert final.custom_ids() == [f"atlas:debug:{trace_id}", f"atlas:up:{trace_id}", f"atlas:down:{trace_id}"]
+
+
 async def test_debug_is_ephemeral_and_says_so_when_there_is_no_previous_answer(discord_world):
     service = FakeService()
     async with discord_world(service) as (standin, bot):
@@ -306,9 +331,9 @@ class ThreadWorkService(FakeService):
 
     work_s: float = 0.3
 
-    async def ask(self, question: str, asker: Asker) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
         await asyncio.to_thread(time.sleep, self.work_s)
-        return await super().ask(question, asker)
+        return await super().ask(question, asker, on_draft)
 
 
 @pytest.mark.parametrize("make_service", [lambda: FakeService(delay_s=1.0), lambda: ThreadWorkService(work_s=0.3)],
@@ -335,7 +360,7 @@ async def test_twenty_concurrent_asks_all_answered_while_heartbeats_keep_time(di
 
 
 class BrokenService(FakeService):
-    async def ask(self, question: str, asker: Asker) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
         raise RuntimeError("the index exploded")
 
 

@@ -123,6 +123,36 @@ async def test_private_question_gets_a_cited_html_answer_with_buttons(bot, stand
     assert standin.commands["zh"][0]["description"].startswith("提")
 
 
+async def test_a_streaming_answer_shows_as_an_unchecked_draft_that_the_checked_answer_replaces(bot, standin,
+                                                                                               service):
+    """Issue #15: the answer appears progressively, within Telegram's rate limits, and the checked
+    version (here: different from the draft, as a fallback would be) replaces it."""
+    service.drafts = [f"RAG retrieves{' text' * n}" for n in range(1, 16)]  # 15 pieces over ~1.5 s
+    service.draft_gap_s = 0.1
+    standin.push_update(message("What is RAG?"))
+    [draft] = await standin.wait_for("sendMessage")
+    assert draft.params["text"].startswith("✍️ Writing… (a draft, not yet checked")
+    assert "parse_mode" not in draft.params  # raw model text is never parsed as markup
+    [*updates, final] = await _until_keyboard(standin)
+    assert len(standin.calls_of("sendMessage")) == 1  # no second message: the draft became the answer
+    assert final.params["parse_mode"] == "HTML" and "RAG retrieves relevant text" in html_of(final)
+    assert "Writing…" not in final.params["text"]
+    assert int(final.params["message_id"]) == draft.result["message_id"]
+    assert len(updates) <= 2  # ~1.5 s of drafting, at most one edit per 1.5 s
+    edits = [c.at for c in standin.calls_of("editMessageText")]
+    assert all(later - earlier >= 1.0 for earlier, later in zip(edits, edits[1:-1]))
+
+
+async def _until_keyboard(standin) -> list:
+    deadline = time.monotonic() + 10
+    while True:
+        edits = standin.calls_of("editMessageText")
+        if edits and edits[-1].params.get("reply_markup"):
+            return edits
+        assert time.monotonic() < deadline, "the checked answer never replaced the draft"
+        await asyncio.sleep(0.05)
+
+
 async def test_group_answers_only_mentions_replies_and_ask(bot, standin, service):
     standin.push_update(message("RAG is neat, right?", chat=GROUP))
     standin.push_update(message("@atlas_test_bot what is a vector database?", chat=GROUP))

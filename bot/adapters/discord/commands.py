@@ -11,7 +11,9 @@ from discord import app_commands
 
 from bot.adapters import flow
 from bot.adapters.discord import study
+from bot.adapters.discord.draft import InteractionDraft
 from bot.adapters.discord.senders import followup_sender, interaction_asker, locale_lang
+from bot.adapters.discord.views import answer_view
 from bot.companion.requests import study_request
 from bot.messages import message
 from bot.render import discord as render
@@ -46,7 +48,10 @@ async def ask(interaction: discord.Interaction, question: Question) -> None:
         await interaction.response.send_message(notice, ephemeral=True)
         return
     await interaction.response.defer(thinking=True)
-    await bot.deliver_answer(followup_sender(interaction), await bot.services.asking.ask(question.strip(), asker))
+    draft = InteractionDraft(interaction, message("draft_unchecked", lang))
+    answer = await bot.services.asking.ask(question.strip(), asker, on_draft=draft.update)
+    if not await draft.finish(render.render_answer(answer), answer_view(answer.trace.trace_id)):
+        await bot.deliver_answer(followup_sender(interaction), answer)
 
 
 @app_commands.command(name="debug", description="How your last answer here was found — or ask and show the trace")

@@ -1,4 +1,5 @@
-"""Sending rendered messages: HTML first, plain text if Telegram cannot parse it; "typing…" meanwhile."""
+"""Sending rendered messages: HTML first, plain text if Telegram cannot parse it; "typing…" meanwhile;
+an LLM answer shown as a draft while it streams, then replaced by the checked answer."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TYPING_EVERY_S = 4.5  # Telegram shows a chat action for about 5 seconds
+DRAFT_EDIT_EVERY_S = 1.5  # Telegram allows about one message a second per chat, edits included
+DRAFT_MAX_CHARS = 3500  # under the 4096 limit with the header
 
 
 async def send_one(
@@ -40,6 +43,71 @@ async def send_one(
         return await bot.send_message(
             chat_id, message.plain, link_preview_options=NO_PREVIEW, reply_parameters=reply, reply_markup=keyboard
         )
+
+
+async def edit_one(bot: Bot, sent: Message, message: TelegramMessage,
+                   keyboard: InlineKeyboardMarkup | None = None) -> Message:
+    """``send_one`` for a message already in the chat: HTML, or plain text when Telegram cannot parse it."""
+    try:
+        return await bot.edit_message_text(message.html, sent.chat_id, sent.message_id, parse_mode=ParseMode.HTML,
+                                           link_preview_options=NO_PREVIEW, reply_markup=keyboard)
+    except BadRequest as exc:
+        if "can't parse entities" not in exc.message.lower():
+            raise
+        return await bot.edit_message_text(message.plain, sent.chat_id, sent.message_id,
+                                           link_preview_options=NO_PREVIEW, reply_markup=keyboard)
+
+
+class DraftMessage:
+    """An LLM answer while it streams: one plain-text message under an "unchecked draft" header, edited at
+    most every ``DRAFT_EDIT_EVERY_S``; ``finish`` turns it into the checked answer (which may be the
+    extractive fallback) — the draft never stays. ``update`` is called from the stream, so it only
+    records the text; a task does the sending."""
+
+    def __init__(self, bot: Bot, chat_id: int, header: str, reply_to: int | None = None) -> None:
+        self.bot, self.chat_id, self.header, self.reply_to = bot, chat_id, header, reply_to
+        self.sent: Message | None = None
+        self._text, self._shown = "", ""
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def update(self, text: str) -> None:
+        self._text = text
+        self._changed.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._show())
+
+    async def _show(self) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            text = self._text if len(self._text) <= DRAFT_MAX_CHARS else self._text[:DRAFT_MAX_CHARS] + "…"
+            body = f"{self.header}\n\n{text}"
+            try:
+                if self.sent is None:
+                    reply = ReplyParameters(self.reply_to, allow_sending_without_reply=True) if self.reply_to else None
+                    self.sent = await self.bot.send_message(self.chat_id, body, link_preview_options=NO_PREVIEW,
+                                                            reply_parameters=reply)
+                elif text != self._shown:
+                    await self.bot.edit_message_text(body, self.chat_id, self.sent.message_id,
+                                                     link_preview_options=NO_PREVIEW)
+                self._shown = text
+            except TelegramError as exc:  # a draft is a courtesy: the checked answer still comes
+                log.debug("draft update failed: %s", exc)
+            await asyncio.sleep(DRAFT_EDIT_EVERY_S)
+
+    async def finish(self, messages: Sequence[TelegramMessage], keyboard: InlineKeyboardMarkup | None = None
+                     ) -> list[Message]:
+        """Stop drafting; the checked answer replaces the draft (its first message edits the draft in
+        place), or is sent as usual when no draft was shown."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.sent is None:
+            return await send_all(self.bot, self.chat_id, messages, self.reply_to, keyboard)
+        first = await edit_one(self.bot, self.sent, messages[0], keyboard if len(messages) == 1 else None)
+        return [first] + await send_all(self.bot, self.chat_id, messages[1:], None, keyboard) if messages[1:] else [first]
 
 
 async def send_all(

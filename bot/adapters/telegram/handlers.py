@@ -17,7 +17,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.adapters import flow
-from bot.adapters.telegram.delivery import send_all, send_one, typing
+from bot.adapters.telegram.delivery import DraftMessage, send_all, send_one, typing
 from bot.adapters.telegram.quizzes import member_of, send_study
 from bot.domain import Answer, Asker, Lang, Trace
 from bot.messages import message as text
@@ -113,18 +113,22 @@ async def answer_question(update: Update, context: Context, question: str) -> An
     """The shared ask flow behind "typing…", then the rendered answer with its keyboard."""
     message, chat = update.effective_message, update.effective_chat
     asker = asker_of(update, context)
+    lang = ui_lang(update, context)
+    reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
+    draft = DraftMessage(context.bot, chat.id, text("draft_unchecked", lang), reply_to)
     async with typing(context.bot, chat.id):
-        outcome = await flow.ask(services_of(context), question, asker, ui_lang(update, context), member_of(update))
+        outcome = await flow.ask(services_of(context), question, asker, lang, member_of(update), on_draft=draft.update)
     if outcome.study is not None:
+        await draft.finish([])
         await send_study(context, chat, services_of(context).companion, outcome.study)
         return None
     if outcome.answer is None:
+        await draft.finish([])  # nothing was drafted before a notice
         await _say(update, context, outcome.notice)
         return None
     answer = outcome.answer
     context.user_data["last_lang"] = answer.trace.language.lang
-    reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
-    await send_all(context.bot, chat.id, render_answer(answer), reply_to, answer_keyboard(answer.trace.trace_id))
+    await draft.finish(render_answer(answer), answer_keyboard(answer.trace.trace_id))
     return answer
 
 
