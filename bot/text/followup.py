@@ -65,7 +65,7 @@ _LEANS = re.compile(r"\bthen" + _END + "|呢" + _END + "|具体", re.I)
 _OTHER_LANG = re.compile(r"\b(?:in |the )?(chinese|english)(?: version| docs?| doc| one| twin)?\b|"
                          r"(中文|英文)(?:版|文档|的)?", re.I)
 _QUESTION_SCAFFOLD_ZH = re.compile(r"请问|到底|有什么|是什么|什么是|是啥|是干嘛用的|干嘛用的|是干嘛的|干嘛的|怎么样|什么样|为什么能?|"
-                                   r"有哪些|怎么|如何|吗|呢|[？?。！!，,]")
+                                   r"有哪些|哪个更?好|选哪个|怎么选|如何选择?|怎么|如何|吗|呢|[？?。！!，,]")
 
 
 @dataclass(frozen=True)
