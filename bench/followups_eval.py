@@ -58,7 +58,8 @@ async def _run(services, conversations: list[dict], memory: bool, show: bool) ->
                 answer = await asking.ask(turn["ask"], asker)
                 docs = [c.doc for c in answer.citations]
                 f = answer.trace.followup
-                role = "first" if i == 0 else "switch" if conv.get("switch") and i == len(conv["turns"]) - 1 else "followup"
+                last = i == len(conv["turns"]) - 1
+                role = "first" if i == 0 else "switch" if conv.get("switch") and last else "followup"
                 row = {"id": conv["id"], "line": conv["line"], "turn": i, "role": role, "about": turn["about"],
                        "doc": docs[0] if docs else None, "refused": answer.refused or not docs,
                        "read": f.status if f else "-", "searched": answer.trace.searched}

@@ -24,7 +24,7 @@ from bot.domain import Answer, Asker, Followup, Lang
 from bot.index.reader import LiveIndex
 from bot.retrieval.query import Lean
 from bot.store import Store
-from bot.text.followup import Ask, condense, read_message, subject_of
+from bot.text.followup import condense, read_message, subject_of
 from bot.text.question_kind import classify_question
 from bot.text.terms import exact_terms
 from bot.text.tokenizer import BilingualTokenizer
@@ -56,10 +56,8 @@ class Resolution:
 
     question: str  # the message, or the standalone question of a follow-up
     info: Followup | None = None  # None: no conversation (eval, one-shot ask)
-    previous: Turn | None = None
     notice: str | None = None  # a messages key: the follow-up has nothing to follow
     lang: Lang | None = None  # the follow-up asks for the other language's docs
-    ask: Ask = "other"
     lean_docs: tuple[str, ...] = ()  # the previous turn's docs (and their twins): searched with a boost
     exclude: frozenset[str] = frozenset()  # "tell me more": the passages already shown
     continue_after: dict[str, int] = field(default_factory=dict)  # "tell me more": doc -> last order shown
@@ -151,21 +149,21 @@ def _read(message: str, previous: Turn | None, memory: str, index: LiveIndex, to
     own_subject = subject_of(reading.body or message, lambda t: tokenizer.content_terms(t, stem=False))
     if not reading.followup:
         status = "new-topic" if previous is not None else "standalone"
-        return Resolution(question=message, previous=previous, info=Followup(
+        return Resolution(question=message, info=Followup(
             status=status, why=reading.why, subject=own_subject, memory=memory,
             of_turn=previous.trace_id if previous else None))
     if previous is None or previous.refused:
         if not reading.bare and _names_subject(reading.body or message, index, tokenizer):  # it can stand alone
-            return Resolution(question=message, previous=previous, info=Followup(
+            return Resolution(question=message, info=Followup(
                 status="standalone", why=f"{reading.why}, but nothing to follow", subject=own_subject,
                 memory=memory))
         status = "no-context" if previous is None else "after-decline"
-        return Resolution(question=message, previous=previous,
+        return Resolution(question=message,
                           notice="followup_no_context" if previous is None else "followup_after_decline",
                           info=Followup(status=status, why=reading.why, memory=memory,
                                         of_turn=previous.trace_id if previous else None))
     condensed = condense(reading, previous.subject, reading.language or lang, previous=previous.searched)
-    resolution = Resolution(question=condensed, previous=previous, lang=reading.language, ask=reading.ask,
+    resolution = Resolution(question=condensed, lang=reading.language,
                             lean_docs=_with_twins(previous.docs[:2], index), bare=reading.bare, info=Followup(
                                 status="followup", why=reading.why, of_turn=previous.trace_id,
                                 condensed=condensed, subject=previous.subject, memory=memory))

@@ -40,10 +40,12 @@ _BARE: list[tuple[Ask, re.Pattern[str]]] = [
                        r"^(?:那|那么)?(?:为什么|为啥|为何|原因是什么|什么原因)(?:呢)?" + _END, re.I)),
     ("example", re.compile(r"^(?:and |so )?(?:can you |could you |please )?(?:give|show) (?:me )?(?:an? |some )?"
                            r"(?:concrete |quick |real |simple )?examples?(?: please)?" + _END + "|"
-                           r"^(?:an? |any )?examples?" + _END + "|^for (?:example|instance)" + _END + "|^like what" + _END + "|"
+                           r"^(?:an? |any )?examples?" + _END + "|^for (?:example|instance)" + _END +
+                           "|^like what" + _END + "|"
                            r"^(?:能|可以|请)?(?:再)?(?:举|给)(?:一?个|几个|我一?个)?(?:具体的?)?例子(?:吧|呢|吗|说明一下)?" + _END + "|"
                            r"^(?:有|有没有)(?:具体的?)?例子(?:吗|呢)?" + _END + "|^比如(?:说)?(?:呢)?" + _END, re.I)),
-    ("more", re.compile(r"^(?:and |ok |okay )?(?:tell me more(?: about (?:it|that|this))?|more|go on|continue|keep going|"
+    ("more", re.compile(r"^(?:and |ok |okay )?(?:tell me more(?: about (?:it|that|this))?|more|go on|continue|"
+                        r"keep going|"
                         r"more details?|more on (?:that|this|it)|go deeper|elaborate|expand on (?:that|it|this)|"
                         r"what else|anything else|and then)(?: please)?" + _END + "|"
                         r"^(?:请)?(?:再)?(?:详细|展开|继续|多|具体|接着|再)(?:一点|点)?(?:说说|讲讲|说|讲|介绍一下|解释一下|聊聊)?"
@@ -63,7 +65,7 @@ _LEANS = re.compile(r"\bthen" + _END + "|呢" + _END + "|具体", re.I)
 _OTHER_LANG = re.compile(r"\b(?:in |the )?(chinese|english)(?: version| docs?| doc| one| twin)?\b|"
                          r"(中文|英文)(?:版|文档|的)?", re.I)
 _QUESTION_SCAFFOLD_ZH = re.compile(r"请问|到底|有什么|是什么|什么是|是啥|是干嘛用的|干嘛用的|是干嘛的|干嘛的|怎么样|什么样|为什么能?|"
-                                   r"有哪些|怎么|如何|吗|呢|[？?。！!，,]")
+                                   r"有哪些|哪个更?好|选哪个|怎么选|如何选择?|怎么|如何|吗|呢|[？?。！!，,]")
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ def test_asking_for_the_other_languages_docs():
     ("MoE 是什么？", "MoE"),
     ("怎么防止提示词泄露？", "防止提示词泄露"),
     ("Vision RAG 是干嘛的？", "Vision RAG"),
+    ("Dify 和 Coze 哪个好？", "Dify 和 Coze"),
+    ("Streamlit 和 Gradio 怎么选？", "Streamlit 和 Gradio"),
     ("new question: what is GraphRAG?", "GraphRAG"),
 ])
 def test_the_subject_is_the_terms_asked_about(question, subject):

@@ -55,7 +55,8 @@ def asker_of(update: Update, context: Context) -> Asker:
     data = context.user_data or {}
     return Asker(platform="telegram", user_id=str(user.id), space_id=str(chat.id), channel_id=str(chat.id),
                  preferred_lang=data.get("lang"), last_lang=data.get("last_lang"),
-                 conversation=conversation_of(update), reply_to=replied_answer(update.effective_message, context.bot.id))
+                 conversation=conversation_of(update),
+                 reply_to=replied_answer(update.effective_message, context.bot.id))
 
 
 def conversation_of(update: Update) -> str:
