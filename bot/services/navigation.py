@@ -37,6 +37,7 @@ _SUMMARY = re.compile(r"summar|\btl;?dr\b|\boutline\b|\boverview\b|\bgist\b|\bke
                       r"\bwhat(?:'s|\s+is|\s+does)\s+(?:\S+\s+){0,5}?(?:about|cover|in)\b|\bwhat\s+is\s+in\b|"
                       r"总结|概括|摘要|大纲|概要|要点|讲(?:了|的)?(?:些)?什么|讲啥|是讲什么|学什么|有什么|有哪些|包括什么|内容",
                       re.I)
+_TRACK = re.compile(r"\btrack\s*([A-D])\b|(?:链路|路线)\s*([A-D])(?![A-Za-z])", re.I)
 _WHICH = re.compile(r"\bwhich\s+(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
 _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|read)\s+)?(?:the\s+)?(.+?)[?？!.。]*$|"
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
@@ -82,6 +83,15 @@ class NextStep:
 
 
 @dataclass(frozen=True)
+class TrackListing:
+    """One of the curriculum's reading tracks, its modules in reading order."""
+
+    series: Series
+    track: Track
+    entries: list[Entry]
+
+
+@dataclass(frozen=True)
 class OutOfRange:
     """A phase or entry number the series does not have."""
 
@@ -90,7 +100,7 @@ class OutOfRange:
     number: int
 
 
-Navigation = HelpRequest | PhaseListing | Outline | NextStep | OutOfRange
+Navigation = HelpRequest | PhaseListing | TrackListing | Outline | NextStep | OutOfRange
 
 
 class NavigationService:
@@ -124,6 +134,12 @@ class NavigationService:
             if wants_next:
                 return None
             return PhaseListing(series, phase, [e for n in phase.entries if (e := series.entry(n))])
+        if (named := _TRACK.search(question)) and not wants_next:
+            track_id = next(g for g in named.groups() if g).upper()
+            track = next((t for t in atlas_map.tracks if t.id == track_id), None)
+            curriculum = atlas_map.get("curriculum")
+            if track is not None and curriculum is not None:
+                return TrackListing(curriculum, track, [e for n in track.modules if (e := curriculum.entry(n))])
         if wants_next and (topic := _AFTER_TOPIC.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return self._next(atlas_map, *found) if found else None
@@ -268,6 +284,17 @@ def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) ->
                          + (f" — {escape(desc)}" if desc else ""))
         return Composed("\n".join(lines), citations,
                         f"{result.series.id} phase {result.phase.number}: {len(result.entries)} entries")
+    if isinstance(result, TrackListing):
+        index_doc = result.series.index_doc.get(lang)
+        anchor = next((c for c in _doc_chunks(index, index_doc) if re.search(rf"(?:Track|链路)\s*{result.track.id}\b", c.text)),
+                      None)
+        lines = [f"**{escape(message('nav_track_title', lang, track=result.track.id, title=result.track.title.get(lang)))}**"
+                 f"{_cite(index, anchor, citations)}"]
+        if result.track.goal.get(lang):
+            lines += ["", escape(result.track.goal.get(lang))]
+        lines.append("")
+        lines += [f"{i}. {_doc_link(index, e.doc.get(lang), entry_label(e, lang))}" for i, e in enumerate(result.entries, 1)]
+        return Composed("\n".join(lines), citations, f"track {result.track.id}: {len(result.entries)} modules")
     if isinstance(result, Outline):
         entry, doc = result.entry, result.entry.doc.get(lang)
         phase = result.series.phase(entry.phase) if entry.phase is not None else None

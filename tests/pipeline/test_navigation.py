@@ -15,7 +15,7 @@ from bot.corpus.atlas_refs import parse_reference
 from bot.domain import Asker
 from bot.messages import message
 from bot.retrieval.retriever import named_docs
-from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing
+from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing, TrackListing
 from tests.conftest import REPO, make_settings
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 NAVIGATION_SET = [json.loads(line) for line in (REPO / "tests/questions/navigation.jsonl").read_text().splitlines()
                   if line.strip()]
-KINDS = {"phase": PhaseListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
+KINDS = {"phase": PhaseListing, "track": TrackListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
          "none": type(None)}
 
 
@@ -58,6 +58,8 @@ def test_the_navigation_set_resolves_to_the_expected_series_and_entry(services, 
         assert result.next_entry.number == case["next"]
     if case["kind"] == "missing":
         assert result.number == case["entry"]
+    if case["kind"] == "track":
+        assert result.track.id == case["track"] and [e.number for e in result.entries] == case["modules"]
     if "named" in case:  # a question about something inside a named doc is searched, leaning to that doc
         assert case["named"] in named_docs(case["ask"], index.atlas_map)
 
@@ -134,6 +136,15 @@ async def test_what_to_read_next_follows_the_atlas_own_link_and_tracks(services)
 
 
 @in_module_loop
+async def test_a_named_track_lists_its_modules_in_reading_order(services):
+    answer = await ask(services, "what's in track D?")
+    assert answer.trace.answer_mode == "navigation"
+    lines = [line for line in answer.text.split("\n") if line[:1].isdigit()]
+    assert [line.split("Module ")[1].split(":")[0] for line in lines] == ["21", "29", "34", "35"]
+    assert "29_inference_optimization.md)" in answer.text and answer.citations[0].doc == "docs/CURRICULUM.md"
+
+
+@in_module_loop
 async def test_help_typed_as_text_is_the_help_in_the_askers_language(services):
     assert (await ask(services, "/help")).text == message("help.ask", "en")
     assert (await ask(services, "help", preferred_lang="zh")).text == message("help.ask", "zh")
@@ -163,3 +174,12 @@ async def test_a_question_inside_a_named_module_is_answered_from_that_module(ser
 async def test_an_ordinary_question_still_takes_the_search_path(services):
     answer = await ask(services, "What is LoRA rank?")
     assert answer.trace.answer_mode == "extractive" and "rank" in answer.text.lower()
+
+
+def test_the_terminal_shows_a_navigation_answer_with_its_sources(atlas_data_dir, tmp_path):
+    from tests.test_cli import run_cli
+
+    done = run_cli(["ask", "what's in phase 3?"], atlas_data_dir, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Module 15: API Integration" in done.stdout and "Module 22: Model Evaluation" in done.stdout
+    assert "Sources" in done.stdout and "CURRICULUM.md" in done.stdout
