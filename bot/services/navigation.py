@@ -12,6 +12,7 @@ bot's answer Markdown with its citations; the renderers draw it like any other a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.answering.citations import doc_url, make_citation
@@ -240,6 +241,9 @@ def outline_sections(index: LiveIndex, doc: str) -> list[tuple[Chunk, str]]:
     return [(chunks[0], key_sentence(chunks)) for chunks in groups.values()]
 
 
+Cite = Callable[[Chunk | None], str]  # a chunk → its " [n]" marker (numbered on first use)
+
+
 @dataclass
 class Composed:
     text: str
@@ -247,89 +251,109 @@ class Composed:
     why: str  # one line for the trace: what the question resolved to
 
 
-def _cite(index: LiveIndex, chunk: Chunk | None, citations: list[Citation]) -> str:
-    if chunk is None:
-        return ""
-    for c in citations:
-        if c.chunk_id == chunk.id:
-            return f" [{c.n}]"
-    citations.append(make_citation(len(citations) + 1, chunk, index.manifest))
-    return f" [{len(citations)}]"
+def _help(result: HelpRequest, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    return help_text, "help"
 
 
-def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) -> Composed:
-    """The answer Markdown (in ``lang``) and its citations."""
-    citations: list[Citation] = []
-    if isinstance(result, HelpRequest):
-        return Composed(help_text, [], "help")
-    if isinstance(result, OutOfRange):
-        numbers = [e.number for e in result.series.entries] if result.unit == "entry" else \
-            [p.number for p in result.series.phases]
-        key = "nav_no_entry" if result.unit == "entry" else "nav_no_phase"
-        text = message(key, lang, series=result.series.title.get(lang), n=result.number,
-                       first=min(numbers, default=0), last=max(numbers, default=0))
-        return Composed(text, [], f"{result.series.id} has no {result.unit} {result.number}")
-    if isinstance(result, PhaseListing):
-        index_doc = result.series.index_doc.get(lang)
-        anchor = next((c for c in _doc_chunks(index, index_doc)
-                       if any(e.doc.get(lang).rsplit("/", 1)[-1] in c.text for e in result.entries)), None)
-        lines = [f"**{escape(result.phase.title.get(lang))}** ({escape(result.series.title.get(lang))})"
-                 f"{_cite(index, anchor, citations)}"]
-        if result.phase.goal.get(lang):
-            lines += ["", escape(result.phase.goal.get(lang))]
-        lines.append("")
-        for entry in result.entries:
-            desc = entry.description.get(lang)
-            lines.append(f"- {_doc_link(index, entry.doc.get(lang), entry_label(entry, lang))}"
-                         + (f" — {escape(desc)}" if desc else ""))
-        return Composed("\n".join(lines), citations,
-                        f"{result.series.id} phase {result.phase.number}: {len(result.entries)} entries")
-    if isinstance(result, TrackListing):
-        index_doc = result.series.index_doc.get(lang)
-        anchor = next((c for c in _doc_chunks(index, index_doc) if re.search(rf"(?:Track|链路)\s*{result.track.id}\b", c.text)),
-                      None)
-        lines = [f"**{escape(message('nav_track_title', lang, track=result.track.id, title=result.track.title.get(lang)))}**"
-                 f"{_cite(index, anchor, citations)}"]
-        if result.track.goal.get(lang):
-            lines += ["", escape(result.track.goal.get(lang))]
-        lines.append("")
-        lines += [f"{i}. {_doc_link(index, e.doc.get(lang), entry_label(e, lang))}" for i, e in enumerate(result.entries, 1)]
-        return Composed("\n".join(lines), citations, f"track {result.track.id}: {len(result.entries)} modules")
-    if isinstance(result, Outline):
-        entry, doc = result.entry, result.entry.doc.get(lang)
-        phase = result.series.phase(entry.phase) if entry.phase is not None else None
-        head = f"**{_doc_link(index, doc, entry_label(entry, lang))}**"
-        where = message("nav_in_phase", lang, phase=phase.title.get(lang), series=result.series.title.get(lang)) \
-            if phase else result.series.title.get(lang)
-        lines = [f"{head} — {escape(where)}"]
-        if entry.description.get(lang):
-            lines += ["", escape(entry.description.get(lang))]
-        sections = outline_sections(index, doc)[:MAX_OUTLINE_SECTIONS]
-        if sections:
-            lines += ["", message("nav_outline", lang)]
-            for chunk, sentence in sections:
-                name = escape(chunk.section_path[1])
-                lines.append(f"- **{name}**" + (f" — {escape(sentence)}" if sentence else "") + _cite(index, chunk, citations))
-        return Composed("\n".join(lines), citations, f"{entry.series} entry {entry.number}: outline of {doc}")
-    assert isinstance(result, NextStep)
-    entry = result.entry
-    doc = entry.doc.get(lang)
-    closing = _doc_chunks(index, doc)
-    lines = []
+def _out_of_range(result: OutOfRange, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    numbers = [e.number for e in result.series.entries] if result.unit == "entry" else [p.number for p in result.series.phases]
+    text = message("nav_no_entry" if result.unit == "entry" else "nav_no_phase", lang,
+                   series=result.series.title.get(lang), n=result.number,
+                   first=min(numbers, default=0), last=max(numbers, default=0))
+    return escape(text), f"{result.series.id} has no {result.unit} {result.number}"
+
+
+def _phase(result: PhaseListing, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """The phase's title and goal, cited to the series' index doc, then each entry linked."""
+    files = {e.doc.get(lang).rsplit("/", 1)[-1] for e in result.entries}
+    anchor = next((c for c in _doc_chunks(index, result.series.index_doc.get(lang)) if any(f in c.text for f in files)),
+                  None)
+    lines = [f"**{escape(result.phase.title.get(lang))}** ({escape(result.series.title.get(lang))}){cite(anchor)}"]
+    if result.phase.goal.get(lang):
+        lines += ["", escape(result.phase.goal.get(lang))]
+    lines.append("")
+    for entry in result.entries:
+        desc = entry.description.get(lang)
+        lines.append(f"- {_doc_link(index, entry.doc.get(lang), entry_label(entry, lang))}"
+                     + (f" — {escape(desc)}" if desc else ""))
+    return "\n".join(lines), f"{result.series.id} phase {result.phase.number}: {len(result.entries)} entries"
+
+
+def _track(result: TrackListing, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """The track's title and goal, cited to where the curriculum defines it, then its modules in order."""
+    named = re.compile(rf"(?:Track|链路)\s*{result.track.id}\b")
+    anchor = next((c for c in _doc_chunks(index, result.series.index_doc.get(lang)) if named.search(c.text)), None)
+    title = message("nav_track_title", lang, track=result.track.id, title=result.track.title.get(lang))
+    lines = [f"**{escape(title)}**{cite(anchor)}"]
+    if result.track.goal.get(lang):
+        lines += ["", escape(result.track.goal.get(lang))]
+    lines.append("")
+    lines += [f"{i}. {_doc_link(index, e.doc.get(lang), entry_label(e, lang))}" for i, e in enumerate(result.entries, 1)]
+    return "\n".join(lines), f"track {result.track.id}: {len(result.entries)} modules"
+
+
+def _outline(result: Outline, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """Where the doc sits, its description, then each top section with its key sentence, cited."""
+    entry, doc = result.entry, result.entry.doc.get(lang)
+    phase = result.series.phase(entry.phase) if entry.phase is not None else None
+    where = message("nav_in_phase", lang, phase=phase.title.get(lang), series=result.series.title.get(lang)) \
+        if phase else result.series.title.get(lang)
+    lines = [f"**{_doc_link(index, doc, entry_label(entry, lang))}** — {escape(where)}"]
+    if entry.description.get(lang):
+        lines += ["", escape(entry.description.get(lang))]
+    sections = outline_sections(index, doc)[:MAX_OUTLINE_SECTIONS]
+    if sections:
+        lines += ["", escape(message("nav_outline", lang))]
+        for chunk, sentence in sections:
+            said = f" — {escape(sentence)}" if sentence else ""
+            lines.append(f"- **{escape(chunk.section_path[1])}**{said}{cite(chunk)}")
+    return "\n".join(lines), f"{entry.series} entry {entry.number}: outline of {doc}"
+
+
+def _next_step(result: NextStep, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """The doc's own next link (cited to the doc's end, where it is written), else the next number;
+    then the next module on each track that holds this one."""
+    entry, label = result.entry, entry_label(result.entry, lang)
+    closing = _doc_chunks(index, entry.doc.get(lang))
     if result.next_doc:
-        target_doc = result.next_entry.doc.get(lang) if result.next_entry else \
-            (twin_path(result.next_doc) if lang == "zh" and twin_path(result.next_doc) in index.manifest.docs else result.next_doc)
-        label = entry_label(result.next_entry, lang) if result.next_entry else target_doc.rsplit("/", 1)[-1]
-        lines.append(message("nav_next_link", lang, entry=entry_label(entry, lang))
-                     + f" **{_doc_link(index, target_doc, label)}**" + _cite(index, closing[-1] if closing else None, citations))
+        if result.next_entry is not None:
+            target, target_label = result.next_entry.doc.get(lang), entry_label(result.next_entry, lang)
+        else:  # an appendix: its twin when the asker reads Chinese and the twin exists
+            twin = twin_path(result.next_doc)
+            target = twin if lang == "zh" and twin in index.manifest.docs else result.next_doc
+            target_label = next((c.title for c in _doc_chunks(index, target)), target.rsplit("/", 1)[-1])
+        lines = [escape(message("nav_next_link", lang, entry=label))
+                 + f" **{_doc_link(index, target, target_label)}**" + cite(closing[-1] if closing else None)]
     elif result.in_order is not None:
-        lines.append(message("nav_next_in_order", lang, entry=entry_label(entry, lang))
-                     + f" **{_doc_link(index, result.in_order.doc.get(lang), entry_label(result.in_order, lang))}**")
+        lines = [escape(message("nav_next_in_order", lang, entry=label))
+                 + f" **{_doc_link(index, result.in_order.doc.get(lang), entry_label(result.in_order, lang))}**"]
     else:
-        lines.append(message("nav_last", lang, entry=entry_label(entry, lang), series=result.series.title.get(lang)))
+        lines = [escape(message("nav_last", lang, entry=label, series=result.series.title.get(lang)))]
     for track, after in result.tracks:
         lines.append(f"- {escape(message('nav_track', lang, track=track.id, title=track.title.get(lang)))} "
                      f"{_doc_link(index, after.doc.get(lang), entry_label(after, lang))}")
-    target = result.next_entry or result.in_order
-    why = f"{entry.series} entry {entry.number} → {target.series + ' ' + str(target.number) if target else 'end'}"
-    return Composed("\n".join(lines), citations, why)
+    target_entry = result.next_entry or result.in_order
+    why = f"{entry.series} entry {entry.number} → " + \
+        (f"{target_entry.series} {target_entry.number}" if target_entry else result.next_doc or "end")
+    return "\n".join(lines), why
+
+
+_COMPOSERS = {HelpRequest: _help, OutOfRange: _out_of_range, PhaseListing: _phase, TrackListing: _track,
+              Outline: _outline, NextStep: _next_step}
+
+
+def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) -> Composed:
+    """The answer Markdown (in ``lang``) and its citations, numbered in the order the text uses them."""
+    citations: list[Citation] = []
+
+    def cite(chunk: Chunk | None) -> str:
+        if chunk is None:
+            return ""
+        known = next((c for c in citations if c.chunk_id == chunk.id), None)
+        if known is None:
+            known = make_citation(len(citations) + 1, chunk, index.manifest)
+            citations.append(known)
+        return f" [{known.n}]"
+
+    text, why = _COMPOSERS[type(result)](result, lang, index, cite, help_text)
+    return Composed(text, citations, why)
