@@ -136,6 +136,17 @@ async def test_what_to_read_next_follows_the_atlas_own_link_and_tracks(services)
 
 
 @in_module_loop
+async def test_without_a_next_link_the_next_number_then_the_end_of_a_series(services):
+    after_29 = await ask(services, "what should I read after module 29?")  # its doc ends without a next link
+    assert "next in order is **[Module 30: Safety & Alignment]" in after_29.text
+    assert "track D" in after_29.text and "Module 34: Vision RAG & OCR" in after_29.text  # Track D reads 29 → 34
+    last = await ask(services, "what's next after deep dive 17?")
+    assert "last one" in last.text and not last.citations
+    appendix = await ask(services, "第36课之后读什么")
+    assert "附录" in appendix.text and "appendix_docker_orchestration_zh.md" in appendix.text
+
+
+@in_module_loop
 async def test_a_named_track_lists_its_modules_in_reading_order(services):
     answer = await ask(services, "what's in track D?")
     assert answer.trace.answer_mode == "navigation"
