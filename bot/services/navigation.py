@@ -39,7 +39,7 @@ _SUMMARY = re.compile(r"summar|\btl;?dr\b|\boutline\b|\boverview\b|\bgist\b|\bke
                       r"总结|概括|摘要|大纲|概要|要点|讲(?:了|的)?(?:些)?什么|讲啥|是讲什么|学什么|有什么|有哪些|包括什么|内容",
                       re.I)
 _TRACK = re.compile(r"\btrack\s*([A-D])\b|(?:链路|路线)\s*([A-D])(?![A-Za-z])", re.I)
-_WHICH = re.compile(r"\bwhich\s+(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
+_WHICH = re.compile(r"\bwhich\s+(?:[\w-]+\s+){0,3}?(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
 _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|read)\s+)?(?:the\s+)?(.+?)[?？!.。]*$|"
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
 _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+|on\s+)?(?:the\s+)?(.+?)"
@@ -48,7 +48,7 @@ _TOPIC_STOP = {"the", "a", "an", "of", "on", "in", "about", "chapter", "module",
                "pls", "please", "me", "for", "what", "should", "i", "read", "deep", "dive", "dives", "threat",
                "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
                "which", "cover", "covers", "talk", "talks", "explain", "explains", "is", "does", "课程", "哪", "一课",
-               "哪一课", "哪一章", "哪个", "模块", "讲", "课", "章", "里", "威胁", "深潜", "专题"}
+               "哪一课", "哪一章", "一章", "哪个", "模块", "讲", "课", "章", "里", "威胁", "深潜", "专题"}
 
 
 # ---- typed results ---------------------------------------------------------------------------------
@@ -144,32 +144,40 @@ class NavigationService:
         if wants_next and (topic := _AFTER_TOPIC.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return self._next(atlas_map, *found) if found else None
-        if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)):
-            return Outline(*found)
+        if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)
+                                        or ref.series and self.find_entry(atlas_map, question, ref.series, True)):
+            return Outline(*found)  # "curriculum 里哪一课讲 GPU 选型？"; in a named series, by description too
         if wants_summary and (topic := _TOPIC_OF.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return Outline(*found) if found else None
         return None
 
-    def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None) -> tuple[Series, Entry] | None:
+    def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None,
+                   descriptions: bool = False) -> tuple[Series, Entry] | None:
         """The entry whose title names ``topic`` ("the RAG intro" → 11. RAG Introduction): every topic
-        word is (the start of) a title word; the curriculum wins a tie unless a series is named."""
+        word is (the start of) a title word; the curriculum wins a tie unless a series is named. With
+        ``descriptions``, the index's one-line description counts as the title."""
         words = [w for w in self.tokenizer.tokens(topic) if w not in _TOPIC_STOP]
         if not words:
             return None
         best: tuple[float, int, Series, Entry] | None = None
+        matches = 0
         order = {"curriculum": 0, "deep_dives": 1, "threat_model": 2}
         for series in atlas_map.series:
             if series_id and series.id != series_id:
                 continue
             for entry in series.entries:
-                title = set(self.tokenizer.tokens(f"{entry.title.en} {entry.title.zh}"))
+                named = [entry.title] + ([entry.description] if descriptions else [])
+                title = set(self.tokenizer.tokens(" ".join(f"{b.en} {b.zh}" for b in named)))
                 if all(any(t.startswith(w) or w.startswith(t) and len(t) >= 4 for t in title) for w in words):
+                    matches += 1
                     score = len(words) / max(len(title), 1)
                     key = (score, -order[series.id])
                     if best is None or key > best[:2]:
                         best = (score, -order[series.id], series, entry)
-        return (best[2], best[3]) if best else None
+        if best is None or descriptions and matches > 1:  # two descriptions name it: let the search tell
+            return None
+        return best[2], best[3]
 
     def _next(self, atlas_map: AtlasMap, series: Series, entry: Entry) -> NextStep:
         next_doc = atlas_map.next_doc.get(entry.doc.en)
@@ -207,6 +215,12 @@ def _doc_chunks(index: LiveIndex, doc: str) -> list[Chunk]:
     return sorted((c for c in index.chunks if c.doc == doc), key=lambda c: c.order)
 
 
+def _listing_chunk(index: LiveIndex, index_doc: str, files: set[str]) -> Chunk | None:
+    """The chunk of a series' index doc that lists (links) one of ``files``: where the map read it."""
+    return next((c for c in _doc_chunks(index, index_doc) if any(f"({f})" in c.text or f"/{f})" in c.text for f in files)),
+                None)
+
+
 def key_sentence(chunks: list[Chunk]) -> str:
     """The first sentence of a section's prose (paragraphs and quotes) that says something: not a
     lead-in ending in a colon, not a pointer to another doc; else the first lead-in. A list counts by
@@ -221,7 +235,7 @@ def key_sentence(chunks: list[Chunk]) -> str:
             else:
                 continue
             for raw in sentences(prose):
-                sentence = plain_text(raw).strip()
+                sentence = plain_text(raw if raw.count("`") % 2 == 0 else raw.replace("`", "")).strip()
                 if len(re.findall(r"\w", sentence)) < 8 or is_pointer(raw):
                     continue
                 if sentence.endswith((":", "：")):
@@ -265,9 +279,8 @@ def _out_of_range(result: OutOfRange, lang: Lang, index: LiveIndex, cite: Cite, 
 
 def _phase(result: PhaseListing, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
     """The phase's title and goal, cited to the series' index doc, then each entry linked."""
-    files = {e.doc.get(lang).rsplit("/", 1)[-1] for e in result.entries}
-    anchor = next((c for c in _doc_chunks(index, result.series.index_doc.get(lang)) if any(f in c.text for f in files)),
-                  None)
+    anchor = _listing_chunk(index, result.series.index_doc.get(lang),
+                            {e.doc.get(lang).rsplit("/", 1)[-1] for e in result.entries})
     lines = [f"**{escape(result.phase.title.get(lang))}** ({escape(result.series.title.get(lang))}){cite(anchor)}"]
     if result.phase.goal.get(lang):
         lines += ["", escape(result.phase.goal.get(lang))]
@@ -293,12 +306,14 @@ def _track(result: TrackListing, lang: Lang, index: LiveIndex, cite: Cite, help_
 
 
 def _outline(result: Outline, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
-    """Where the doc sits, its description, then each top section with its key sentence, cited."""
+    """Where the doc sits (cited to the index that lists it), its description, then each top section with
+    its key sentence, cited."""
     entry, doc = result.entry, result.entry.doc.get(lang)
     phase = result.series.phase(entry.phase) if entry.phase is not None else None
     where = message("nav_in_phase", lang, phase=phase.title.get(lang), series=result.series.title.get(lang)) \
         if phase else result.series.title.get(lang)
-    lines = [f"**{_doc_link(index, doc, entry_label(entry, lang))}** — {escape(where)}"]
+    listed = _listing_chunk(index, result.series.index_doc.get(lang), {doc.rsplit("/", 1)[-1]})
+    lines = [f"**{_doc_link(index, doc, entry_label(entry, lang))}** — {escape(where)}{cite(listed)}"]
     if entry.description.get(lang):
         lines += ["", escape(entry.description.get(lang))]
     sections = outline_sections(index, doc)[:MAX_OUTLINE_SECTIONS]
