@@ -67,6 +67,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "{entry}没有自己的“下一章”链接；按顺序下一篇是",
     },
     "nav_last": {"en": "{entry} is the last one in {series}.", "zh": "{entry}是{series}的最后一篇。"},
+    "nav_track_title": {"en": "Track {track}: {title}", "zh": "路线 {track}：{title}"},
     "nav_track": {"en": "On track {track} ({title}), next is", "zh": "在路线 {track}（{title}）中，下一篇是"},
     "nav_no_entry": {
         "en": "{series} has no number {n}: its entries run from {first} to {last}.",

@@ -157,7 +157,6 @@ def _chunk_and_embed(loaded: LoadResult, chunker: ChunkerConfig, embedder: Embed
 
 
 def _write_chunks(files: GenerationFiles, chunks: list[Chunk], keys: list[str], vectors: np.ndarray) -> None:
-    files.root.mkdir(parents=True, exist_ok=True)
     with open(files.chunks, "w") as fh:
         for chunk in chunks:
             fh.write(chunk.model_dump_json() + "\n")
@@ -252,6 +251,7 @@ def build_index(source: ResolvedSource, layout: IndexLayout, embedder: Embedder,
         else:
             chunks, keys, vectors = _chunk_and_embed(loaded, chunker, embedder, previous, options, report)
             files = layout.files(index_id)
+            files.root.mkdir(parents=True, exist_ok=True)  # before the log line: a kill after it leaves the folder
             log.info("writing generation %s", index_id)
             _write_chunks(files, chunks, keys, vectors)
             log.info("building the lexical index")

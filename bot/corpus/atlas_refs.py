@@ -97,9 +97,10 @@ _NAV_WORDS = re.compile(
     r"module|modules|lesson|lessons|chapter|chapters|ch\.|unit|part|phase|stage|series|dive|dives|deep|threat|model|"
     r"curriculum|course|summar\w*|tl;?dr|outline|overview|gist|key|points|cover|covers|covered|say|says|"
     r"which|whole|for|all|list|read|learn|study|next|after|then|should|i|we|can|you|"
-    r"one|two|three|sentences?|briefly|short|quick|quickly)\b|"
+    r"one|two|three|sentences?|briefly|short|quick|quickly|another|question|btw|also|ok|okay|so|and|now|hi|hey)\b|"
     r"第|课|章|讲|节|篇|阶段|部分|模块|课程|专题|深潜|威胁|模型|约束|学什么|讲什么|是什么|有什么|有哪些|哪些|什么|"
     r"内容|总结|概括|摘要|大纲|概要|要点|一下|帮我|给我|请|用|三句话|几句话|句话|介绍|主要|都|了|的|里|中|呢|吗|啊|吧|是|"
+    r"大概|大致|哪几个|哪几|几个|哪个|哪|包括|包含|涵盖|具体|分别|另一个问题|另外|顺便问一下|请问|问一下|那么|还有|"
     r"一|二|三|四|五|六|七|八|九|十|\d+|[IVX]+\b", re.I)
 
 

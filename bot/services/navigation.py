@@ -12,6 +12,7 @@ bot's answer Markdown with its citations; the renderers draw it like any other a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.answering.citations import doc_url, make_citation
@@ -37,7 +38,8 @@ _SUMMARY = re.compile(r"summar|\btl;?dr\b|\boutline\b|\boverview\b|\bgist\b|\bke
                       r"\bwhat(?:'s|\s+is|\s+does)\s+(?:\S+\s+){0,5}?(?:about|cover|in)\b|\bwhat\s+is\s+in\b|"
                       r"总结|概括|摘要|大纲|概要|要点|讲(?:了|的)?(?:些)?什么|讲啥|是讲什么|学什么|有什么|有哪些|包括什么|内容",
                       re.I)
-_WHICH = re.compile(r"\bwhich\s+(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
+_TRACK = re.compile(r"\btrack\s*([A-D])\b|(?:链路|路线)\s*([A-D])(?![A-Za-z])", re.I)
+_WHICH = re.compile(r"\bwhich\s+(?:[\w-]+\s+){0,3}?(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
 _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|read)\s+)?(?:the\s+)?(.+?)[?？!.。]*$|"
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
 _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+|on\s+)?(?:the\s+)?(.+?)"
@@ -46,7 +48,7 @@ _TOPIC_STOP = {"the", "a", "an", "of", "on", "in", "about", "chapter", "module",
                "pls", "please", "me", "for", "what", "should", "i", "read", "deep", "dive", "dives", "threat",
                "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
                "which", "cover", "covers", "talk", "talks", "explain", "explains", "is", "does", "课程", "哪", "一课",
-               "哪一课", "哪一章", "哪个", "模块", "讲", "课", "章", "里", "威胁", "深潜", "专题"}
+               "哪一课", "哪一章", "一章", "哪个", "模块", "讲", "课", "章", "里", "威胁", "深潜", "专题"}
 
 
 # ---- typed results ---------------------------------------------------------------------------------
@@ -82,6 +84,15 @@ class NextStep:
 
 
 @dataclass(frozen=True)
+class TrackListing:
+    """One of the curriculum's reading tracks, its modules in reading order."""
+
+    series: Series
+    track: Track
+    entries: list[Entry]
+
+
+@dataclass(frozen=True)
 class OutOfRange:
     """A phase or entry number the series does not have."""
 
@@ -90,7 +101,7 @@ class OutOfRange:
     number: int
 
 
-Navigation = HelpRequest | PhaseListing | Outline | NextStep | OutOfRange
+Navigation = HelpRequest | PhaseListing | TrackListing | Outline | NextStep | OutOfRange
 
 
 class NavigationService:
@@ -124,35 +135,49 @@ class NavigationService:
             if wants_next:
                 return None
             return PhaseListing(series, phase, [e for n in phase.entries if (e := series.entry(n))])
+        if (named := _TRACK.search(question)) and not wants_next:
+            track_id = next(g for g in named.groups() if g).upper()
+            track = next((t for t in atlas_map.tracks if t.id == track_id), None)
+            curriculum = atlas_map.get("curriculum")
+            if track is not None and curriculum is not None:
+                return TrackListing(curriculum, track, [e for n in track.modules if (e := curriculum.entry(n))])
         if wants_next and (topic := _AFTER_TOPIC.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return self._next(atlas_map, *found) if found else None
-        if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)):
-            return Outline(*found)
+        if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)
+                                        or ref.series and self.find_entry(atlas_map, question, ref.series, True)):
+            return Outline(*found)  # "curriculum 里哪一课讲 GPU 选型？"; in a named series, by description too
         if wants_summary and (topic := _TOPIC_OF.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return Outline(*found) if found else None
         return None
 
-    def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None) -> tuple[Series, Entry] | None:
+    def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None,
+                   descriptions: bool = False) -> tuple[Series, Entry] | None:
         """The entry whose title names ``topic`` ("the RAG intro" → 11. RAG Introduction): every topic
-        word is (the start of) a title word; the curriculum wins a tie unless a series is named."""
+        word is (the start of) a title word; the curriculum wins a tie unless a series is named. With
+        ``descriptions``, the index's one-line description counts as the title."""
         words = [w for w in self.tokenizer.tokens(topic) if w not in _TOPIC_STOP]
         if not words:
             return None
         best: tuple[float, int, Series, Entry] | None = None
+        matches = 0
         order = {"curriculum": 0, "deep_dives": 1, "threat_model": 2}
         for series in atlas_map.series:
             if series_id and series.id != series_id:
                 continue
             for entry in series.entries:
-                title = set(self.tokenizer.tokens(f"{entry.title.en} {entry.title.zh}"))
+                named = [entry.title] + ([entry.description] if descriptions else [])
+                title = set(self.tokenizer.tokens(" ".join(f"{b.en} {b.zh}" for b in named)))
                 if all(any(t.startswith(w) or w.startswith(t) and len(t) >= 4 for t in title) for w in words):
+                    matches += 1
                     score = len(words) / max(len(title), 1)
                     key = (score, -order[series.id])
                     if best is None or key > best[:2]:
                         best = (score, -order[series.id], series, entry)
-        return (best[2], best[3]) if best else None
+        if best is None or descriptions and matches > 1:  # two descriptions name it: let the search tell
+            return None
+        return best[2], best[3]
 
     def _next(self, atlas_map: AtlasMap, series: Series, entry: Entry) -> NextStep:
         next_doc = atlas_map.next_doc.get(entry.doc.en)
@@ -190,6 +215,12 @@ def _doc_chunks(index: LiveIndex, doc: str) -> list[Chunk]:
     return sorted((c for c in index.chunks if c.doc == doc), key=lambda c: c.order)
 
 
+def _listing_chunk(index: LiveIndex, index_doc: str, files: set[str]) -> Chunk | None:
+    """The chunk of a series' index doc that lists (links) one of ``files``: where the map read it."""
+    return next((c for c in _doc_chunks(index, index_doc) if any(f"({f})" in c.text or f"/{f})" in c.text for f in files)),
+                None)
+
+
 def key_sentence(chunks: list[Chunk]) -> str:
     """The first sentence of a section's prose (paragraphs and quotes) that says something: not a
     lead-in ending in a colon, not a pointer to another doc; else the first lead-in. A list counts by
@@ -204,7 +235,7 @@ def key_sentence(chunks: list[Chunk]) -> str:
             else:
                 continue
             for raw in sentences(prose):
-                sentence = plain_text(raw).strip()
+                sentence = plain_text(raw if raw.count("`") % 2 == 0 else raw.replace("`", "")).strip()
                 if len(re.findall(r"\w", sentence)) < 8 or is_pointer(raw):
                     continue
                 if sentence.endswith((":", "：")):
@@ -224,6 +255,9 @@ def outline_sections(index: LiveIndex, doc: str) -> list[tuple[Chunk, str]]:
     return [(chunks[0], key_sentence(chunks)) for chunks in groups.values()]
 
 
+Cite = Callable[[Chunk | None], str]  # a chunk → its " [n]" marker (numbered on first use)
+
+
 @dataclass
 class Composed:
     text: str
@@ -231,78 +265,110 @@ class Composed:
     why: str  # one line for the trace: what the question resolved to
 
 
-def _cite(index: LiveIndex, chunk: Chunk | None, citations: list[Citation]) -> str:
-    if chunk is None:
-        return ""
-    for c in citations:
-        if c.chunk_id == chunk.id:
-            return f" [{c.n}]"
-    citations.append(make_citation(len(citations) + 1, chunk, index.manifest))
-    return f" [{len(citations)}]"
+def _help(result: HelpRequest, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    return help_text, "help"
 
 
-def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) -> Composed:
-    """The answer Markdown (in ``lang``) and its citations."""
-    citations: list[Citation] = []
-    if isinstance(result, HelpRequest):
-        return Composed(help_text, [], "help")
-    if isinstance(result, OutOfRange):
-        numbers = [e.number for e in result.series.entries] if result.unit == "entry" else \
-            [p.number for p in result.series.phases]
-        key = "nav_no_entry" if result.unit == "entry" else "nav_no_phase"
-        text = message(key, lang, series=result.series.title.get(lang), n=result.number,
-                       first=min(numbers, default=0), last=max(numbers, default=0))
-        return Composed(text, [], f"{result.series.id} has no {result.unit} {result.number}")
-    if isinstance(result, PhaseListing):
-        index_doc = result.series.index_doc.get(lang)
-        anchor = next((c for c in _doc_chunks(index, index_doc)
-                       if any(e.doc.get(lang).rsplit("/", 1)[-1] in c.text for e in result.entries)), None)
-        lines = [f"**{escape(result.phase.title.get(lang))}** ({escape(result.series.title.get(lang))})"
-                 f"{_cite(index, anchor, citations)}"]
-        if result.phase.goal.get(lang):
-            lines += ["", escape(result.phase.goal.get(lang))]
-        lines.append("")
-        for entry in result.entries:
-            desc = entry.description.get(lang)
-            lines.append(f"- {_doc_link(index, entry.doc.get(lang), entry_label(entry, lang))}"
-                         + (f" — {escape(desc)}" if desc else ""))
-        return Composed("\n".join(lines), citations,
-                        f"{result.series.id} phase {result.phase.number}: {len(result.entries)} entries")
-    if isinstance(result, Outline):
-        entry, doc = result.entry, result.entry.doc.get(lang)
-        phase = result.series.phase(entry.phase) if entry.phase is not None else None
-        head = f"**{_doc_link(index, doc, entry_label(entry, lang))}**"
-        where = message("nav_in_phase", lang, phase=phase.title.get(lang), series=result.series.title.get(lang)) \
-            if phase else result.series.title.get(lang)
-        lines = [f"{head} — {escape(where)}"]
-        if entry.description.get(lang):
-            lines += ["", escape(entry.description.get(lang))]
-        sections = outline_sections(index, doc)[:MAX_OUTLINE_SECTIONS]
-        if sections:
-            lines += ["", message("nav_outline", lang)]
-            for chunk, sentence in sections:
-                name = escape(chunk.section_path[1])
-                lines.append(f"- **{name}**" + (f" — {escape(sentence)}" if sentence else "") + _cite(index, chunk, citations))
-        return Composed("\n".join(lines), citations, f"{entry.series} entry {entry.number}: outline of {doc}")
-    assert isinstance(result, NextStep)
-    entry = result.entry
-    doc = entry.doc.get(lang)
-    closing = _doc_chunks(index, doc)
-    lines = []
+def _out_of_range(result: OutOfRange, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    numbers = [e.number for e in result.series.entries] if result.unit == "entry" else [p.number for p in result.series.phases]
+    text = message("nav_no_entry" if result.unit == "entry" else "nav_no_phase", lang,
+                   series=result.series.title.get(lang), n=result.number,
+                   first=min(numbers, default=0), last=max(numbers, default=0))
+    return escape(text), f"{result.series.id} has no {result.unit} {result.number}"
+
+
+def _phase(result: PhaseListing, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """The phase's title and goal, cited to the series' index doc, then each entry linked."""
+    anchor = _listing_chunk(index, result.series.index_doc.get(lang),
+                            {e.doc.get(lang).rsplit("/", 1)[-1] for e in result.entries})
+    lines = [f"**{escape(result.phase.title.get(lang))}** ({escape(result.series.title.get(lang))}){cite(anchor)}"]
+    if result.phase.goal.get(lang):
+        lines += ["", escape(result.phase.goal.get(lang))]
+    lines.append("")
+    for entry in result.entries:
+        desc = entry.description.get(lang)
+        lines.append(f"- {_doc_link(index, entry.doc.get(lang), entry_label(entry, lang))}"
+                     + (f" — {escape(desc)}" if desc else ""))
+    return "\n".join(lines), f"{result.series.id} phase {result.phase.number}: {len(result.entries)} entries"
+
+
+def _track(result: TrackListing, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """The track's title and goal, cited to where the curriculum defines it, then its modules in order."""
+    named = re.compile(rf"(?:Track|链路)\s*{result.track.id}\b")
+    anchor = next((c for c in _doc_chunks(index, result.series.index_doc.get(lang)) if named.search(c.text)), None)
+    title = message("nav_track_title", lang, track=result.track.id, title=result.track.title.get(lang))
+    lines = [f"**{escape(title)}**{cite(anchor)}"]
+    if result.track.goal.get(lang):
+        lines += ["", escape(result.track.goal.get(lang))]
+    lines.append("")
+    lines += [f"{i}. {_doc_link(index, e.doc.get(lang), entry_label(e, lang))}" for i, e in enumerate(result.entries, 1)]
+    return "\n".join(lines), f"track {result.track.id}: {len(result.entries)} modules"
+
+
+def _outline(result: Outline, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """Where the doc sits (cited to the index that lists it), its description, then each top section with
+    its key sentence, cited."""
+    entry, doc = result.entry, result.entry.doc.get(lang)
+    phase = result.series.phase(entry.phase) if entry.phase is not None else None
+    where = message("nav_in_phase", lang, phase=phase.title.get(lang), series=result.series.title.get(lang)) \
+        if phase else result.series.title.get(lang)
+    listed = _listing_chunk(index, result.series.index_doc.get(lang), {doc.rsplit("/", 1)[-1]})
+    lines = [f"**{_doc_link(index, doc, entry_label(entry, lang))}** — {escape(where)}{cite(listed)}"]
+    if entry.description.get(lang):
+        lines += ["", escape(entry.description.get(lang))]
+    sections = outline_sections(index, doc)[:MAX_OUTLINE_SECTIONS]
+    if sections:
+        lines += ["", escape(message("nav_outline", lang))]
+        for chunk, sentence in sections:
+            said = f" — {escape(sentence)}" if sentence else ""
+            lines.append(f"- **{escape(chunk.section_path[1])}**{said}{cite(chunk)}")
+    return "\n".join(lines), f"{entry.series} entry {entry.number}: outline of {doc}"
+
+
+def _next_step(result: NextStep, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """The doc's own next link (cited to the doc's end, where it is written), else the next number;
+    then the next module on each track that holds this one."""
+    entry, label = result.entry, entry_label(result.entry, lang)
+    closing = _doc_chunks(index, entry.doc.get(lang))
     if result.next_doc:
-        target_doc = result.next_entry.doc.get(lang) if result.next_entry else \
-            (twin_path(result.next_doc) if lang == "zh" and twin_path(result.next_doc) in index.manifest.docs else result.next_doc)
-        label = entry_label(result.next_entry, lang) if result.next_entry else target_doc.rsplit("/", 1)[-1]
-        lines.append(message("nav_next_link", lang, entry=entry_label(entry, lang))
-                     + f" **{_doc_link(index, target_doc, label)}**" + _cite(index, closing[-1] if closing else None, citations))
+        if result.next_entry is not None:
+            target, target_label = result.next_entry.doc.get(lang), entry_label(result.next_entry, lang)
+        else:  # an appendix: its twin when the asker reads Chinese and the twin exists
+            twin = twin_path(result.next_doc)
+            target = twin if lang == "zh" and twin in index.manifest.docs else result.next_doc
+            target_label = next((c.title for c in _doc_chunks(index, target)), target.rsplit("/", 1)[-1])
+        lines = [escape(message("nav_next_link", lang, entry=label))
+                 + f" **{_doc_link(index, target, target_label)}**" + cite(closing[-1] if closing else None)]
     elif result.in_order is not None:
-        lines.append(message("nav_next_in_order", lang, entry=entry_label(entry, lang))
-                     + f" **{_doc_link(index, result.in_order.doc.get(lang), entry_label(result.in_order, lang))}**")
+        lines = [escape(message("nav_next_in_order", lang, entry=label))
+                 + f" **{_doc_link(index, result.in_order.doc.get(lang), entry_label(result.in_order, lang))}**"]
     else:
-        lines.append(message("nav_last", lang, entry=entry_label(entry, lang), series=result.series.title.get(lang)))
+        lines = [escape(message("nav_last", lang, entry=label, series=result.series.title.get(lang)))]
     for track, after in result.tracks:
         lines.append(f"- {escape(message('nav_track', lang, track=track.id, title=track.title.get(lang)))} "
                      f"{_doc_link(index, after.doc.get(lang), entry_label(after, lang))}")
-    target = result.next_entry or result.in_order
-    why = f"{entry.series} entry {entry.number} → {target.series + ' ' + str(target.number) if target else 'end'}"
-    return Composed("\n".join(lines), citations, why)
+    target_entry = result.next_entry or result.in_order
+    why = f"{entry.series} entry {entry.number} → " + \
+        (f"{target_entry.series} {target_entry.number}" if target_entry else result.next_doc or "end")
+    return "\n".join(lines), why
+
+
+_COMPOSERS = {HelpRequest: _help, OutOfRange: _out_of_range, PhaseListing: _phase, TrackListing: _track,
+              Outline: _outline, NextStep: _next_step}
+
+
+def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) -> Composed:
+    """The answer Markdown (in ``lang``) and its citations, numbered in the order the text uses them."""
+    citations: list[Citation] = []
+
+    def cite(chunk: Chunk | None) -> str:
+        if chunk is None:
+            return ""
+        known = next((c for c in citations if c.chunk_id == chunk.id), None)
+        if known is None:
+            known = make_citation(len(citations) + 1, chunk, index.manifest)
+            citations.append(known)
+        return f" [{known.n}]"
+
+    text, why = _COMPOSERS[type(result)](result, lang, index, cite, help_text)
+    return Composed(text, citations, why)

@@ -15,7 +15,7 @@ from bot.corpus.atlas_refs import parse_reference
 from bot.domain import Asker
 from bot.messages import message
 from bot.retrieval.retriever import named_docs
-from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing
+from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing, TrackListing
 from tests.conftest import REPO, make_settings
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 NAVIGATION_SET = [json.loads(line) for line in (REPO / "tests/questions/navigation.jsonl").read_text().splitlines()
                   if line.strip()]
-KINDS = {"phase": PhaseListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
+KINDS = {"phase": PhaseListing, "track": TrackListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
          "none": type(None)}
 
 
@@ -41,7 +41,7 @@ def index(services):
 
 
 async def ask(services, question: str, **asker):
-    return await services.asking.ask(question, Asker(platform="cli", user_id="learner", **asker))
+    return await services.asking.ask(question, Asker(platform="cli", **{"user_id": "learner", **asker}))
 
 
 @pytest.mark.parametrize("case", NAVIGATION_SET, ids=[c["id"] for c in NAVIGATION_SET])
@@ -58,6 +58,8 @@ def test_the_navigation_set_resolves_to_the_expected_series_and_entry(services, 
         assert result.next_entry.number == case["next"]
     if case["kind"] == "missing":
         assert result.number == case["entry"]
+    if case["kind"] == "track":
+        assert result.track.id == case["track"] and [e.number for e in result.entries] == case["modules"]
     if "named" in case:  # a question about something inside a named doc is searched, leaning to that doc
         assert case["named"] in named_docs(case["ask"], index.atlas_map)
 
@@ -111,14 +113,16 @@ async def test_summarize_a_module_gives_its_sections_each_with_a_cited_key_sente
     answer = await ask(services, "帮我总结一下第25课")
     assert answer.trace.answer_mode == "navigation" and not answer.refused
     assert "LoRA" in answer.text and "第 25 课" in answer.text
-    assert {c.doc for c in answer.citations} == {"docs/curriculum/phase4_50_to_100/25_lora_explained_zh.md"}
-    assert len(answer.citations) >= 3  # one per section of the doc
-    for c in answer.citations:
+    listed, *sections = answer.citations
+    assert listed.doc == "docs/CURRICULUM_zh.md" and "阶段四" in listed.section  # where the curriculum lists it
+    assert {c.doc for c in sections} == {"docs/curriculum/phase4_50_to_100/25_lora_explained_zh.md"}
+    assert len(sections) >= 3  # one per section of the doc
+    for c in sections:
         assert f"**{c.section}** — " in answer.text and f"[{c.n}]" in answer.text  # each section says something
 
     en = await ask(services, "summarize module 12")
     assert "Module 12: Vector Databases" in en.text and "Chroma" in en.text
-    assert {c.doc for c in en.citations} == {"docs/curriculum/phase2_1_to_10/12_vector_db.md"}
+    assert {c.doc for c in en.citations[1:]} == {"docs/curriculum/phase2_1_to_10/12_vector_db.md"}
 
 
 @in_module_loop
@@ -134,10 +138,43 @@ async def test_what_to_read_next_follows_the_atlas_own_link_and_tracks(services)
 
 
 @in_module_loop
+async def test_without_a_next_link_the_next_number_then_the_end_of_a_series(services):
+    after_29 = await ask(services, "what should I read after module 29?")  # its doc ends without a next link
+    assert "next in order is **[Module 30: Safety & Alignment]" in after_29.text
+    assert "track D" in after_29.text and "Module 34: Vision RAG & OCR" in after_29.text  # Track D reads 29 → 34
+    last = await ask(services, "what's next after deep dive 17?")
+    assert "last one" in last.text and not last.citations
+    appendix = await ask(services, "第36课之后读什么")
+    assert "附录" in appendix.text and "appendix_docker_orchestration_zh.md" in appendix.text
+
+
+@in_module_loop
+async def test_a_named_track_lists_its_modules_in_reading_order(services):
+    answer = await ask(services, "what's in track D?")
+    assert answer.trace.answer_mode == "navigation"
+    lines = [line for line in answer.text.split("\n") if line[:1].isdigit()]
+    assert [line.split("Module ")[1].split(":")[0] for line in lines] == ["21", "29", "34", "35"]
+    assert "29_inference_optimization.md)" in answer.text and answer.citations[0].doc == "docs/CURRICULUM.md"
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("威胁模型里哪一章讲熔断器？", "docs/constraint_threat_model/phase5/31_ai_gateway_circuit_b_zh.md"),  # by description
+    ("curriculum 里哪一课讲 GPU 选型？", "docs/curriculum/phase4_50_to_100/28_gpu_selection_zh.md"),  # by title
+])
+@in_module_loop
+async def test_which_chapter_covers_x_names_the_chapter_and_outlines_it(services, question, doc):
+    answer = await ask(services, question)
+    assert answer.trace.answer_mode == "navigation" and doc in answer.text
+    assert {c.doc for c in answer.citations[1:]} == {doc}
+
+
+@in_module_loop
 async def test_help_typed_as_text_is_the_help_in_the_askers_language(services):
-    assert (await ask(services, "/help")).text == message("help.ask", "en")
-    assert (await ask(services, "help", preferred_lang="zh")).text == message("help.ask", "zh")
-    assert (await ask(services, "帮助")).text == message("help.ask", "zh")
+    assert (await ask(services, "/help", user_id="newcomer")).text == message("help.ask", "en")  # nothing to go by
+    assert (await ask(services, "help", user_id="newcomer", preferred_lang="zh")).text == message("help.ask", "zh")
+    assert (await ask(services, "帮助", user_id="another")).text == message("help.ask", "zh")
+    await ask(services, "什么是 RAG？", user_id="reader")
+    assert (await ask(services, "/help", user_id="reader")).text == message("help.ask", "zh")  # as they last asked
 
 
 @in_module_loop
@@ -163,3 +200,12 @@ async def test_a_question_inside_a_named_module_is_answered_from_that_module(ser
 async def test_an_ordinary_question_still_takes_the_search_path(services):
     answer = await ask(services, "What is LoRA rank?")
     assert answer.trace.answer_mode == "extractive" and "rank" in answer.text.lower()
+
+
+def test_the_terminal_shows_a_navigation_answer_with_its_sources(atlas_data_dir, tmp_path):
+    from tests.test_cli import run_cli
+
+    done = run_cli(["ask", "what's in phase 3?"], atlas_data_dir, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Module 15: API Integration" in done.stdout and "Module 22: Model Evaluation" in done.stdout
+    assert "Sources" in done.stdout and "CURRICULUM.md" in done.stdout
