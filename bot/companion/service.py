@@ -33,7 +33,7 @@ from bot.companion.records import (
     utcnow,
     valid_tz,
 )
-from bot.companion.replies import Action, AnswerResult, QuizPost, StudyReply
+from bot.companion.replies import Action, AnswerResult, PhaseScore, ProgressStats, QuizPost, StudyReply
 from bot.companion.requests import StudyRequest
 from bot.corpus.atlas_map import AtlasMap
 from bot.domain import Lang
@@ -472,23 +472,27 @@ class CompanionService:
         data = await self.records.member(member)
         now = self.clock()
         atlas = self.atlas(bank)
+        stats = ProgressStats(cards_due=len(data.due_cards(now)), cards_total=len(data.cards), streak=data.streak(now),
+                              phases=[PhaseScore(phase=p, answered=n, correct=ok)
+                                      for p, (n, ok) in sorted(data.accuracy.items())])
         lines = [message("study.progress_header", lang)]
-        if atlas and atlas.get("curriculum"):
+        if atlas:
             chosen = paths.track(atlas, data.profile.track) or paths.track(atlas, "")
-            done_in_track = sum(1 for e in chosen.entries if e.number in data.done)
-            lines.append(message("study.modules_done", lang, n=done_in_track, total=len(chosen.entries),
+            stats.modules_done = sum(1 for e in chosen.entries if e.number in data.done)
+            stats.modules_total = len(chosen.entries)
+            lines.append(message("study.modules_done", lang, n=stats.modules_done, total=stats.modules_total,
                                  track=chosen.id))
             upcoming = paths.next_entry(chosen, set(data.done))
             if upcoming:
                 lines.append(message("study.next", lang, line=self._entry_line(bank, upcoming, lang), track=chosen.id))
-        if data.accuracy:
+        if stats.phases:
             lines.append(message("study.accuracy", lang))
-            for phase, (n, ok) in sorted(data.accuracy.items()):
-                lines.append(f"• {phase}: {ok}/{n} ({round(100 * ok / n) if n else 0} %)")
-        due = len(data.due_cards(now))
-        lines.append(message("study.cards", lang, due=due, total=len(data.cards)))
-        lines.append(message("study.streak", lang, n=data.streak(now), tz=data.profile.tz))
-        return StudyReply(lang=lang, text="\n".join(lines))
+            for score in stats.phases:
+                share = round(100 * score.correct / score.answered) if score.answered else 0
+                lines.append(f"• {score.phase}: {score.correct}/{score.answered} ({share} %)")
+        lines.append(message("study.cards", lang, due=stats.cards_due, total=stats.cards_total))
+        lines.append(message("study.streak", lang, n=stats.streak, tz=data.profile.tz))
+        return StudyReply(lang=lang, text="\n".join(lines), progress=stats)
 
     async def leaderboard(self, member: Member, lang: Lang, weekly: bool = True) -> StudyReply:
         """The group's correct answers, this ISO week or all time; opted-out members left out."""

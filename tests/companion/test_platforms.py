@@ -103,6 +103,12 @@ async def test_telegram_quiz_poll_answered_by_two_members_is_scored_per_member(b
     text = html_of(board)
     assert "1. Alice — 1" in text and "Bob" not in text  # Bob answered, but nothing right yet
 
+    standin.push_update(message("/progress", chat=GROUP))  # Alice's own numbers, with the chart
+    [_, view] = await standin.wait_for("sendMessage", 2)
+    assert "curriculum 2: 1/1 (100 %)" in html_of(view) and "Cards due: 0 of 1" in html_of(view)
+    [photo] = await standin.wait_for("sendPhoto")
+    assert photo.files["photo"].startswith(b"\x89PNG")
+
 
 async def test_telegram_study_requests_in_plain_words_in_both_languages(bot, standin, service):
     standin.push_update(message("quiz me on boats and anchors"))

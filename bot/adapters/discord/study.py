@@ -9,6 +9,8 @@ quiz counts; the verdict, the explanation and the cited section come back to the
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 from typing import Literal, Optional
 
@@ -21,6 +23,7 @@ from bot.companion.replies import Action, StudyReply
 from bot.companion.service import CompanionService
 from bot.messages import message
 from bot.render import study as render
+from bot.render.chart import progress_chart_png
 from bot.render.discord import NO_PINGS
 
 QUIZ_TEMPLATE = r"atlas:q:(?P<quiz>[0-9A-Za-z_-]{1,24}):(?P<option>\d{1,2})"
@@ -121,8 +124,12 @@ async def send_study(companion: CompanionService, send: Send, reply: StudyReply,
     for text in messages[:-1]:
         await send(text)
     if messages:
-        view = study_view(reply.actions)
-        await (send(messages[-1], view=view) if view else send(messages[-1]))
+        extra = {}
+        if view := study_view(reply.actions):
+            extra["view"] = view
+        if reply.progress and (png := await asyncio.to_thread(progress_chart_png, reply.progress)):
+            extra["file"] = discord.File(io.BytesIO(png), filename="progress.png")
+        await send(messages[-1], **extra)
 
 
 # --- slash commands ------------------------------------------------------------------------------------
