@@ -199,6 +199,7 @@ MESSAGES.update({
     "study.usage_module": {"en": "Use /module N, e.g. /module 12.", "zh": "用法：/module N，例如 /module 12。"},
     "study.usage_done": {"en": "Use /done N, e.g. /done 12.", "zh": "用法：/done N，例如 /done 12。"},
     "study.usage_tz": {"en": "Use /tz Area/City, e.g. /tz Asia/Shanghai.", "zh": "用法：/tz 地区/城市，例如 /tz Asia/Shanghai。"},
+    "study.cloze_title": {"en": "Recall:", "zh": "回忆一下："},
     "study.qotd": {"en": "☀️ Question of the day", "zh": "☀️ 每日一题"},
     "study.recap_title": {"en": "**Weekly recap — {week}**", "zh": "**本周回顾——{week}**"},
     "study.recap_nobody": {"en": "Nobody answered a quiz this week.", "zh": "本周还没有人答题。"},

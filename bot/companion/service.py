@@ -120,7 +120,10 @@ class CompanionService:
             entry = series.entry(number) if series else None
             return [entry.doc.get(lang)] if entry else []
         if topic.strip():
-            return await asyncio.to_thread(bank.docs_for_topic, topic, lang, self.tokenizer)
+            found = await asyncio.to_thread(bank.docs_for_topic, topic, lang, self.tokenizer)
+            named = [e.doc.get(lang) for e in (paths.curriculum_entries(atlas) if atlas else [])
+                     if paths.names(e, topic)]  # "向量数据库" is module 12's title: that module first
+            return named + [d for d in found if d not in named]
         if atlas:  # no topic: the member's next module, then the rest of their track
             path = paths.track(atlas, data.profile.track) or paths.track(atlas, "")
             left = [e for e in path.entries if e.number not in data.done] + path.entries
@@ -135,10 +138,17 @@ class CompanionService:
         bank = await self.bank()
         data = await self.records.member(member)  # raises while Redis is down: before anything is posted
         docs = await self._topic_docs(bank, lang, topic, data)
-        picked = bank.pick(docs, lang, avoid=set(data.cards), choice_only=True, rng=self.rng)
+        best = [d for d in docs if any(q.lang == lang for q in bank.by_doc.get(d, []))][:1]
+        # multiple choice from the best-matching doc; a cloze card when it has no good distractors; else the next doc
+        picked = (bank.pick(best, lang, avoid=set(data.cards), choice_only=True, rng=self.rng)
+                  or bank.pick(best, lang, avoid=set(data.cards), choice_only=False, rng=self.rng)
+                  or bank.pick(docs, lang, avoid=set(data.cards), choice_only=True, rng=self.rng))
         if not picked:
             return StudyReply(text=message("study.no_questions", lang, topic=topic or "…"), lang=lang)
         q = picked[0]
+        if not q.choice:
+            return StudyReply(lang=lang, text=f"**{message('study.cloze_title', lang)}** {q.prompt}",
+                              actions=[Action(kind="show", arg=q.key, label=message("study.show_answer", lang))])
         return StudyReply(lang=lang, quiz=QuizPost(quiz_id=secrets.token_urlsafe(9), question=q,
                                                    source_url=self._url(bank, q.doc, q.anchor), lang=lang))
 
