@@ -100,7 +100,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug [question] — how the last answer was found\n"
             "/lang en|zh — the language I answer in\n"
             "/about — the index I am using\n"
-            "/help — this message"
+            "/help — this message\n\n"
+            "Studying: /quiz [topic] · /review · /flashcards topic · /path · /next · /module N · /done N · "
+            "/plan [weeks] · /progress · /leaderboard · /tz Area/City · /forget me — or just say "
+            "\"quiz me on RAG\", \"give me a 2-week plan\"."
         ),
         "zh": (
             "我回答关于 AI Model Atlas（RAG、智能体、微调、AI 安全）的问题，并附上所用章节的链接。\n\n"
@@ -109,7 +112,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug [问题] — 查看上一个回答是怎么找到的\n"
             "/lang en|zh — 回答语言\n"
             "/about — 当前使用的索引\n"
-            "/help — 显示本帮助"
+            "/help — 显示本帮助\n\n"
+            "学习：/quiz [主题] · /review · /flashcards 主题 · /path · /next · /module N · /done N · "
+            "/plan [周数] · /progress · /leaderboard · /tz 地区/城市 · /forget me——也可以直接说"
+            "“给我出几道关于向量数据库的题”“我学到哪了”。"
         ),
     },
     "help.discord": {
@@ -120,7 +126,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug question — ask and show the trace.\n"
             "/about — which index, commit and models are live.\n"
             "Under every answer: 🔍 Debug, 👍 / 👎 (a 👎 tells the maintainers the docs fell short).\n"
-            "Admins: /reindex, /gaps."
+            "Studying: /quiz, /review, /flashcards, /path, /next, /module, /done, /plan, /progress, /leaderboard — "
+            "or mention me with \"quiz me on RAG\".\n"
+            "Admins: /reindex, /gaps, /rhythm."
         ),
         "zh": (
             "Atlas Bot 用中文或英文回答关于 AI Model Atlas 的问题，并附上引用来源。\n"
@@ -129,7 +137,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug 问题 — 提问并显示调试信息。\n"
             "/about — 当前使用的索引、提交和模型。\n"
             "每个回答下面都有：🔍 调试、👍 / 👎（👎 会告诉维护者文档哪里不够）。\n"
-            "管理员：/reindex、/gaps。"
+            "学习：/quiz、/review、/flashcards、/path、/next、/module、/done、/plan、/progress、/leaderboard——"
+            "也可以 @我 说“给我出几道关于 RAG 的题”。\n"
+            "管理员：/reindex、/gaps、/rhythm。"
         ),
     },
 }
