@@ -155,7 +155,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug [question] — how the last answer was found\n"
             "/lang en|zh — the language I answer in\n"
             "/about — the index I am using\n"
-            "/help — this message"
+            "/help — this message\n\n"
+            "Studying: /quiz [topic] · /review · /flashcards topic · /path · /next · /module N · /done N · "
+            "/plan [weeks] · /progress · /leaderboard · /tz Area/City · /forget me — or just say "
+            "\"quiz me on RAG\", \"give me a 2-week plan\"."
         ),
         "zh": (
             "我回答关于 AI Model Atlas（RAG、智能体、微调、AI 安全）的问题，并附上所用章节的链接。\n\n"
@@ -164,7 +167,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug [问题] — 查看上一个回答是怎么找到的\n"
             "/lang en|zh — 回答语言\n"
             "/about — 当前使用的索引\n"
-            "/help — 显示本帮助"
+            "/help — 显示本帮助\n\n"
+            "学习：/quiz [主题] · /review · /flashcards 主题 · /path · /next · /module N · /done N · "
+            "/plan [周数] · /progress · /leaderboard · /tz 地区/城市 · /forget me——也可以直接说"
+            "“给我出几道关于向量数据库的题”“我学到哪了”。"
         ),
     },
     "help.discord": {
@@ -175,7 +181,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug question — ask and show the trace.\n"
             "/about — which index, commit and models are live.\n"
             "Under every answer: 🔍 Debug, 👍 / 👎 (a 👎 tells the maintainers the docs fell short).\n"
-            "Admins: /reindex, /gaps."
+            "Studying: /quiz, /review, /flashcards, /path, /next, /module, /done, /plan, /progress, /leaderboard — "
+            "or mention me with \"quiz me on RAG\".\n"
+            "Admins: /reindex, /gaps, /rhythm."
         ),
         "zh": (
             "Atlas Bot 用中文或英文回答关于 AI Model Atlas 的问题，并附上引用来源。\n"
@@ -184,7 +192,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "/debug 问题 — 提问并显示调试信息。\n"
             "/about — 当前使用的索引、提交和模型。\n"
             "每个回答下面都有：🔍 调试、👍 / 👎（👎 会告诉维护者文档哪里不够）。\n"
-            "管理员：/reindex、/gaps。"
+            "学习：/quiz、/review、/flashcards、/path、/next、/module、/done、/plan、/progress、/leaderboard——"
+            "也可以 @我 说“给我出几道关于 RAG 的题”。\n"
+            "管理员：/reindex、/gaps、/rhythm。"
         ),
     },
 }
@@ -254,6 +264,20 @@ MESSAGES.update({
     "study.usage_module": {"en": "Use /module N, e.g. /module 12.", "zh": "用法：/module N，例如 /module 12。"},
     "study.usage_done": {"en": "Use /done N, e.g. /done 12.", "zh": "用法：/done N，例如 /done 12。"},
     "study.usage_tz": {"en": "Use /tz Area/City, e.g. /tz Asia/Shanghai.", "zh": "用法：/tz 地区/城市，例如 /tz Asia/Shanghai。"},
+    "study.cloze_title": {"en": "Recall:", "zh": "回忆一下："},
+    "study.qotd": {"en": "☀️ Question of the day", "zh": "☀️ 每日一题"},
+    "study.recap_title": {"en": "**Weekly recap — {week}**", "zh": "**本周回顾——{week}**"},
+    "study.recap_nobody": {"en": "Nobody answered a quiz this week.", "zh": "本周还没有人答题。"},
+    "study.recap_studied": {"en": "{n} studied: {names}", "zh": "{n} 人参与学习：{names}"},
+    "study.recap_missed": {"en": "Missed most:", "zh": "错得最多的题："},
+    "study.recap_next": {"en": "Next up: {line}", "zh": "下一课：{line}"},
+    "study.rhythm_set": {"en": "This channel's rhythm: question of the day {daily}, weekly recap {weekly} ({tz}).",
+                         "zh": "本频道的学习节奏：每日一题 {daily}，每周回顾 {weekly}（{tz}）。"},
+    "study.rhythm_off": {"en": "This channel has no scheduled posts now.", "zh": "本频道已取消定时发布。"},
+    "study.rhythm_usage": {
+        "en": "Admins: /rhythm daily 09:00 · /rhythm weekly sun 18:00 · /rhythm tz Asia/Shanghai · /rhythm module 12 · /rhythm off",
+        "zh": "管理员：/rhythm daily 09:00 · /rhythm weekly sun 18:00 · /rhythm tz Asia/Shanghai · /rhythm module 12 · /rhythm off",
+    },
     "study.not_saved": {
         "en": "the bot's storage is unavailable, so your quiz answer was not recorded (nothing was half-saved).",
         "zh": "机器人的存储暂时不可用，你的答题没有被记录（没有保存任何部分数据）。",

@@ -144,6 +144,7 @@ class Settings(BaseSettings):
     rate_limit_window_s: int = 60
     daily_budget_per_space: int = 500
     gaps_max: int = 2000
+    study_tick_s: float = Field(60.0, gt=0, description="How often the bots look for due group posts (rhythm).")
 
     @model_validator(mode="after")
     def _llm_latency_budget(self) -> Settings:

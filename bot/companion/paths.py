@@ -34,6 +34,13 @@ def track(atlas: AtlasMap, track_id: str) -> PathTrack | None:
     return PathTrack(found.id, found, [entries[n] for n in found.modules if n in entries])
 
 
+def names(entry: Entry, topic: str) -> bool:
+    """Whether ``topic`` names the module: its title (either language) holds it, or it holds the title."""
+    topic = topic.strip().lower()
+    titles = [t.lower() for t in (entry.title.en, entry.title.zh) if t]
+    return len(topic) >= 2 and any(topic in t or (len(t) >= 3 and t in topic) for t in titles)
+
+
 def next_entry(path: PathTrack, done: set[int]) -> Entry | None:
     return next((e for e in path.entries if e.number not in done), None)
 

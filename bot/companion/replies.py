@@ -32,14 +32,31 @@ class QuizPost(BaseModel):
     lang: Lang
 
 
+class PhaseScore(BaseModel):
+    phase: str  # "curriculum 3", "deep_dives 2", "other"
+    answered: int
+    correct: int
+
+
+class ProgressStats(BaseModel):
+    """What /progress counts, for the chart the renderers draw beside the text."""
+
+    phases: list[PhaseScore] = Field(default_factory=list)
+    modules_done: int = 0
+    modules_total: int = 0
+    cards_due: int = 0
+    cards_total: int = 0
+    streak: int = 0
+
+
 class StudyReply(BaseModel):
-    """Markdown ``text`` (links absolute), then optionally a quiz, buttons, a chart."""
+    """Markdown ``text`` (links absolute), then optionally a quiz, buttons, the numbers of a progress chart."""
 
     text: str = ""
     lang: Lang = "en"
     quiz: QuizPost | None = None
     actions: list[Action] = Field(default_factory=list)
-    chart_png: bytes | None = None
+    progress: ProgressStats | None = None
 
 
 class AnswerResult(BaseModel):

@@ -22,6 +22,7 @@ from bot.companion import paths
 from bot.companion.bank import Banks, QuestionBank
 from bot.companion.questions import Question
 from bot.companion.records import (
+    PREFIX,
     CardRecord,
     Member,
     MemberData,
@@ -29,12 +30,23 @@ from bot.companion.records import (
     Scheduling,
     iso_week,
     local_day,
+    posted_key,
     quiz_key,
     utcnow,
     valid_tz,
 )
-from bot.companion.replies import Action, AnswerResult, QuizPost, StudyReply
+from bot.companion.replies import Action, AnswerResult, PhaseScore, ProgressStats, QuizPost, StudyReply
 from bot.companion.requests import StudyRequest
+from bot.companion.rhythm import (
+    RHYTHMS,
+    Rhythm,
+    Slot,
+    claim_expired,
+    claim_value,
+    due_slots,
+    parse_daily,
+    parse_weekly,
+)
 from bot.corpus.atlas_map import AtlasMap
 from bot.domain import Lang
 from bot.messages import message
@@ -108,7 +120,10 @@ class CompanionService:
             entry = series.entry(number) if series else None
             return [entry.doc.get(lang)] if entry else []
         if topic.strip():
-            return await asyncio.to_thread(bank.docs_for_topic, topic, lang, self.tokenizer)
+            found = await asyncio.to_thread(bank.docs_for_topic, topic, lang, self.tokenizer)
+            named = [e.doc.get(lang) for e in (paths.curriculum_entries(atlas) if atlas else [])
+                     if paths.names(e, topic)]  # "向量数据库" is module 12's title: that module first
+            return named + [d for d in found if d not in named]
         if atlas:  # no topic: the member's next module, then the rest of their track
             path = paths.track(atlas, data.profile.track) or paths.track(atlas, "")
             left = [e for e in path.entries if e.number not in data.done] + path.entries
@@ -123,10 +138,17 @@ class CompanionService:
         bank = await self.bank()
         data = await self.records.member(member)  # raises while Redis is down: before anything is posted
         docs = await self._topic_docs(bank, lang, topic, data)
-        picked = bank.pick(docs, lang, avoid=set(data.cards), choice_only=True, rng=self.rng)
+        best = [d for d in docs if any(q.lang == lang for q in bank.by_doc.get(d, []))][:1]
+        # multiple choice from the best-matching doc; a cloze card when it has no good distractors; else the next doc
+        picked = (bank.pick(best, lang, avoid=set(data.cards), choice_only=True, rng=self.rng)
+                  or bank.pick(best, lang, avoid=set(data.cards), choice_only=False, rng=self.rng)
+                  or bank.pick(docs, lang, avoid=set(data.cards), choice_only=True, rng=self.rng))
         if not picked:
             return StudyReply(text=message("study.no_questions", lang, topic=topic or "…"), lang=lang)
         q = picked[0]
+        if not q.choice:
+            return StudyReply(lang=lang, text=f"**{message('study.cloze_title', lang)}** {q.prompt}",
+                              actions=[Action(kind="show", arg=q.key, label=message("study.show_answer", lang))])
         return StudyReply(lang=lang, quiz=QuizPost(quiz_id=secrets.token_urlsafe(9), question=q,
                                                    source_url=self._url(bank, q.doc, q.anchor), lang=lang))
 
@@ -472,23 +494,27 @@ class CompanionService:
         data = await self.records.member(member)
         now = self.clock()
         atlas = self.atlas(bank)
+        stats = ProgressStats(cards_due=len(data.due_cards(now)), cards_total=len(data.cards), streak=data.streak(now),
+                              phases=[PhaseScore(phase=p, answered=n, correct=ok)
+                                      for p, (n, ok) in sorted(data.accuracy.items())])
         lines = [message("study.progress_header", lang)]
-        if atlas and atlas.get("curriculum"):
+        if atlas:
             chosen = paths.track(atlas, data.profile.track) or paths.track(atlas, "")
-            done_in_track = sum(1 for e in chosen.entries if e.number in data.done)
-            lines.append(message("study.modules_done", lang, n=done_in_track, total=len(chosen.entries),
+            stats.modules_done = sum(1 for e in chosen.entries if e.number in data.done)
+            stats.modules_total = len(chosen.entries)
+            lines.append(message("study.modules_done", lang, n=stats.modules_done, total=stats.modules_total,
                                  track=chosen.id))
             upcoming = paths.next_entry(chosen, set(data.done))
             if upcoming:
                 lines.append(message("study.next", lang, line=self._entry_line(bank, upcoming, lang), track=chosen.id))
-        if data.accuracy:
+        if stats.phases:
             lines.append(message("study.accuracy", lang))
-            for phase, (n, ok) in sorted(data.accuracy.items()):
-                lines.append(f"• {phase}: {ok}/{n} ({round(100 * ok / n) if n else 0} %)")
-        due = len(data.due_cards(now))
-        lines.append(message("study.cards", lang, due=due, total=len(data.cards)))
-        lines.append(message("study.streak", lang, n=data.streak(now), tz=data.profile.tz))
-        return StudyReply(lang=lang, text="\n".join(lines))
+            for score in stats.phases:
+                share = round(100 * score.correct / score.answered) if score.answered else 0
+                lines.append(f"• {score.phase}: {score.correct}/{score.answered} ({share} %)")
+        lines.append(message("study.cards", lang, due=stats.cards_due, total=stats.cards_total))
+        lines.append(message("study.streak", lang, n=stats.streak, tz=data.profile.tz))
+        return StudyReply(lang=lang, text="\n".join(lines), progress=stats)
 
     async def leaderboard(self, member: Member, lang: Lang, weekly: bool = True) -> StudyReply:
         """The group's correct answers, this ISO week or all time; opted-out members left out."""
@@ -502,6 +528,124 @@ class CompanionService:
         if not rows:
             return StudyReply(lang=lang, text=f"{title}\n{message('study.board_empty', lang)}")
         lines = [title] + [f"{i}. {fields.get(f'name:{uid}', uid)} — {s}" for i, (s, uid) in enumerate(rows, 1)]
+        return StudyReply(lang=lang, text="\n".join(lines))
+
+    # --- a group's rhythm --------------------------------------------------------------------------
+    async def rhythm(self, platform: str, channel: str) -> Rhythm | None:
+        raw = (await self.records.fields(RHYTHMS)).get(f"{platform}:{channel}")
+        return Rhythm.model_validate_json(raw) if raw else None
+
+    async def set_rhythm(self, rhythm: Rhythm) -> StudyReply:
+        """Save a channel's schedule (an admin's command); both times off removes it."""
+        if rhythm.daily is None and rhythm.weekly is None:
+            await self.records.apply(Writes(drop={RHYTHMS: [rhythm.field]}))
+            return StudyReply(lang=rhythm.lang, text=message("study.rhythm_off", rhythm.lang))
+        await self.records.apply(Writes().set(RHYTHMS, rhythm.field, rhythm.model_dump_json()))
+        return StudyReply(lang=rhythm.lang, text=message("study.rhythm_set", rhythm.lang, daily=rhythm.daily or "–",
+                                                         weekly=rhythm.weekly or "–", tz=rhythm.tz))
+
+    async def rhythm_command(self, platform: str, channel: str, space: str, lang: Lang, text: str) -> StudyReply:
+        """An admin's "/rhythm daily 09:00", "weekly sun 18:00", "tz Asia/Shanghai", "module 12", "off"."""
+        current = await self.rhythm(platform, channel) or Rhythm(platform=platform, channel=channel, space=space,
+                                                                   lang=lang)
+        what, _, rest = text.strip().partition(" ")
+        what, rest = what.lower(), rest.strip()
+        update: dict = {}
+        if what == "daily" and parse_daily(rest):
+            update["daily"] = parse_daily(rest)
+        elif what == "weekly" and parse_weekly(rest):
+            update["weekly"] = parse_weekly(rest)
+        elif what == "tz" and valid_tz(rest):
+            update["tz"] = rest
+        elif what == "module" and rest.isdigit():
+            update["module"] = int(rest)
+        elif what == "off":
+            update = {"daily": None, "weekly": None}
+        else:
+            shown = await self.rhythm(platform, channel)
+            head = message("study.rhythm_set", lang, daily=shown.daily or "–", weekly=shown.weekly or "–",
+                           tz=shown.tz) + "\n" if shown else ""
+            return StudyReply(lang=lang, text=head + message("study.rhythm_usage", lang))
+        return await self.set_rhythm(current.model_copy(update={**update, "lang": lang}))
+
+    async def due_slots(self, platform: str) -> list[Slot]:
+        """The posts of ``platform``'s channels that are due now and not yet made (or claimed by a live replica)."""
+        now = self.clock()
+        out = []
+        for field, raw in (await self.records.fields(RHYTHMS)).items():
+            if not field.startswith(f"{platform}:"):
+                continue
+            rhythm = Rhythm.model_validate_json(raw)
+            slots = due_slots(rhythm, now)
+            if not slots:
+                continue
+            state = await self.records.fields(posted_key(platform, rhythm.channel))
+            out.extend(s for s in slots if s.id not in state or claim_expired(state[s.id], now))
+        return out
+
+    async def claim(self, slot: Slot) -> bool:
+        """Take the slot for this replica; False when another has it (or has posted it)."""
+        key, now = posted_key(slot.rhythm.platform, slot.rhythm.channel), self.clock()
+        current = (await self.records.fields(key)).get(slot.id)
+        if current is not None:
+            if not claim_expired(current, now):
+                return False
+            await self.records.apply(Writes(drop={key: [slot.id]}))  # its holder died before posting
+        return await self.records.apply(Writes().set(key, slot.id, claim_value(now)), unless=(key, slot.id))
+
+    async def mark_posted(self, slot: Slot) -> None:
+        key = posted_key(slot.rhythm.platform, slot.rhythm.channel)
+        await self.records.apply(Writes().set(key, slot.id, f"posted {self.clock().isoformat()}"))
+
+    async def slot_post(self, slot: Slot) -> StudyReply:
+        """What a slot posts: the question of the day (a quiz from the group's module), or the weekly recap."""
+        rhythm, lang = slot.rhythm, slot.rhythm.lang
+        if slot.kind == "weekly":
+            return await self._recap(rhythm)
+        bank = await self.bank()
+        atlas = self.atlas(bank)
+        docs: list[str] = []
+        if atlas:
+            entries = paths.curriculum_entries(atlas)
+            chosen = next((e for e in entries if e.number == rhythm.module), None)
+            if chosen is None and entries:
+                chosen = entries[self.clock().toordinal() % len(entries)]  # no module set: a different one each day
+            docs = [chosen.doc.get(lang)] if chosen else []
+        docs += sorted({q.doc for q in bank.questions if q.lang == lang})
+        picked = bank.pick(docs, lang, avoid=set(), choice_only=True, rng=self.rng)
+        if not picked:
+            return StudyReply(lang=lang, text=message("study.no_questions", lang, topic="…"))
+        q = picked[0]
+        return StudyReply(lang=lang, text=message("study.qotd", lang),
+                          quiz=QuizPost(quiz_id=secrets.token_urlsafe(9), question=q,
+                                        source_url=self._url(bank, q.doc, q.anchor), lang=lang))
+
+    async def _recap(self, rhythm: Rhythm) -> StudyReply:
+        """Who studied this week, the questions the group missed most, what comes next."""
+        bank, lang = await self.bank(), rhythm.lang
+        fields = await self.records.fields(f"{PREFIX}group:{rhythm.platform}:{rhythm.space}")
+        week = iso_week(self.clock())
+        studied = sorted(((int(v), f.rsplit(":", 1)[1]) for f, v in fields.items() if f.startswith(f"act:{week}:")),
+                         reverse=True)
+        lines = [message("study.recap_title", lang, week=week)]
+        if not studied:
+            lines.append(message("study.recap_nobody", lang))
+        else:
+            names = ", ".join(f"{fields.get(f'name:{uid}', uid)} ({n})" for n, uid in studied)
+            lines.append(message("study.recap_studied", lang, n=len(studied), names=names))
+        missed = sorted(((int(v), f.split(":", 2)[2]) for f, v in fields.items() if f.startswith(f"miss:{week}:")),
+                        reverse=True)[:3]
+        if missed:
+            lines.append(message("study.recap_missed", lang))
+            for count, key in missed:
+                q = bank.by_key.get(key)
+                if q is not None:
+                    lines.append(f"• {q.answer_text} ({count}×) — {self._cite(bank, q)}")
+        atlas = self.atlas(bank)
+        if atlas and rhythm.module is not None:
+            upcoming = next((e for e in paths.curriculum_entries(atlas) if e.number > rhythm.module), None)
+            if upcoming:
+                lines.append(message("study.recap_next", lang, line=self._entry_line(bank, upcoming, lang)))
         return StudyReply(lang=lang, text="\n".join(lines))
 
     async def export(self) -> dict[str, dict[str, str]]:

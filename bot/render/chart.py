@@ -1,10 +1,12 @@
-"""A small PNG of the candidates' scores per channel, for the /debug view on a phone."""
+"""Small PNGs for a phone: the candidates' scores per channel (/debug), a member's quiz accuracy per phase
+(/progress)."""
 
 from __future__ import annotations
 
 import io
 import threading
 
+from bot.companion.replies import ProgressStats
 from bot.domain import Trace
 
 _PYPLOT = threading.Lock()  # pyplot keeps global state: one chart at a time, whichever adapter asks
@@ -47,3 +49,32 @@ def _draw(plt, rows, labels, dense, lexical, fused) -> bytes:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def progress_chart_png(stats: ProgressStats) -> bytes | None:
+    """Bars of quiz accuracy per phase (answers counted on each bar); None before any answer.
+    Blocking (matplotlib): call it in a worker thread."""
+    if not stats.phases:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with _PYPLOT:
+        fig, ax = plt.subplots(figsize=(6, 0.45 * len(stats.phases) + 1.4), dpi=110)
+        ys = list(range(len(stats.phases)))[::-1]
+        shares = [100 * s.correct / s.answered if s.answered else 0 for s in stats.phases]
+        ax.barh(ys, shares, height=0.6, color="#3b82f6")
+        for y, s, share in zip(ys, stats.phases, shares):
+            ax.text(min(share + 1, 88), y, f"{s.correct}/{s.answered}", va="center", fontsize=8)
+        ax.set_yticks(ys, [s.phase for s in stats.phases], fontsize=8)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("quiz accuracy, %", fontsize=8)
+        title = f"modules {stats.modules_done}/{stats.modules_total} · cards due {stats.cards_due} · streak {stats.streak} d"
+        ax.set_title(title, fontsize=9)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return buf.getvalue()

@@ -103,6 +103,12 @@ async def test_telegram_quiz_poll_answered_by_two_members_is_scored_per_member(b
     text = html_of(board)
     assert "1. Alice — 1" in text and "Bob" not in text  # Bob answered, but nothing right yet
 
+    standin.push_update(message("/progress", chat=GROUP))  # Alice's own numbers, with the chart
+    [_, view] = await standin.wait_for("sendMessage", 2)
+    assert "curriculum 2: 1/1 (100 %)" in html_of(view) and "Cards due: 0 of 1" in html_of(view)
+    [photo] = await standin.wait_for("sendPhoto")
+    assert photo.files["photo"].startswith(b"\x89PNG")
+
 
 async def test_telegram_study_requests_in_plain_words_in_both_languages(bot, standin, service):
     standin.push_update(message("quiz me on boats and anchors"))
@@ -197,3 +203,25 @@ async def test_discord_quiz_by_buttons_scored_per_member_with_explanation_and_ci
         await standin.wait_for(has_followup(board))
         text = followups(standin, board)[0].content
         assert "1. Alice — 1" in text and "Bob" not in text
+
+
+async def test_discord_posts_the_question_of_the_day_from_its_task_loop_once(discord_world, service_settings,
+                                                                             use_embedder):
+    admin = service_settings.model_copy(update={"admin_user_ids": [f"discord:{di.USER_ID}"]})
+    service = build_services(admin, embedder=use_embedder)
+    async with discord_world(service, study_tick_s=0.2) as (standin, bot):
+        refused = await standin.slash("rhythm", user={**di.HUMAN, "id": "700000000000000009"}, setting="daily 00:00")
+        [no] = await standin.wait_for(lambda calls: standin.replies_to(refused) or None)
+        assert "only the bot's admins" in no.content
+        set_up = await standin.slash("rhythm", setting="daily 00:00")
+        await standin.wait_for(has_followup(set_up))
+        assert "question of the day 00:00" in followups(standin, set_up)[0].content
+
+        def quiz_posts(calls):
+            return [c for c in standin.posts_in(di.CHANNEL_ID) if c.custom_ids()]
+
+        [post] = await standin.wait_for(lambda calls: quiz_posts(calls) or None)
+        assert all(i.startswith("atlas:q:") for i in post.custom_ids())
+        assert any("Question of the day" in c.content for c in standin.posts_in(di.CHANNEL_ID))
+        await asyncio.sleep(1.0)  # five more ticks
+        assert len(quiz_posts(standin.calls)) == 1

@@ -3,13 +3,20 @@ real FSRS library, review, flashcards, paths, progress, leaderboards, export / i
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
 from datetime import timedelta
 
 import pytest
 
+from bot.bootstrap import build_services
 from bot.companion.records import Member
 from bot.store import StoreUnavailable
+from bot.store.durable import Writes
+from ingestion.job import run_ingest
+from tests.companion.conftest import COURSE
+from tests.conftest import TEST_REDIS_URL, make_settings
 
 pytestmark = pytest.mark.integration
 
@@ -164,10 +171,6 @@ async def test_forget_me_removes_the_member_and_their_scores_only(companion, ann
 
 async def test_with_redis_down_a_command_says_so_and_nothing_is_half_written(study_data_dir, use_embedder, redis_server,
                                                                             ann):
-    from bot.bootstrap import build_services
-    from tests.companion.conftest import COURSE
-    from tests.conftest import make_settings
-
     services = build_services(make_settings(study_data_dir, source_dir=COURSE, redis_url=redis_server.url,
                                             redis_retry_s=0.05, redis_timeout_s=0.2), embedder=use_embedder)
     await services.start()
@@ -187,8 +190,6 @@ async def test_with_redis_down_a_command_says_so_and_nothing_is_half_written(stu
 
 
 async def _until_up(services) -> None:
-    import asyncio
-
     for _ in range(200):
         if services.store.link.up:
             return
@@ -204,8 +205,6 @@ async def test_a_card_whose_passage_is_gone_is_retired_on_review(companion, ann,
     await companion.answer("telegram", quiz.quiz_id, ann, (quiz.question.answer + 1) % 4)
     data = await companion.records.member(ann)
     record = data.cards[quiz.question.key].model_copy(update={"key": "gone"})
-    from bot.store.durable import Writes
-
     await companion.records.apply(Writes(drop={ann.key: [f"card:{quiz.question.key}"]})
                                   .set(ann.key, "card:gone", record.model_dump_json()))
     clock.now += timedelta(hours=1)
@@ -216,3 +215,39 @@ async def test_a_card_whose_passage_is_gone_is_retired_on_review(companion, ann,
 
 def test_members_on_two_platforms_are_two_members():
     assert Member(platform="telegram", user_id="1").key != Member(platform="discord", user_id="1").key
+
+
+async def test_when_the_docs_change_cards_follow_their_passage_or_are_retired(tmp_path, use_embedder, prefix, clock, ann):
+    source = tmp_path / "course"
+    shutil.copytree(COURSE, source)
+    settings = make_settings(tmp_path / "var", source_dir=source, redis_url=TEST_REDIS_URL, key_prefix=prefix)
+    run_ingest(settings, progress=False, embedder=use_embedder)
+    services = build_services(settings, embedder=use_embedder)
+    services.companion.clock = clock
+    await services.start()
+    try:
+        companion = services.companion
+        made = await companion.flashcards(ann, "en", "boat hull steers anchor keel")
+        cards = (await companion.records.member(ann)).cards
+        bank = await companion.bank()
+        by_answer = {bank.by_key[k].answer_text: c for k, c in cards.items()}
+        assert {"Keel", "Anchor"} <= set(by_answer), made.text
+        keel = by_answer["Keel"]
+        await companion.rate(ann, keel.key, "3", "en")
+        reviewed = (await companion.records.member(ann)).cards[keel.key]
+
+        harbour = source / "docs/course/stage2/04_harbour.md"
+        text = harbour.read_text().replace("keeps a boat from sliding sideways", "stops a boat drifting sideways")
+        harbour.write_text("\n".join(line for line in text.splitlines() if "**Anchor**" not in line) + "\n")
+        run_ingest(settings, progress=False, embedder=use_embedder)
+
+        clock.now += timedelta(days=400)
+        review = await companion.review(ann, "en")
+        assert "1 card(s) retired" in review.text  # the anchor's passage is gone
+        after = (await companion.records.member(ann)).cards
+        assert by_answer["Anchor"].key not in after
+        moved = after[keel.key]
+        assert moved.question_id != keel.question_id and moved.fsrs == reviewed.fsrs  # new wording, same schedule
+        assert "stops a boat drifting sideways" in (await companion.bank()).by_key[keel.key].prompt
+    finally:
+        await services.close()

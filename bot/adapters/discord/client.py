@@ -43,16 +43,19 @@ class AtlasBot(discord.Client):
         self.tree = app_commands.CommandTree(self)
         self.tree.error(self._on_app_command_error)
         self._service_started = False
+        self._rhythm = study.rhythm_loop(self, settings.study_tick_s)
 
     async def setup_hook(self) -> None:
         await self.services.start()
         self._service_started = True
+        self._rhythm.start()
         self.add_dynamic_items(AnswerButton, study.QuizButton, study.StudyButton)
         for command in (*COMMANDS, *study.COMMANDS):
             self.tree.add_command(command)
         await self._sync_commands()
 
     async def close(self) -> None:
+        self._rhythm.cancel()
         try:
             await super().close()
         finally:

@@ -9,19 +9,27 @@ quiz counts; the verdict, the explanation and the cited section come back to the
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 import re
 from typing import Literal, Optional
 
 import discord
 from discord import app_commands
+from discord.ext import tasks
 
-from bot.adapters.discord.senders import Send, followup_sender, locale_lang
+from bot.adapters.discord.senders import Send, channel_sender, followup_sender, interaction_asker, locale_lang
 from bot.companion.records import Member
 from bot.companion.replies import Action, StudyReply
 from bot.companion.service import CompanionService
 from bot.messages import message
 from bot.render import study as render
+from bot.render.chart import progress_chart_png
 from bot.render.discord import NO_PINGS
+from bot.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 QUIZ_TEMPLATE = r"atlas:q:(?P<quiz>[0-9A-Za-z_-]{1,24}):(?P<option>\d{1,2})"
 STUDY_TEMPLATE = r"atlas:s:(?P<code>s[psrdq]):(?P<arg>[0-9A-Za-z:_-]{1,64})"
@@ -121,8 +129,12 @@ async def send_study(companion: CompanionService, send: Send, reply: StudyReply,
     for text in messages[:-1]:
         await send(text)
     if messages:
-        view = study_view(reply.actions)
-        await (send(messages[-1], view=view) if view else send(messages[-1]))
+        extra = {}
+        if view := study_view(reply.actions):
+            extra["view"] = view
+        if reply.progress and (png := await asyncio.to_thread(progress_chart_png, reply.progress)):
+            extra["file"] = discord.File(io.BytesIO(png), filename="progress.png")
+        await send(messages[-1], **extra)
 
 
 # --- slash commands ------------------------------------------------------------------------------------
@@ -210,5 +222,45 @@ async def forget(interaction: discord.Interaction, confirm: app_commands.Range[s
     await _run(interaction, lambda c, m, lang: c.forget(m, lang), ephemeral=True)
 
 
-COMMANDS = (quiz, review, flashcards, path, next_, module, done, plan, track, progress, leaderboard, optout,
+@app_commands.command(name="rhythm", description="Admins: question of the day and weekly recap for this channel")
+@app_commands.describe(setting="daily 09:00 · weekly sun 18:00 · tz Asia/Shanghai · module 12 · off (empty: show)")
+async def rhythm(interaction: discord.Interaction, setting: Optional[app_commands.Range[str, 1, 60]] = None) -> None:
+    bot, lang = interaction.client, locale_lang(interaction)
+    if not bot.services.admin.is_admin(interaction_asker(interaction)):
+        await interaction.response.send_message(message("admin_only", lang), ephemeral=True)
+        return
+    await _run(interaction, lambda c, m, lang: c.rhythm_command("discord", str(interaction.channel_id), m.space_id,
+                                                                lang, setting or ""), ephemeral=True)
+
+
+def rhythm_loop(bot, seconds: float) -> tasks.Loop:
+    """discord.py's ``tasks.loop``: every ``seconds``, post the due slots this replica can claim."""
+
+    @tasks.loop(seconds=seconds)
+    async def tick() -> None:
+        companion = bot.services.companion
+        try:
+            for slot in await companion.due_slots("discord"):
+                if not await companion.claim(slot):
+                    continue
+                channel = bot.get_channel(int(slot.rhythm.channel)) or await bot.fetch_channel(int(slot.rhythm.channel))
+                reply = await companion.slot_post(slot)
+                send = channel_sender(channel)
+                if reply.quiz is not None and reply.text:
+                    await send(reply.text)
+                await send_study(companion, send, reply, slot.rhythm.space)
+                await companion.mark_posted(slot)
+        except StoreUnavailable as exc:
+            log.warning("storage unavailable (%s): scheduled posts wait for the next tick", exc)
+        except discord.HTTPException as exc:
+            log.warning("could not make a scheduled post: %s", exc.text or exc.status)
+
+    @tick.before_loop
+    async def wait_ready() -> None:
+        await bot.wait_until_ready()
+
+    return tick
+
+
+COMMANDS = (rhythm, quiz, review, flashcards, path, next_, module, done, plan, track, progress, leaderboard, optout,
             timezone, forget)

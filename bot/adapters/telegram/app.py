@@ -84,11 +84,15 @@ def build_application(settings: Settings, services: Services, base_url: str | No
         application.add_handler(CommandHandler(names, callback))
     for name in study.COMMANDS:
         application.add_handler(CommandHandler(name, study.command_handler(name)))
+    application.add_handler(CommandHandler("rhythm", study.rhythm_command))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.on_text))
     application.add_handler(CallbackQueryHandler(handlers.on_button, pattern=r"^[dun]:"))
     application.add_handler(CallbackQueryHandler(study.on_study_button, pattern=r"^s[psrdq]:"))
     application.add_handler(PollAnswerHandler(study.on_poll_answer))
     application.add_error_handler(handlers.on_error)
+    # The group rhythm: PTB's JobQueue looks for due posts; what was posted lives in Redis, not here.
+    application.job_queue.run_repeating(study.rhythm_tick, interval=settings.study_tick_s, first=settings.study_tick_s,
+                                        name="study-rhythm")
     return application
 
 

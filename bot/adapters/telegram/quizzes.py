@@ -3,6 +3,7 @@ be scored), or text with inline buttons. Shared by the chat flow (``handlers``) 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 
@@ -16,6 +17,7 @@ from bot.companion.records import Member
 from bot.companion.replies import StudyReply
 from bot.companion.service import CompanionService
 from bot.render import study as render
+from bot.render.chart import progress_chart_png
 from bot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ async def send_study(context: CallbackContext, chat: Chat, companion: CompanionS
     messages = render.telegram_messages(reply)
     if messages:
         await send_all(context.bot, chat.id, messages, None, render.telegram_keyboard(reply.actions))
+    png = await asyncio.to_thread(progress_chart_png, reply.progress) if reply.progress else None
+    if png:
+        await context.bot.send_photo(chat.id, png, caption="progress")
 
 
 async def post_quiz(context: CallbackContext, companion: CompanionService, chat_id: int, in_group: bool,

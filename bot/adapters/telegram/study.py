@@ -15,8 +15,8 @@ import logging
 from telegram import Update
 
 from bot.adapters.telegram.delivery import send_all
-from bot.adapters.telegram.handlers import Context, _command_text, services_of, ui_lang
-from bot.adapters.telegram.quizzes import member_of, recent_polls, send_study
+from bot.adapters.telegram.handlers import Context, _command_text, _refuse_non_admin, services_of, ui_lang
+from bot.adapters.telegram.quizzes import member_of, post_quiz, recent_polls, send_study
 from bot.companion.records import Member
 from bot.companion.replies import StudyReply
 from bot.messages import message as text
@@ -137,3 +137,33 @@ async def on_study_button(update: Update, context: Context) -> None:
     await send_study(context, update.effective_chat, services_of(context).companion, reply)
 
 
+
+
+async def rhythm_command(update: Update, context: Context) -> None:
+    """/rhythm (admins): this chat's question of the day and weekly recap."""
+    if await _refuse_non_admin(update, context):
+        return
+    chat = update.effective_chat
+    reply = await services_of(context).companion.rhythm_command(
+        "telegram", str(chat.id), member_of(update).space_id, ui_lang(update, context),
+        _command_text(update.effective_message))
+    await send_study(context, chat, services_of(context).companion, reply)
+
+
+async def rhythm_tick(context: Context) -> None:
+    """The JobQueue's minute: post every due slot this replica can claim (one post per slot overall)."""
+    companion = services_of(context).companion
+    try:
+        for slot in await companion.due_slots("telegram"):
+            if not await companion.claim(slot):
+                continue
+            reply = await companion.slot_post(slot)
+            chat_id = int(slot.rhythm.channel)
+            if reply.quiz is not None:
+                await send_all(context.bot, chat_id, render.telegram_messages(reply.model_copy(update={"quiz": None})))
+                await post_quiz(context, companion, chat_id, True, reply)
+            else:
+                await send_all(context.bot, chat_id, render.telegram_messages(reply))
+            await companion.mark_posted(slot)
+    except StoreUnavailable as exc:
+        log.warning("storage unavailable (%s): scheduled posts wait for the next tick", exc)
