@@ -314,7 +314,7 @@ def _claims(line: str, number: int, n_sources: int, dropped: list[int]) -> list[
 
     marked = _MARKER.sub(slot, _INLINE_CODE.sub(hide, line))
     # a marker run right after an end mark is a boundary: let the sentence end before it
-    marked = re.sub(rf"([.!?。！？])\s*((?:\x00\d+\x00\s*)+)", r"\1 \2", marked)
+    marked = re.sub(r"([.!?。！？])\s*((?:\x00\d+\x00\s*)+)", r"\1 \2", marked)
     pieces = re.split(rf"(?<=[.!?。！？])\s+(?=\x00|[A-Z0-9\"'“‘*`(\[_{CJK_CLASS}])|(?<=[。！？])(?=[^\s。！？])", marked)
     # "A [1], B [2]": a marker closing a clause makes the clause a claim of its own
     pieces = [clause for piece in pieces for clause in re.split(r"(?<=\x00)(?=\s*[,，、;；]\s*\S)", piece)]
