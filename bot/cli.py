@@ -202,10 +202,16 @@ def _eval_llm(settings, set_path: Path, out: Path, limit: int) -> int:
     except EvalInputError as exc:
         raise _fail(f"eval: {exc}", 2) from None
     console = Console()
+    partial = out.with_suffix(".partial.jsonl")  # one record per line as it comes: a long run can be read early
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text("", encoding="utf-8")
 
     def progress(i: int, n: int, record: dict) -> None:
+        with partial.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         console.print(f"{i}/{n} {record['id']} [{record['lang']}] {record['mode']}"
-                      f"{' (' + record['fallback'] + ')' if record['fallback'] else ''} facts "
+                      f"{' (' + record['fallback'] + ')' if record['fallback'] else ''}"
+                      f"{' retried ' + record['retried'] if record['retried'] else ''} facts "
                       f"{record['facts_llm']}/{record['facts_extractive']}/{record['facts_total']} "
                       f"{record['latency_ms'] / 1000:.1f} s")
 

@@ -56,6 +56,10 @@ _MARKER = re.compile(rf"(?P<ws>[ \t]?)(?<![A-Za-z0-9_])(?:\[(?P<a>{_NUM_LIST})\]
 _SLOT = re.compile(r"\x00(\d+)\x00")
 _FENCED_CODE = re.compile(r"^(```|~~~).*?(^\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
+# An out-of-range [n] right after one of these words names a chapter ("explained in [27]"), it cites nothing.
+_POINTING = re.compile(r"(?:\b(?:in|is|are|see|read|chapter|chapters|module|modules|lesson|part|and|or|to|from|at)"
+                       r"|第|见|是|阅读|看|读|参考|和|或)\s*$", re.IGNORECASE)
+_MARKERS_ONLY = re.compile(rf"^\s*(?:(?<![A-Za-z0-9_])(?:\[{_NUM_LIST}\]|【{_NUM_LIST}】|［{_NUM_LIST}］)\s*)+$")
 _TABLE_RULE = re.compile(r"\|?[\s:|-]*-[\s:|-]*\|?")
 _LIST_BULLET = re.compile(r"^\s*(?:[-*+>]|\d+[.)])\s+")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]*")
@@ -210,7 +214,7 @@ def contradiction(sentence: str, passage: str) -> str | None:
     if len(claim_words) < 3:
         return None
     best, best_overlap = "", 0.0
-    for piece in re.split(r"(?<=[.!?。！？；;])\s*|\n", passage):
+    for piece in re.split(r"(?<=[!?。！？；;])\s*|(?<=[^0-9]\.)\s+|\n", passage):  # not after "27."
         words = _shingles(piece)
         if not words:
             continue
@@ -273,6 +277,13 @@ def _parse(text: str, n_sources: int) -> tuple[list[_Line], list[int]]:
                           judged=not _is_fragment(cells))
             lines.append(_Line(raw=cleaned, claims=[claim], verbatim=True))
             continue
+        prose = [line for line in lines if line.claims and not line.verbatim]
+        if _MARKERS_ONLY.match(stripped) and prose:  # "…\n\n[1]": the paragraph before cites it
+            numbers = [n for m in _MARKER.finditer(stripped) for n in _marker_numbers(m)]
+            dropped.extend(n for n in numbers if not 1 <= n <= n_sources and n not in dropped)
+            last = prose[-1].claims[-1]
+            last.cited += [n for n in dict.fromkeys(numbers) if 1 <= n <= n_sources and n not in last.cited]
+            continue
         if not stripped or stripped.startswith("#"):
             lines.append(_Line(raw=_clean_markers(raw, n_sources, dropped)))
             continue
@@ -290,6 +301,8 @@ def _claims(line: str, number: int, n_sources: int, dropped: list[int]) -> list[
 
     def slot(match: re.Match[str]) -> str:
         numbers = [n for n in dict.fromkeys(_marker_numbers(match))]
+        if not any(1 <= n <= n_sources for n in numbers) and _POINTING.search(match.string[: match.start()]):
+            return match.group("ws") + ", ".join(map(str, numbers))  # "read [27]": a chapter number, not a citation
         dropped.extend(n for n in numbers if not 1 <= n <= n_sources and n not in dropped)
         runs.append([n for n in numbers if 1 <= n <= n_sources])
         return f"\x00{len(runs) - 1}\x00"
@@ -301,7 +314,7 @@ def _claims(line: str, number: int, n_sources: int, dropped: list[int]) -> list[
 
     marked = _MARKER.sub(slot, _INLINE_CODE.sub(hide, line))
     # a marker run right after an end mark is a boundary: let the sentence end before it
-    marked = re.sub(rf"([.!?。！？])\s*((?:\x00\d+\x00\s*)+)", r"\1 \2", marked)
+    marked = re.sub(r"([.!?。！？])\s*((?:\x00\d+\x00\s*)+)", r"\1 \2", marked)
     pieces = re.split(rf"(?<=[.!?。！？])\s+(?=\x00|[A-Z0-9\"'“‘*`(\[_{CJK_CLASS}])|(?<=[。！？])(?=[^\s。！？])", marked)
     # "A [1], B [2]": a marker closing a clause makes the clause a claim of its own
     pieces = [clause for piece in pieces for clause in re.split(r"(?<=\x00)(?=\s*[,，、;；]\s*\S)", piece)]

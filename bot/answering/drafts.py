@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.answering.citations import link_resolver, make_citation
-from bot.answering.extractive import ExtractiveAnswerer, compose_text
+from bot.answering.extractive import Composition, ExtractiveAnswerer, compose_text
 from bot.answering.llm import GeneratedAnswer
 from bot.corpus.layout import Manifest
 from bot.index.reader import LiveIndex
@@ -79,11 +79,25 @@ class IndexLibrary:
         return self.index.defining_sections(focus, lang)
 
 
+def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:
+    """What the extractive answer quotes for the query from ``chunks`` (the retrieved chunks, best first)."""
+    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index), query.expansion)
+
+
+def quoted_context(composition: Composition, chunks: list[Chunk]) -> list[Chunk]:
+    """The LLM's context: the passages the extractive answer quotes, each chunk's text cut to the quoted
+    part, then the other retrieved chunks. A small model keeps more of the facts of a short context that
+    is all on the question (the same chunk ids, so citations point where they always do)."""
+    quoted = [p.chunk.model_copy(update={"text": p.text}) for p in composition.passages]
+    seen = {c.id for c in quoted}
+    return quoted + [c for c in chunks if c.id not in seen]
+
+
 def extractive_draft(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex,
-                     mode: AnswerMode = "extractive") -> Draft:
+                     mode: AnswerMode = "extractive", composition: Composition | None = None) -> Draft:
     """The docs' own passages for the query from ``chunks`` (the retrieved chunks, best first)."""
     lang = query.lang
-    composition = answerer.compose(query.text, lang, chunks, IndexLibrary(index), query.expansion)
+    composition = composition or compose(answerer, query, chunks, index)
     passages = composition.passages
     numbers = {p.chunk.id: i + 1 for i, p in enumerate(passages)}
     used = [cid for p in passages for cid in p.chunk_ids]

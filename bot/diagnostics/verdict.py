@@ -14,8 +14,8 @@ question's key facts is useless; one holding two thirds or more is good):
 - ``length``: a short answer is more often a fragment.
 A logistic model over them (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on the dev set
 and checked on tests/questions/holdout.jsonl: the README gives the numbers) gives the probability
-that the answer is useful. For an LLM answer that probability is scaled by the share of its sentences
-the citation check found supported. Each signal that speaks against the answer is its own coded
+that the answer is useful. For an LLM answer that probability is scaled by the share of the sentences it
+wrote that survived the checks (bot/answering/checks.py). Each signal that speaks against the answer is its own coded
 diagnostic with its evidence, so /debug says why.
 """
 
@@ -32,7 +32,6 @@ from bot.domain import Diagnostic
 from bot.text.answer_shape import shape_problems
 from bot.text.markdown import plain_text
 from bot.text.question_kind import classify_question, defines
-from bot.text.sentences import sentences
 from bot.text.terms import exact_terms
 
 _CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b|\bcauses?\b|\bresults? in\b|"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bot.answering.drafts import Draft, extractive_draft, llm_draft, refusal
+from bot.answering.drafts import Draft, compose, extractive_draft, llm_draft, quoted_context, refusal
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import LLMClient, LLMUnavailable, OnText, generate_answer
 from bot.answering.prompts import PromptSet
@@ -203,16 +203,19 @@ class AskService:
     async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
                      timer: Timer, on_draft: OnText | None = None) -> Draft:
         chosen = [s.chunk for s in selection.chosen]
+        with timer.stage("compose"):
+            composition = await asyncio.to_thread(compose, self.extractive, query, chosen, index)
         fallback: _Fallback | None = None
         if self.generation is not None:
             with timer.stage("llm"):
-                generated = await self._generate(query, chosen, evidence, index, on_draft)
+                generated = await self._generate(query, quoted_context(composition, chosen), evidence, index,
+                                                 on_draft)
             if isinstance(generated, Draft):
                 return generated
             fallback = generated
         with timer.stage("answer"):
             draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
-                                            "fallback" if fallback else "extractive")
+                                            "fallback" if fallback else "extractive", composition)
         if fallback is not None:
             draft.trace_notes[:0] = [fallback.note]
             draft.check, draft.tokens_in, draft.tokens_out, draft.cost_usd = (

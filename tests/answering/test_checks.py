@@ -221,3 +221,20 @@ def test_table_rows_and_code_are_checked_too() -> None:
     assert "| what | how |" in text and "Quantum" not in text and "paste_into" not in text
     assert check.outside_knowledge == ["Quantum annealing; schedules GPU clusters overnight for every team",
                                        "(code) rag.retrieve(knowledge_base).paste_into(prompt)"]
+
+
+def test_a_chapter_number_in_brackets_is_kept_as_a_number() -> None:
+    """Seen with a real 1.5B model: "The curriculum explains quantization in [27]." (of 3 passages)."""
+    chunks = [CHUNKS[0].model_copy(update={"text": "27. Model Quantization: the curriculum explains quantization "
+                                                   "with GGUF and 4-bit formats."})]
+    text, check = check_answer("The curriculum explains quantization in [27].", "en", chunks, TOKENIZER)
+    assert text == "The curriculum explains quantization in 27 [1]."
+    assert check.markers_dropped == []
+
+
+def test_a_marker_on_a_line_of_its_own_cites_the_paragraph_before() -> None:
+    """Seen with a real 1.5B model: the answer, a blank line, then "[2]"."""
+    text, check = check_answer("The attacker feeds crafted inputs to make the model spill its system prompt.\n\n[3]",
+                               "en", CHUNKS, TOKENIZER)
+    assert text == "The attacker feeds crafted inputs to make the model spill its system prompt [3]."
+    assert check.cited_any and check.markers_supported == 1 and check.recited == 0

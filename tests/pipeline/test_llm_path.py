@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.answering.checks import NOT_COVERED
-from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
+from bot.answering.prompts import DEFAULT_PROMPTS_DIR
 from bot.bootstrap import build_health, build_services
 from bot.render.debug_view import build_debug_view
 from bot.settings import DiagnosticsConfig
