@@ -19,6 +19,7 @@ from rich.console import Console
 
 from bot.adapters import flow
 from bot.bootstrap import build_services
+from bot.companion.records import Member
 from bot.domain import Asker
 from bot.render.terminal import print_answer
 from bot.settings import Settings
@@ -37,12 +38,21 @@ async def run(only: set[str], settings: Settings) -> None:
                 continue
             asker = Asker(platform="cli", user_id=f"trial-{item['id']}", space_id="trial", channel_id=f"trial-{item['id']}",
                           conversation=f"trial:{item['id']}")
+            member = Member(platform="cli", user_id=f"trial-{item['id']}", space_id="trial")
             turns = item.get("turns") or [item["ask"]]
             console.rule(f"{item['id']} · {item['category']} · {item['lang']}")
             for turn in turns:
                 console.print(f">>> {turn}", highlight=False)
                 lang = flow.ui_lang(turn, asker)
-                outcome = await flow.ask(services, turn, asker, lang)
+                outcome = await flow.ask(services, turn, asker, lang, member)
+                if outcome.study is not None:  # a study request, answered by the companion
+                    console.print(outcome.study.text, highlight=False)
+                    if outcome.study.quiz is not None:
+                        question = outcome.study.quiz.question
+                        console.print(question.prompt, highlight=False)
+                        for i, option in enumerate(question.options):
+                            console.print(f"  {chr(65 + i)}. {option}", highlight=False)
+                    console.print(" · ".join(a.label for a in outcome.study.actions), highlight=False)
                 if outcome.notice is not None:
                     console.print(outcome.notice, highlight=False)
                 if outcome.answer is not None:
