@@ -37,7 +37,8 @@ from bot.services.cache import AnswerCache
 from bot.services.conversation import Conversations, Resolution
 from bot.services.gaps import GapRecorder
 from bot.services.health import BREAKER_KEY
-from bot.services.navigation import NavigationService, compose
+from bot.services.navigation import NavigationService
+from bot.services.navigation import compose as compose_navigation
 from bot.services.traces import TraceBook
 from bot.services.tracing import Models, Stages, Timer, assemble_trace, early_trace
 from bot.settings import DiagnosticsConfig
@@ -113,7 +114,7 @@ class AskService:
 
         navigated = await asyncio.to_thread(self.navigation.resolve, prepared.text, index)
         if navigated is not None:  # a question about the Atlas's structure: answered from its map
-            composed = await asyncio.to_thread(compose, navigated, lang, index, message("help.ask", lang))
+            composed = await asyncio.to_thread(compose_navigation, navigated, lang, index, message("help.ask", lang))
             trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "navigation",
                                 notes=[*prepared.notes, f"navigation: {composed.why}"])
             trace = trace.model_copy(update={"index_id": index.index_id, "index_built_at": index.manifest.built_at})
