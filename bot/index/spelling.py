@@ -24,6 +24,7 @@ from bot.text.tokenizer import EN_STOPWORDS
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _INNER_CAPITAL = re.compile(r".+[A-Z]")
 MIN_DOCS_WORD = 6  # shorter words are corrected only to question words
+FREQUENT_DOCS_WORD = 20  # a short unknown word this close to a word the docs use this often is a slip
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +67,18 @@ class SpellingIndex:
         if not found or found[0].distance == 0:
             return None
         return found[0].term
+
+    def misspelt(self, word: str) -> bool:
+        """A short lower-case word one edit from a question word or a frequent docs word ("teh", "tokn"):
+        too short to correct safely, but no name either — it must not count as a topic the Atlas lacks."""
+        lowered = word.lower()
+        if word != lowered or not 3 <= len(lowered) < MIN_DOCS_WORD or lowered in self.vocabulary:
+            return False
+        near = self._question_words.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=1)
+        if near and near[0].distance == 1:
+            return True
+        near = self._docs.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=1)
+        return any(s.distance == 1 and s.count >= FREQUENT_DOCS_WORD for s in near)
 
     def correct(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with its typos corrected, and what was corrected (typo -> word)."""

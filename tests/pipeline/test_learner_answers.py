@@ -106,6 +106,13 @@ async def test_typos_never_decline(services, question, corrected):
     assert not answer.refused and any(corrected in note for note in answer.trace.notes)
 
 
+async def test_a_slip_too_short_to_correct_is_not_a_topic_the_atlas_lacks(services):
+    answer = await ask(services, "how does hallucinaton happen in llms, is it teh temprature?")
+    assert not answer.refused and not answer.trace.evidence.unknown_terms, answer.trace.evidence
+    answer = await ask(services, "what is a tokn in an llm")  # one key away from a word the docs use all the time
+    assert "tokn" not in answer.trace.evidence.unknown_terms
+
+
 async def test_a_real_word_is_never_corrected_into_another(services):
     answer = await ask(services, "does quantization make a model dumber?")
     assert not any("dumber→" in note for note in answer.trace.notes)
