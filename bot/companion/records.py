@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fsrs import Card, Rating, Scheduler
 from pydantic import BaseModel, Field
 
-from bot.domain import Lang
 from bot.store import DurableStore
 from bot.store.durable import Writes
 
@@ -55,7 +54,6 @@ def posted_key(platform: str, channel: str) -> str:
 
 
 class Profile(BaseModel):
-    lang: Lang | None = None
     tz: str = "UTC"
     track: str = ""  # a reading track's id; empty: the curriculum in order
     optout: bool = False  # left out of leaderboards
@@ -71,7 +69,6 @@ class CardRecord(BaseModel):
     doc: str
     phase: str
     fsrs: dict
-    lapses_seen: int = 0
 
     @property
     def card(self) -> Card:
@@ -112,8 +109,7 @@ class Scheduling:
                doc: str, phase: str) -> CardRecord:
         card = record.card if record else Card()
         card, _log = self.scheduler.review_card(card, rating, now)
-        return CardRecord(key=key, question_id=question_id, doc=doc, phase=phase, fsrs=card.to_dict(),
-                          lapses_seen=(record.lapses_seen if record else 0) + (rating == Rating.Again))
+        return CardRecord(key=key, question_id=question_id, doc=doc, phase=phase, fsrs=card.to_dict())
 
     @staticmethod
     def new_card(now: datetime) -> dict:

@@ -11,8 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-StudyKind = Literal["quiz", "flashcards", "review", "plan", "next", "progress", "path", "module", "done",
-                    "leaderboard"]
+StudyKind = Literal["quiz", "flashcards", "review", "plan", "next", "progress", "module", "leaderboard"]
 
 _CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -22,7 +21,6 @@ class StudyRequest(BaseModel):
     topic: str = ""  # "RAG", "向量数据库"; empty: the member's current module
     number: int | None = None  # /module N, 第N课
     weeks: int | None = None  # a plan's length
-    count: int | None = None  # how many questions or cards
 
 
 def _number(text: str) -> int | None:

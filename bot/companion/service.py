@@ -107,9 +107,7 @@ class CompanionService:
             return await self.progress(member, lang)
         if request.kind == "module" and request.number is not None:
             return await self.module(lang, request.number)
-        if request.kind == "leaderboard":
-            return await self.leaderboard(member, lang)
-        return await self.path(lang)
+        return await self.leaderboard(member, lang)
 
     # --- quizzes ------------------------------------------------------------------------------------
     async def _topic_docs(self, bank: QuestionBank, lang: Lang, topic: str, data: MemberData) -> list[str]:

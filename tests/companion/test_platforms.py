@@ -225,3 +225,24 @@ async def test_discord_posts_the_question_of_the_day_from_its_task_loop_once(dis
         assert any("Question of the day" in c.content for c in standin.posts_in(di.CHANNEL_ID))
         await asyncio.sleep(1.0)  # five more ticks
         assert len(quiz_posts(standin.calls)) == 1
+
+
+async def test_discord_redis_stopped_mid_quiz_the_click_is_refused_plainly(discord_world, redis_server,
+                                                                           study_data_dir, use_embedder):
+    settings = make_settings(study_data_dir, source_dir=COURSE, redis_url=redis_server.url, redis_retry_s=0.05,
+                             redis_timeout_s=0.2)
+    async with discord_world(build_services(settings, embedder=use_embedder)) as (standin, bot):
+        interaction = await standin.slash("quiz", topic="workshop chisel wood")
+        await standin.wait_for(lambda calls: followups(standin, interaction) or None)
+        quiz_message = next(m for m in standin.messages.values() if m["components"])
+        custom_id = quiz_message["components"][0]["components"][0]["custom_id"]
+
+        redis_server.stop()
+        click = await standin.click(custom_id, quiz_message)
+        [reply] = await standin.wait_for(lambda calls: standin.replies_to(click) or None)
+        assert reply.flags & di.EPHEMERAL
+        assert reply.content.startswith("The bot's storage is unavailable right now, so this was not done")
+
+        redis_server.start()  # empty: the stopped server took the quiz with it, and no half of an answer exists
+        client = redis_server.client()
+        assert client.keys("atlas:study:member:*") == []
