@@ -45,9 +45,13 @@ def next_entry(path: PathTrack, done: set[int]) -> Entry | None:
     return next((e for e in path.entries if e.number not in done), None)
 
 
-def plan(path: PathTrack, done: set[int], weeks: int) -> list[list[Entry]]:
-    """What is left of ``path``, spread evenly over ``weeks`` (earlier weeks take the remainder)."""
-    left = [e for e in path.entries if e.number not in done]
+PACE = 5  # modules a week: about one a weekday, the Atlas itself gives no time per module
+
+
+def plan(path: PathTrack, done: set[int], weeks: int, pace: int = PACE) -> list[list[Entry]]:
+    """The next ``weeks`` weeks of ``path`` at ``pace`` modules a week (what is left of it, if less,
+    spread evenly with the earlier weeks taking the remainder)."""
+    left = [e for e in path.entries if e.number not in done][: weeks * pace]
     weeks = max(1, min(weeks, len(left) or 1))
     size, extra = divmod(len(left), weeks)
     out, at = [], 0

@@ -431,12 +431,16 @@ class CompanionService:
         chosen = paths.track(atlas, track_id if track_id is not None else data.profile.track) or paths.track(atlas, "")
         weeks = max(1, min(weeks, 52))
         schedule = paths.plan(chosen, set(data.done), weeks)
-        lines = [message("study.plan_header", lang, weeks=weeks, track=chosen.id,
-                         n=sum(len(w) for w in schedule))]
+        planned = sum(len(w) for w in schedule)
+        left = sum(1 for e in chosen.entries if e.number not in data.done)
+        lines = [message("study.plan_header", lang, weeks=weeks, track=chosen.id, n=planned, pace=paths.PACE)]
         for i, entries in enumerate(schedule, 1):
             if entries:
                 lines.append(f"**{message('study.week', lang, n=i)}**")
                 lines.extend(self._entry_line(bank, e, lang) for e in entries)
+        if left > planned:
+            lines.append(message("study.plan_rest", lang, n=left - planned,
+                                 weeks=-(-(left - planned) // paths.PACE)))
         return StudyReply(lang=lang, text="\n".join(lines))
 
     # --- preferences ----------------------------------------------------------------------------------

@@ -102,3 +102,14 @@ def test_plan_length_and_module_numbers_in_words():
                                   "RAG 里的 chunk size 怎么选？", "what is the test set in evaluation"])
 def test_questions_about_the_docs_stay_questions(text):
     assert study_request(text) is None
+
+
+def test_a_two_week_plan_is_two_weeks_of_study_not_the_whole_track():
+    from bot.companion.paths import PathTrack, plan
+    from bot.corpus.atlas_map import Bilingual, Entry
+
+    course = PathTrack("curriculum", None, [Entry(series="curriculum", number=n, title=Bilingual(en=f"M{n}"),
+                                                  doc=Bilingual(en=f"m{n}.md")) for n in range(37)])
+    weeks = plan(course, done={0, 1}, weeks=2, pace=5)
+    assert [[e.number for e in week] for week in weeks] == [[2, 3, 4, 5, 6], [7, 8, 9, 10, 11]]
+    assert [len(w) for w in plan(course, done=set(range(34)), weeks=2, pace=5)] == [2, 1]  # the last three
