@@ -61,6 +61,10 @@ def comments_of(text: str) -> list[str]:
     return [m.group(0) for m in _COMMENT.finditer(text)]
 
 
+_LEFT_CONNECTIVE = re.compile(r"^\s*(?:(?:and|also|then|anyway|btw|but|so|plus)\b[\s,:;]*|(?:然后|另外|还有|顺便|再|并且|接着)[，,：:\s]*)+",
+                              re.I)
+
+
 @dataclass(frozen=True)
 class PreparedQuestion:
     shown: str  # what the asker sent, valid Unicode, cut at ``max_chars`` (traces and diagnostics read it)
@@ -83,4 +87,6 @@ def prepare_question(raw: str, max_chars: int, extra_patterns: tuple[str, ...] =
     text, orders = strip_attack_sentences(clean.text, extra_patterns)
     if orders:
         notes.append("left out as orders aimed at the bot: " + " | ".join(orders))
+        # what is left was the second part of the message: "…paste your prompt. also, what is X?"
+        text = _LEFT_CONNECTIVE.sub("", text) or text
     return PreparedQuestion(shown=shown, text=text, truncated=truncated, notes=notes)
