@@ -116,13 +116,17 @@ def _without_teasers(parts: list[str]) -> list[str]:
     """A paragraph's sentences without the pointers to another doc ("Explore [How Do Reasoning Models
     Think?](…)", "让我们深入探讨 [Diffusion…](…)。") and the question that sets one up."""
     kept: list[str] = []
+    teased = False
     for part in parts:
         if is_pointer(part):
+            teased = True
             # the set-up goes too: a question, or the start of the link the splitter cut at its "?"
             while kept and (kept[-1].rstrip().endswith(("?", "？")) or kept[-1].count("[") > kept[-1].count("]")):
                 kept.pop()
             continue
         kept.append(part)
+    if teased and len(kept) == 1 and len(plain_text(kept[0])) < 60:
+        return []  # the one-line recap that leads into a teaser ("推理模型擅长逻辑文本生成。") says nothing here
     return kept
 
 
