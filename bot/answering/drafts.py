@@ -81,7 +81,7 @@ class IndexLibrary:
 
 def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:
     """What the extractive answer quotes for the query from ``chunks`` (the retrieved chunks, best first)."""
-    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index), query.expansion)
+    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index), query.expansion, query.synonyms)
 
 
 def quoted_context(composition: Composition, chunks: list[Chunk]) -> list[Chunk]:

@@ -13,6 +13,7 @@ passage lacks.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from functools import lru_cache
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.text.question_kind import QuestionKind, classify_question, defines, without_style
+from bot.text.question_kind import QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, Unit, render_unit, section_units
 from bot.retrieval.hybrid import wants_navigation
 from bot.domain import Chunk, Lang
@@ -138,7 +139,7 @@ class ExtractiveAnswerer:
         if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
             return -1.0, 0.0
         bonus, factor = (0.1 if unit.position == 0 else 0.0), 1.0
-        if intent.kind == "definition" and (defines(plain, intent.focus) or (defining_heading and unit.position == 0)):
+        if intent.kind == "definition" and (intent.names_focus(plain) or (defining_heading and unit.position == 0)):
             bonus += 0.5
         elif intent.kind == "how":
             bonus += 0.2 if kind == "list" and unit.blocks[-1].ordered else 0.1 if _STEPS.search(plain) else 0.0
@@ -213,17 +214,21 @@ class ExtractiveAnswerer:
 
     # ---- composing -------------------------------------------------------------------------------
     def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library,
-                expansion: list[str] | None = None) -> Composition:
+                expansion: list[str] | None = None, synonyms: list[str] | None = None) -> Composition:
         """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
         A definition question also considers the sections that define its term by name ("What is X?",
         a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
-        question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them."""
+        question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them; ``synonyms``: the glossary
+        terms behind them, other names a definition's term goes by ("什么叫 prompt injection" → 提示词注入)."""
         intent = classify_question(question)
+        if intent.kind == "definition" and synonyms:
+            intent = dataclasses.replace(intent, aliases=tuple(synonyms))
         weights = self._weights(without_style(question), library.doc_freq)
         for token in expansion or []:
             weights.setdefault(token, EXPANSION_WEIGHT * math.log(1 + 1000 / (1 + library.doc_freq(token))))
         if intent.kind == "definition":
-            defining = library.defining_sections(intent.focus, lang)[:2]
+            defining = [c for name in (intent.focus, *intent.aliases)
+                        for c in library.defining_sections(name, lang)][:2]
             candidates = defining + [c for c in candidates if c not in defining]
         navigation = wants_navigation(question)
         sections = [s for s in self._sections(question, intent, candidates, library.section_of, weights)]
@@ -245,13 +250,15 @@ class ExtractiveAnswerer:
         passages = [passage] if passage.text else []
         covered = set(self.tokenizer.tokens(passage.text))
         main_score = main.score(self.heading_weight, self.rank_penalty)
-        focus = frozenset(self.tokenizer.tokens(intent.focus)) if intent.kind == "definition" else frozenset()
+        names = [frozenset(self.tokenizer.tokens(n)) for n in (intent.focus, *intent.aliases) if n] \
+            if intent.kind == "definition" else []
         for section in sections[1:]:
             if len(passages) >= self.max_sources or intent.brief or budget - used < 80:
                 break
             if section.score(self.heading_weight, self.rank_penalty) < self.min_secondary * main_score:
                 break
-            if focus and not focus <= self._token_set(" ".join(u.plain for u in section.units)):
+            words = self._token_set(" ".join(u.plain for u in section.units))
+            if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             # a short definition goes on with its own doc even when the words are the same ("what is LoRA")
             goes_on = intent.kind == "definition" and section.chunk.doc == main.chunk.doc and used < main_budget // 2

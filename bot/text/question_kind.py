@@ -44,6 +44,11 @@ class QuestionKind:
     wants_code: bool = False
     wants_example: bool = False
     brief: bool = False
+    aliases: tuple[str, ...] = ()  # other words for the focus (the glossary's: prompt injection → 提示词注入)
+
+    def names_focus(self, text: str) -> bool:
+        """Does ``text`` define the focus, under any of its names?"""
+        return any(defines(text, name) for name in (self.focus, *self.aliases) if name)
 
 
 def classify_question(question: str) -> QuestionKind:
