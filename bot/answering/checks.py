@@ -111,10 +111,11 @@ def check_answer(
     *,
     idf: Callable[[str], float] | None = None,
     encode=None,
+    question: str = "",
 ) -> tuple[str, AnswerCheck]:
     """The answer as it may be shown (markers bound, checked and normalised, unsupported, repeated and
     contradicting sentences out, a cut-off last sentence removed) and what the checks found."""
-    test = SupportTest(tokenizer, idf=idf, encode=encode)
+    test = SupportTest(tokenizer, idf=idf, encode=encode, question=frozenset(tokenizer.tokens(question)))
     check = AnswerCheck(truncated=finish_reason == "length", raw=text[:RAW_CHARS])
     prose = _strip_code(text)
     bare = _MARKER.sub("", prose)

@@ -321,7 +321,7 @@ async def generate_answer(
     async def ask(messages: list[dict[str, str]]) -> tuple[LLMResult, str, AnswerCheck]:
         result = await client.complete(messages, max_tokens=max_tokens, deadline=deadline, on_text=on_text)
         text, check = await asyncio.to_thread(check_answer, result.text, lang, prompt.context_chunks, tokenizer,
-                                             result.finish_reason, idf=idf, encode=encode)
+                                             result.finish_reason, idf=idf, encode=encode, question=question)
         return result, text, check
 
     first, text, check = await ask(prompt.messages)

@@ -42,10 +42,14 @@ class SupportTest:
     encode: Encode | None = None  # L2-normalised embeddings; None: lexical signal only
     min_lexical: float = MIN_LEXICAL
     min_dense: float = MIN_DENSE
+    question: frozenset[str] = frozenset()  # the question's tokens: restating it is not a claim about the docs
 
     def lexical(self, sentence: str, passage: str) -> float:
-        """IDF-weighted share of the sentence's tokens that occur in the passage (0 without tokens)."""
+        """IDF-weighted share of the sentence's tokens that occur in the passage (0 without tokens). Words
+        it shares with the question are left out when others remain: "The chapter you should read to run
+        Llama Guard is 35" claims only "35" (seen with a real 1.5B model, which restates the question)."""
         tokens = set(self.tokenizer.tokens(sentence))
+        tokens = (tokens - self.question) or tokens
         if not tokens:
             return 0.0
         found = set(self.tokenizer.tokens(passage))

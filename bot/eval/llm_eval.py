@@ -57,7 +57,7 @@ def _shown_precision(service: AskService, answer: Answer) -> tuple[int, int]:
     index = service.reader.current()
     chunks = [index.by_id[cid] for cid in answer.trace.context_ids if cid in index.by_id]
     _, check = check_answer(answer.text, answer.lang, chunks, service.retriever.tokenizer, idf=index.idf,
-                            encode=service.retriever.embedder.encode)
+                            encode=service.retriever.embedder.encode, question=answer.trace.searched)
     return check.markers_supported, check.markers_checked
 
 

@@ -238,3 +238,17 @@ def test_a_marker_on_a_line_of_its_own_cites_the_paragraph_before() -> None:
                                "en", CHUNKS, TOKENIZER)
     assert text == "The attacker feeds crafted inputs to make the model spill its system prompt [3]."
     assert check.cited_any and check.markers_supported == 1 and check.recited == 0
+
+
+def test_words_restating_the_question_are_not_what_a_sentence_claims() -> None:
+    """Seen with a real 1.5B model: the question restated around the one fact the passage gives."""
+    chunks = [CHUNKS[2].model_copy(update={"text": "35. Local Guard Models: Llama Guard screens every prompt."})]
+    question = "Which chapter should I read to run Llama Guard as a local safety filter in front of our model?"
+    answer = "The chapter you should read to run Llama Guard as a local safety filter in front of your model is [35]."
+    text, check = check_answer(answer, "en", chunks, TOKENIZER, question=question)
+    assert text.endswith("is 35 [1].") and check.outside_knowledge == []
+    _, alone = check_answer(answer, "en", chunks, TOKENIZER)
+    assert alone.outside_knowledge  # without the question, most of its words look like unsupported claims
+    wrong, check = check_answer("The chapter you should read to run Llama Guard is about fine-tuning adapters [1].",
+                                "en", chunks, TOKENIZER, question=question)
+    assert wrong == "" and check.outside_knowledge
