@@ -84,6 +84,9 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "- Find your way: *what's in phase 3?*, *what is module 12 about?*, *threat model chapter 5*, *deep dive 7*\n"
             "- Summaries: *summarize module 25* gives a doc's sections with their key sentences\n"
             "- What next: *what should I read after the RAG intro?* follows the Atlas's own next links and tracks\n"
+            "- Study: *quiz me on RAG*, *make me flashcards for LoRA*, *give me a 2-week plan*, *what should I study next?* "
+            "(or /quiz, /review, /path, /progress)\n"
+            "- Follow up in the same chat: *and why?*, *give me an example*\n"
             "- /debug shows how the last answer was found."
         ),
         "zh": (
@@ -92,6 +95,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
             "- 查目录：*第三阶段学什么？*、*第12课讲什么？*、*威胁模型第5章*、*深潜专题第7章*\n"
             "- 总结：*帮我总结一下第25课* 会列出文档的各节及其要点句\n"
             "- 下一步：*读完 RAG 入门之后该看什么？* 按 Atlas 自己的“下一章”链接和学习路线回答\n"
+            "- 学习：*给我出几道关于向量数据库的题*、*给我一个两周学习计划*、*我学到哪了*（或 /quiz、/review、/path、/progress）\n"
+            "- 在同一个对话里追问：*为什么？*、*举个例子*\n"
             "- /debug 查看上一个回答是怎么找到的。"
         ),
     },
