@@ -6,9 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import hypothesis  # noqa: F401
 import pytest
 
 from bot.settings import Settings
+
+# hypothesis is imported above, at collection, and not lazily by its pytest plugin at session end: there,
+# deep in the stack, pytest's rewrite of it fails on CPython 3.11.7 ("SystemError: AST constructor
+# recursion depth mismatch") and turns a green run of a few test files into a crash.
 
 REPO = Path(__file__).resolve().parent.parent
 ATLAS = (REPO.parent / "shared" / "atlas").resolve()
