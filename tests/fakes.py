@@ -63,6 +63,7 @@ class FakeService:
 
     def __post_init__(self) -> None:
         self.asking, self.traces, self.limits, self.admin = _Asking(self), _Traces(self), _Limits(self), _Admin(self)
+        self.companion = _Companion()
 
     # the parts call these, so a test can override one
     def about(self) -> IndexInfo | None:
@@ -140,3 +141,10 @@ class _Admin:
 
     async def gaps_report(self) -> str:
         return await self.fake.gaps_report()
+
+
+class _Companion:
+    """The study companion as the adapters' schedulers see it: no group has a post due."""
+
+    async def due_slots(self, platform: str) -> list:
+        return []
