@@ -12,6 +12,7 @@ from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Rep
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.adapters.drafting import ThrottledDraft
 from bot.render.telegram import TelegramMessage
 
 log = logging.getLogger(__name__)
@@ -65,45 +66,27 @@ class DraftMessage:
     records the text; a task does the sending."""
 
     def __init__(self, bot: Bot, chat_id: int, header: str, reply_to: int | None = None) -> None:
-        self.bot, self.chat_id, self.header, self.reply_to = bot, chat_id, header, reply_to
+        self.bot, self.chat_id, self.reply_to = bot, chat_id, reply_to
         self.sent: Message | None = None
-        self._text, self._shown = "", ""
-        self._changed = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._shown = ""
+        self._draft = ThrottledDraft(self._show, header, every_s=DRAFT_EDIT_EVERY_S, max_chars=DRAFT_MAX_CHARS,
+                                     failures=TelegramError)
+        self.update = self._draft.update  # called from the stream
 
-    def update(self, text: str) -> None:
-        self._text = text
-        self._changed.set()
-        if self._task is None:
-            self._task = asyncio.create_task(self._show())
-
-    async def _show(self) -> None:
-        while True:
-            await self._changed.wait()
-            self._changed.clear()
-            text = self._text if len(self._text) <= DRAFT_MAX_CHARS else self._text[:DRAFT_MAX_CHARS] + "…"
-            body = f"{self.header}\n\n{text}"
-            try:
-                if self.sent is None:
-                    reply = ReplyParameters(self.reply_to, allow_sending_without_reply=True) if self.reply_to else None
-                    self.sent = await self.bot.send_message(self.chat_id, body, link_preview_options=NO_PREVIEW,
-                                                            reply_parameters=reply)
-                elif text != self._shown:
-                    await self.bot.edit_message_text(body, self.chat_id, self.sent.message_id,
-                                                     link_preview_options=NO_PREVIEW)
-                self._shown = text
-            except TelegramError as exc:  # a draft is a courtesy: the checked answer still comes
-                log.debug("draft update failed: %s", exc)
-            await asyncio.sleep(DRAFT_EDIT_EVERY_S)
+    async def _show(self, body: str) -> None:
+        if self.sent is None:
+            reply = ReplyParameters(self.reply_to, allow_sending_without_reply=True) if self.reply_to else None
+            self.sent = await self.bot.send_message(self.chat_id, body, link_preview_options=NO_PREVIEW,
+                                                    reply_parameters=reply)
+        elif body != self._shown:
+            await self.bot.edit_message_text(body, self.chat_id, self.sent.message_id, link_preview_options=NO_PREVIEW)
+        self._shown = body
 
     async def finish(self, messages: Sequence[TelegramMessage], keyboard: InlineKeyboardMarkup | None = None
                      ) -> list[Message]:
         """Stop drafting; the checked answer replaces the draft (its first message edits the draft in
         place), or is sent as usual when no draft was shown."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._draft.stop()
         if self.sent is None:
             return await send_all(self.bot, self.chat_id, messages, self.reply_to, keyboard)
         first = await edit_one(self.bot, self.sent, messages[0], keyboard if len(messages) == 1 else None)
