@@ -271,6 +271,21 @@ class CompanionService:
             return None
         return await self._score(member, q, chosen, Writes())
 
+    async def press(self, member: Member, lang: Lang, kind: str, arg: str) -> StudyReply:
+        """A study button (``Action``) pressed on either platform: its kind and what it carries back."""
+        if kind == "pick":
+            key, _, option = arg.rpartition(":")
+            result = await self.review_pick(member, key, int(option) if option.isdigit() else -1)
+            return StudyReply(lang=lang, text=result.text if result else message("study.retired", lang, n=1))
+        if kind == "show":
+            return await self.show(member, arg, lang)
+        if kind == "rate":
+            key, _, rating = arg.rpartition(":")
+            return await self.rate(member, key, rating, lang)
+        if kind == "done":
+            return await self.mark_done(member, lang, int(arg))
+        return await self.quiz(member, lang, arg)
+
     async def show(self, member: Member, key: str, lang: Lang) -> StudyReply:
         """The back of a cloze card, and the four ratings."""
         bank = await self.bank()

@@ -86,19 +86,7 @@ class StudyButton(discord.ui.DynamicItem[discord.ui.Button], template=STUDY_TEMP
 async def _study_click(companion: CompanionService, interaction: discord.Interaction, kind: str, arg: str) -> None:
     member, lang = member_of(interaction), locale_lang(interaction)
     await interaction.response.defer(ephemeral=True, thinking=True)
-    if kind == "pick":
-        key, _, option = arg.rpartition(":")
-        result = await companion.review_pick(member, key, int(option) if option.isdigit() else -1)
-        reply = StudyReply(lang=lang, text=result.text if result else message("study.retired", lang, n=1))
-    elif kind == "show":
-        reply = await companion.show(member, arg, lang)
-    elif kind == "rate":
-        key, _, rating = arg.rpartition(":")
-        reply = await companion.rate(member, key, rating, lang)
-    elif kind == "done":
-        reply = await companion.mark_done(member, lang, int(arg))
-    else:
-        reply = await companion.quiz(member, lang, arg)
+    reply = await companion.press(member, lang, kind, arg)
     await send_study(companion, followup_sender(interaction, ephemeral=kind != "quiz"), reply, member.space_id)
 
 

@@ -121,19 +121,7 @@ async def on_study_button(update: Update, context: Context) -> None:
     kind, arg = parsed
     companion, member, lang = services_of(context).companion, member_of(update), ui_lang(update, context)
     await query.answer()
-    if kind == "pick":
-        key, _, option = arg.rpartition(":")
-        result = await companion.review_pick(member, key, int(option) if option.isdigit() else -1)
-        reply = StudyReply(lang=lang, text=result.text if result else text("study.retired", lang, n=1))
-    elif kind == "show":
-        reply = await companion.show(member, arg, lang)
-    elif kind == "rate":
-        key, _, rating = arg.rpartition(":")
-        reply = await companion.rate(member, key, rating, lang)
-    elif kind == "done":
-        reply = await companion.mark_done(member, lang, int(arg))
-    else:
-        reply = await companion.quiz(member, lang, arg)
+    reply = await companion.press(member, lang, kind, arg)
     await send_study(context, update.effective_chat, services_of(context).companion, reply)
 
 
