@@ -9,6 +9,7 @@ pushes, checks HTML like Telegram does, and can fail the next call of a method o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import itertools
 import json
@@ -393,3 +394,25 @@ class TelegramStandIn:
 
     async def _api_getMyCommands(self, params: dict) -> list:
         return self.commands.get(params.get("language_code", ""), [])
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings, services):
+    """The real python-telegram-bot application of the bot, polling a fresh stand-in until the block ends."""
+    from bot.adapters.telegram import build_application
+
+    standin = TelegramStandIn()
+    standin.start()
+    app = build_application(settings, services, base_url=standin.base_url)
+    await app.initialize()
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    await app.start()
+    try:
+        yield standin
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await app.post_shutdown(app)
+        standin.stop()

@@ -12,11 +12,10 @@ import pytest
 import yarl
 
 from bot.adapters.discord import AtlasBot
-from bot.adapters.telegram import build_application
 from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
-from tests.e2e.telegram_standin import BOT_TOKEN, BOT_USER, TelegramStandIn
+from tests.e2e.telegram_standin import BOT_TOKEN, BOT_USER, running_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -39,14 +38,7 @@ def _group_message(n: int, text: str, user: dict, reply_to: dict | None = None) 
 async def test_telegram_a_reply_to_the_bots_answer_is_a_follow_up_of_that_answer(atlas_data_dir, use_embedder):
     settings = make_settings(atlas_data_dir, telegram_token=BOT_TOKEN, redis_url=None)
     pipeline = build_services(settings, embedder=use_embedder)
-    standin = TelegramStandIn()
-    standin.start()
-    app = build_application(settings, pipeline, base_url=standin.base_url)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    try:
+    async with running_bot(settings, pipeline) as standin:
         standin.push_update(_group_message(1, f"@{BOT_USER['username']} what is LoRA?", ALICE))
         [lora] = await standin.wait_for("sendMessage", timeout=30)
         assert LORA in lora.params["text"]
@@ -69,12 +61,6 @@ async def test_telegram_a_reply_to_the_bots_answer_is_a_follow_up_of_that_answer
         sent = await standin.wait_for("sendMessage", count=4, timeout=30)
         debug = sent[3].params["text"]
         assert "follow-up of turn" in debug and "refers back" in debug
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
-        standin.stop()
 
 
 @pytest.fixture

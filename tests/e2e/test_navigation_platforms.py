@@ -11,11 +11,10 @@ import pytest
 import yarl
 
 from bot.adapters.discord import AtlasBot
-from bot.adapters.telegram import build_application
 from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
-from tests.e2e.telegram_standin import BOT_TOKEN, TelegramStandIn, parse_telegram_html
+from tests.e2e.telegram_standin import BOT_TOKEN, parse_telegram_html, running_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -51,14 +50,7 @@ async def test_discord_whats_in_phase_3_lists_the_curriculum_modules_as_links(at
 async def test_telegram_summarize_lesson_25_in_chinese_is_valid_html_with_cited_sections(atlas_data_dir, use_embedder):
     settings = make_settings(atlas_data_dir, telegram_token=BOT_TOKEN, redis_url=None)
     pipeline = build_services(settings, embedder=use_embedder)
-    standin = TelegramStandIn()
-    standin.start()
-    app = build_application(settings, pipeline, base_url=standin.base_url)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    try:
+    async with running_bot(settings, pipeline) as standin:
         user = {"id": 8, "is_bot": False, "first_name": "Wei", "language_code": "zh-hans"}
         chat = {"id": 8, "type": "private", "first_name": "Wei"}
         standin.push_update({"message": {"message_id": 1, "date": 0, "chat": chat, "from": user,
@@ -73,9 +65,3 @@ async def test_telegram_summarize_lesson_25_in_chinese_is_valid_html_with_cited_
         standin.push_update({"message": {"message_id": 2, "date": 0, "chat": chat, "from": user, "text": "help"}})
         sent = await standin.wait_for("sendMessage", count=2, timeout=30)
         assert "Atlas" in sent[-1].params["text"] and "第12课讲什么" in sent[-1].params["text"]  # help, in Chinese
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
-        standin.stop()

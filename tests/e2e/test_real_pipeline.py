@@ -11,11 +11,10 @@ import pytest
 import yarl
 
 from bot.adapters.discord import AtlasBot
-from bot.adapters.telegram import build_application
 from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
-from tests.e2e.telegram_standin import BOT_TOKEN, TelegramStandIn, parse_telegram_html
+from tests.e2e.telegram_standin import BOT_TOKEN, parse_telegram_html, running_bot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -56,14 +55,7 @@ async def test_discord_ask_and_debug_on_the_real_pipeline(atlas_data_dir, use_em
 async def test_telegram_chinese_question_and_downvote_reach_the_gap_report(atlas_data_dir, use_embedder):
     settings = make_settings(atlas_data_dir, telegram_token=BOT_TOKEN, redis_url=None)
     pipeline = build_services(settings, embedder=use_embedder)
-    standin = TelegramStandIn()
-    standin.start()
-    app = build_application(settings, pipeline, base_url=standin.base_url)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    try:
+    async with running_bot(settings, pipeline) as standin:
         user = {"id": 7, "is_bot": False, "first_name": "Li", "language_code": "zh-hans"}
         chat = {"id": 7, "type": "private", "first_name": "Li"}
         standin.push_update({"message": {"message_id": 1, "date": 0, "chat": chat, "from": user,
@@ -86,9 +78,3 @@ async def test_telegram_chinese_question_and_downvote_reach_the_gap_report(atlas
                 break
             await asyncio.sleep(0.05)
         assert "向量数据库是怎么理解语义的" in report
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
-        standin.stop()
