@@ -37,7 +37,7 @@ class ChunkerConfig:
     min_content: int = 12  # letters/digits/CJK a chunk needs to be worth indexing
 
     def fingerprint(self) -> dict:
-        return {"kind": "markdown-structure", "version": 6, "max_chars": self.max_chars, "min_content": self.min_content}
+        return {"kind": "markdown-structure", "version": 7, "max_chars": self.max_chars, "min_content": self.min_content}
 
 
 class BlockMarkdownParser(MarkdownNodeParser):
@@ -89,7 +89,9 @@ def _pieces(block: Block, limit: int) -> list[str]:
         return [block.source]
     if block.kind == "list":
         bullet = "1." if block.ordered else "-"
-        units = [f"{bullet} {item}" for item in block.items]
+        # an item's further lines (a nested list, a code block) stay indented under its new bullet
+        pad = "\n" + " " * (len(bullet) + 1)
+        units = [f"{bullet} {item.replace(chr(10), pad)}" for item in block.items]
         joiner = "\n"
     else:
         units = [part for s in sentence_spans(block.source) for part in _cut_long(s, limit)]

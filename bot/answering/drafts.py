@@ -52,7 +52,8 @@ def refusal(lang: Lang, nearest: list[Chunk], manifest: Manifest, *, declined_by
             trace_notes: list[str] | None = None) -> Draft:
     """"Not covered", in the asker's language, with the nearest sections as links — never an invented answer."""
     citations = nearest_citations(nearest, manifest)
-    lines = [message("not_covered", lang)] + [f"- {c.heading}" for c in citations]
+    # a heading that ends announcing ("预期输出结果：") reads as a dangling lead-in in a list of links
+    lines = [message("not_covered", lang)] + [f"- {c.heading.rstrip(':： ')}" for c in citations]
     return Draft(text="\n".join(lines), mode="refused", citations=citations, refused=True, declined_by=declined_by,
                  trace_notes=list(trace_notes or []))
 

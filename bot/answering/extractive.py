@@ -29,11 +29,9 @@ from bot.text.boilerplate import is_pointer, link_share
 from bot.text.markdown import LinkResolver, escape, plain_text
 from bot.text.tokenizer import BilingualTokenizer
 
-# Visible characters of the answer text (a Chinese character carries about two English ones): the
-# whole answer, the main passage within it, and a "brief" answer ("in one sentence").
-BUDGETS: dict[str, int] = {"en": 1000, "zh": 520}
-MAIN_BUDGETS: dict[str, int] = {"en": 700, "zh": 360}
-BRIEF_BUDGET: dict[str, int] = {"en": 320, "zh": 160}
+# How much the answer text gives to read (``reading_width``: an ideograph counts as two Latin
+# characters): the whole answer, the main passage within it, and a "brief" answer ("in one sentence").
+BUDGET, MAIN_BUDGET, BRIEF_BUDGET = 1000, 700, 320
 EXPANSION_WEIGHT = 0.5  # as in retrieval (FusionWeights.expansion)
 
 _CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b|\bthis is why\b|\bthe reason\b|"
@@ -241,9 +239,9 @@ class ExtractiveAnswerer:
             return Composition([])
         main = sections[0]
         if intent.brief:
-            budget, main_budget = BRIEF_BUDGET[lang], BRIEF_BUDGET[lang]
+            budget, main_budget = BRIEF_BUDGET, BRIEF_BUDGET
         else:
-            budget, main_budget = BUDGETS[lang], MAIN_BUDGETS[lang]
+            budget, main_budget = BUDGET, MAIN_BUDGET
         relevance = lambda text: self._overlap(text, weights)  # noqa: E731
         passage, used, skipped = self._main_passage(main, main_budget, links_for(main.chunk), relevance,
                                                     brief=intent.brief)

@@ -19,6 +19,7 @@ from bot.domain import Chunk
 from bot.text.boilerplate import is_pointer
 from bot.text.markdown import Block, LinkResolver, escape, inline_markdown, parse_blocks, plain_text, table_rows
 from bot.text.latex import latex_to_text
+from bot.text.script import reading_width
 from bot.text.sentences import sentences
 
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
@@ -30,6 +31,7 @@ _FOLLOWERS = ("list", "table", "code", "math")
 SHORT_FOLLOWER = 240  # a lead-in may also announce a short paragraph: a formula, an example sentence
 Relevance = Callable[[str], float]  # how much of the question a text covers (0..1)
 MAX_CODE_LINES = 14
+MAX_NESTED_CODE_LINES = 6  # a snippet inside a list item, shown as lines of inline code
 MAX_FIGURE_LINES, MAX_FIGURE_WIDTH = 14, 72  # a box-drawn figure that still reads on a phone
 
 
@@ -41,8 +43,9 @@ class Unit:
 
     @property
     def kind(self) -> str:
-        """The kind of the block that carries the content (a lead-in's follower)."""
-        return self.blocks[-1].kind
+        """The kind of the block that carries the content: a lead-in's follower, except that a list
+        announcing a figure or a snippet is still mostly a list."""
+        return self.blocks[0].kind if self.blocks[0].kind == "list" else self.blocks[-1].kind
 
     @property
     def lead_in(self) -> Block | None:
@@ -72,7 +75,9 @@ def section_units(chunks: list[Chunk]) -> list[Unit]:
         announces = follower is not None and (follower.kind in _FOLLOWERS or (
             follower.kind in ("paragraph", "quote") and len(follower.source) <= SHORT_FOLLOWER))
         explicit = follower is not None and follower.kind in _FOLLOWERS and _ANNOUNCES.search(block.source.strip())
-        if block.kind == "paragraph" and ((_LEADIN.search(block.source) and announces) or explicit):
+        if block.kind == "paragraph" and ((_LEADIN.search(block.source) and announces) or explicit) or (
+                block.kind == "list" and follower is not None and follower.kind in _FOLLOWERS
+                and _LEADIN.search(block.items[-1].split("\n")[-1])):  # "- **Transformer**: …得分：" + its figure
             units.append(Unit((block, follower), chunk, len(units)))
             i += 2
             continue
@@ -84,12 +89,12 @@ def section_units(chunks: list[Chunk]) -> list[Unit]:
 @dataclass(frozen=True)
 class Rendering:
     text: str  # answer Markdown
-    visible: int  # characters a reader sees (what the budget counts)
+    visible: int  # how much a reader reads (``reading_width``: what the budget counts)
     diagram_skipped: bool = False
 
 
 def _visible(markdown: str) -> int:
-    return len(plain_text(markdown))
+    return reading_width(plain_text(markdown))
 
 
 def _inline(source: str, links: LinkResolver) -> str:
@@ -164,24 +169,39 @@ def _with_gaps(pieces: list[list[str]], chosen: set[int], gap: str) -> list[str]
     return lines
 
 
-def _item_lines(item: str, ordered_number: int | None, links: LinkResolver) -> list[str]:
-    """One list item: its first paragraph, then its nested items as indented bullets (a nested code
-    block or diagram is left out: it cannot be indented into a chat list)."""
+def _item_lines(item: str, ordered_number: int | None, links: LinkResolver, depth: int = 0) -> list[str]:
+    """One list item: its first paragraph, then its nested lists indented under it, to any depth (the
+    steps under "**Workflow**:" are the answer). A short nested code block becomes lines of inline code; a
+    longer one or a diagram cannot be indented into a chat list and is left out — and an item that only
+    announced it ("示例：", "**Detection**:") goes with it."""
     first, _, rest = item.partition("\n")
     mark = f"{ordered_number}." if ordered_number is not None else "-"
-    lines = [f"{mark} {_inline(first, links)}"]
+    indent = "  " * depth
+    lines = [f"{indent}{mark} {_inline(first, links)}"]
     for block in parse_blocks(rest) if rest.strip() else []:
         if block.kind == "list":
-            lines.extend(f"  - {_inline(sub.split(chr(10))[0], links)}" for sub in block.items)
+            for n, sub in enumerate(block.items, 1):
+                lines.extend(_item_lines(sub, n if block.ordered else None, links, depth + 1))
         elif block.kind in ("paragraph", "quote"):
-            lines.append(f"  {_inline(block.source, links)}")
+            lines.append(f"{indent}  {_inline(block.source, links)}")
+        elif block.kind == "code" and _inlineable(block):
+            lines.extend(f"{indent}  - `{line.strip()}`" for line in block.body.strip().split("\n") if line.strip())
+    if len(lines) == 1 and rest.strip() and _LEADIN.search(first):
+        return []
     return lines
 
 
+def _inlineable(block: Block) -> bool:
+    lines = [line for line in block.body.strip().split("\n") if line.strip()]
+    return not block.is_diagram and 0 < len(lines) <= MAX_NESTED_CODE_LINES and "`" not in block.body
+
+
 def _list(block: Block, budget: int, links: LinkResolver, relevance: Relevance | None) -> str:
-    items = [_item_lines(item, n if block.ordered else None, links) for n, item in enumerate(block.items, 1)]
+    numbered = [(_item_lines(item, n if block.ordered else None, links), item) for n, item in enumerate(block.items, 1)]
+    items = [lines for lines, _ in numbered if lines]
+    texts = [item for lines, item in numbered if lines]
     sizes = [sum(_visible(line) + 1 for line in lines) for lines in items]
-    scores = [relevance(item) if relevance else 0.0 for item in block.items]
+    scores = [relevance(item) if relevance else 0.0 for item in texts]
     return "\n".join(_with_gaps(items, _choose(sizes, scores, budget), "- …"))
 
 
@@ -220,7 +240,7 @@ def _code(block: Block, relevance: Relevance | None) -> str:
             if scores[i] <= 0 or len(keep) >= MAX_CODE_LINES:
                 break
             keep |= {j for j in (i - 1, i, i + 1) if 0 <= j < len(body)}
-        body = [line for piece in _with_gaps([[line] for line in body], keep, "…") for line in piece]
+        body = _with_gaps([[line] for line in body], keep, "…")
     fence = "~~~" if "```" in block.body else "```"
     return "\n".join([f"{fence}{block.info}", *body, fence])
 
@@ -253,11 +273,15 @@ def render_unit(unit: Unit, budget: int, links: LinkResolver, relevance: Relevan
     if unit.lead_in is None:
         text = render_block(unit.blocks[0], budget, links, relevance)
         return Rendering(text, _visible(text))
-    lead = _inline(unit.lead_in.source, links)
     follower = unit.blocks[1]
     if follower.is_diagram and not _small_figure(follower):
         return Rendering("", 0, diagram_skipped=True)
-    body = render_block(follower, max(budget - _visible(lead), 0), links, relevance)
+    if unit.lead_in.kind == "list":  # what the list's last item announces, then the list around it
+        body = render_block(follower, budget, links, relevance)
+        lead = _list(unit.lead_in, max(budget - _visible(body), 0), links, relevance)
+    else:
+        lead = _inline(unit.lead_in.source, links)
+        body = render_block(follower, max(budget - _visible(lead), 0), links, relevance)
     if not body.strip() or body.strip() in ("- …", "1. …"):
         return Rendering("", 0)
     text = f"{lead}\n{body}" if follower.kind in ("list", "table") else f"{lead}\n\n{body}"

@@ -1,13 +1,14 @@
 """What a reader would stumble on in an answer's text, whatever it says: checked on every eval record
 and held to the baseline by the regression gate (aim: none of them, ever).
 
-- ``dangling_leadin``: a line ending in ":" / "：" with nothing it announces after it;
+- ``dangling_leadin``: a line or a list item ending in ":" / "：" with nothing it announces after it;
 - ``raw_latex``: TeX a chat shows as source (``$$``, ``\\frac``, ``\\text{``…);
 - ``mermaid``: diagram source (``flowchart TD``, ``classDef``, a mermaid fence);
 - ``unbalanced_markup``: an odd number of code fences or of ``**`` outside code;
 - ``boilerplate``: site chrome or teasers ("← Back to", "📅 Last updated", "Next chapter…");
 - ``relative_link``: a Markdown link no chat client can open (``](06_x.md)``);
-- ``damaged_text``: characters lost in an encoding accident (``?? ? 36 ??????``, U+FFFD).
+- ``damaged_text``: characters lost in an encoding accident (``?? ? 36 ??????``, U+FFFD), or a code block
+  shredded into one character per line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,35 @@ _DAMAGED = re.compile(r"\?{2,}[^A-Za-z]{0,3}\?{2,}|\ufffd")
 _CODE_BLOCKS = re.compile(r"^\s{0,3}(`{3,}|~{3,}).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.M | re.S)
 
 
+_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s")
+
+
+def _dangling_item(text: str) -> bool:
+    """A list item that announces ("- **Workflow**:") with nothing under it: the next line is neither
+    indented deeper, nor a quote, nor a code fence."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    for i, line in enumerate(lines):
+        item = _ITEM.match(line)
+        if not item or not re.search(r"[:：]\**$", _MARKER.sub("", line).rstrip()):
+            continue
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        depth = len(after) - len(after.lstrip())
+        if not after or (depth <= len(item.group(1)) and not after.lstrip().startswith((">", "```", "~~~"))):
+            return True
+    return False
+
+
+def _shredded_code(text: str) -> bool:
+    for block in _CODE_BLOCKS.finditer(text):
+        lines = [line for line in block.group(0).split("\n")[1:-1] if line.strip()]
+        if len(lines) >= 10 and sum(len(line.strip()) == 1 for line in lines) > len(lines) / 2:
+            return True
+    return False
+
+
 def _dangling_leadin(text: str) -> bool:
+    if _dangling_item(text):
+        return True
     blocks = parse_blocks(text)
     for i, block in enumerate(blocks):
         if block.kind != "paragraph":
@@ -62,6 +91,6 @@ def shape_problems(text: str) -> list[str]:
         found.add("boilerplate")
     if _RELATIVE_LINK.search(outside_code):
         found.add("relative_link")
-    if _DAMAGED.search(text):
+    if _DAMAGED.search(text) or _shredded_code(text):
         found.add("damaged_text")
     return [code for code in CODES if code in found]

@@ -50,5 +50,11 @@ def question_share(text: str) -> float:
     return zh_words / (zh_words + len(LATIN_WORD.findall(text)))
 
 
+def reading_width(text: str) -> int:
+    """How much reading a text is, in Latin characters: an ideograph or a full-width mark carries about
+    two (so one answer budget fits both languages, and code in a Chinese answer is not counted double)."""
+    return len(text) + len(CJK_WIDE.findall(text))
+
+
 def has_content(text: str) -> bool:
     return CONTENT.search(text) is not None

@@ -3,7 +3,8 @@ paragraphs into chunks, splitting messages and checking LLM citations.
 
 English: after . ! ? followed by whitespace and a capital, digit, quote, bracket or emphasis mark
 ("e.g. the" does not end a sentence; "GPT-4. The" does). Chinese: after 。！？ (and their
-full-width variants), whatever follows. The pieces keep their whitespace, so joining them gives the
+full-width variants), whatever follows. Never inside a link's text or address ("[推理模型是怎么思考的？](…)"
+is one piece with the sentence around it). The pieces keep their whitespace, so joining them gives the
 text back unchanged.
 """
 
@@ -20,10 +21,20 @@ def sentence_spans(text: str) -> list[str]:
     """``text`` cut after each sentence end; ``"".join(result) == text``."""
     pieces, start = [], 0
     for match in _END.finditer(text):
+        if _inside_link(text, match.start()):
+            continue
         pieces.append(text[start : match.end()])
         start = match.end()
     pieces.append(text[start:])
     return [p for p in pieces if p]
+
+
+_LINK_OPEN = re.compile(r"\[[^\]\n]*$|\]\([^)\s]*$")
+
+
+def _inside_link(text: str, at: int) -> bool:
+    """``at`` falls in a link's text (after a "[" not closed yet) or address (after "](")."""
+    return _LINK_OPEN.search(text, max(0, at - 300), at) is not None
 
 
 def sentences(text: str) -> list[str]:

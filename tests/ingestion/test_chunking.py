@@ -106,3 +106,18 @@ def test_a_doc_without_headings_is_one_section_named_after_the_file(chunks):
     (notes,) = chunks["notes.md"]
     assert notes.section_path == ("notes",) and notes.anchor == ""
     assert "cross-encoder reranker" in notes.text
+
+
+@pytest.mark.parametrize("max_chars", [160, 260, 400])
+def test_a_long_list_cut_between_items_keeps_its_nested_items_nested(max_chars):
+    from bot.text.markdown import parse_blocks
+    from ingestion.loader import SourceDoc
+
+    items = "\n".join(f"* **Risk {n}:** the attacker plants a demonstration in the example store, case {n}." for n in range(6))
+    text = f"# Poisoning\n\n## Defence\n\n{items}\n* **Mitigation:**\n  - **Immutable stores:** vet every example.\n" \
+           "  - **Sanitize input:** filter before embedding.\n"
+    doc = SourceDoc(path="p.md", lang="en", text=text, sha256="0", title="Poisoning")
+    last = [c for c in chunk_doc(doc, ChunkerConfig(max_chars=max_chars)) if "Mitigation" in c.text][0]
+    lists = [b for b in parse_blocks(last.text) if b.kind == "list"]
+    mitigation = [item for b in lists for item in b.items if item.startswith("**Mitigation:**")]
+    assert mitigation and "Immutable stores" in mitigation[0] and "Sanitize input" in mitigation[0], last.text

@@ -75,6 +75,18 @@ async def test_a_sentence_announcing_code_is_not_shown_without_its_code(services
             assert "```" in following.split("\n\n")[1], answer.text
 
 
+async def test_steps_nested_under_a_list_item_are_shown(services):
+    answer = await ask(services, "How does the 'AI data analyst' template from the use-cases chapter work, step by step?")
+    assert "SQL" in answer.text and "markdown chart" in answer.text, answer.text  # the workflow's steps 2 and 4
+
+
+async def test_a_long_code_block_is_cut_to_whole_lines(services):
+    answer = await ask(services, "In the Redis token cost breaker snippet, what's the default daily token budget per user?")
+    code = answer.text.split("```", 2)[1]
+    assert "max_daily_tokens: int = 50000" in code, answer.text
+    assert "…" in code  # longer than a chat message should hold: cut, and says so
+
+
 @pytest.mark.parametrize("question", [
     "怎么估算一个 70B 的模型要多少显存？",  # a $$ formula in the docs
     "what's in the RAG system design module?",

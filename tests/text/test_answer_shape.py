@@ -21,9 +21,15 @@ def test_a_clean_answer_has_no_problem():
     assert shape_problems(CLEAN) == []
 
 
+def test_a_list_item_announcing_its_nested_steps_is_not_dangling():
+    nested = "- **Workflow**:\n  1. The user asks.\n  2. The LLM writes SQL. [1]"
+    assert shape_problems(nested) == []
+
+
 @pytest.mark.parametrize("text, code", [
     ("Getting the chunk size right is a crucial engineering trade-off: [2]", "dangling_leadin"),
     ("目前主流有两种训练方法：\n\n**DPO**", "dangling_leadin"),
+    ("- **Goal**: query a database in plain English.\n- **The Architecture**:\n  - **Workflow**: [1]", "dangling_leadin"),
     ("The rule: $$70 \\times \\frac{4}{8}$$ [1]", "raw_latex"),
     ("flowchart TD\n    A --> B\n    classDef x fill:#fff", "mermaid"),
     ("```python\nprint(1)\n", "unbalanced_markup"),
@@ -34,6 +40,7 @@ def test_a_clean_answer_has_no_problem():
     ("Read [chapter 6](06_hallucination.md) next.", "relative_link"),
     ("# ?? ? 36 ?????? - ?????????? RAG", "damaged_text"),
     ("broken \ufffd text", "damaged_text"),
+    ("```python\n" + "\n".join("import redis") + "\n```", "damaged_text"),
 ])
 def test_each_problem_is_caught(text, code):
     assert code in shape_problems(text)
