@@ -34,6 +34,17 @@ def english_words() -> dict[str, int]:
     return {word: int(count) for word, count in (line.split() for line in text.splitlines() if line.strip())}
 
 
+@lru_cache(maxsize=1)
+def _english_ranks() -> dict[str, int]:
+    words = english_words()
+    return {word: rank for rank, word in enumerate(sorted(words, key=lambda w: -words[w]))}
+
+
+def english_rank(word: str) -> int:
+    """The word's place in the English frequency list (0: the most frequent); unknown words rank last."""
+    return _english_ranks().get(word, len(_english_ranks()))
+
+
 class SpellingIndex:
     def __init__(self, vocabulary: dict[str, int]) -> None:
         """``vocabulary``: the docs' words (lower case) and how many times they occur."""

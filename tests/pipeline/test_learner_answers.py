@@ -87,6 +87,20 @@ async def test_a_long_code_block_is_cut_to_whole_lines(services):
     assert "…" in code  # longer than a chat message should hold: cut, and says so
 
 
+@pytest.mark.parametrize("question, named", [
+    ("how does homomorphic encryption protect prompts sent to an LLM?", "homomorphic"),
+    ("can machine unlearning remove one user's data from a trained model?", "unlearning"),
+])
+async def test_a_topic_the_atlas_never_names_is_declined_even_in_dictionary_words(services, question, named):
+    answer = await ask(services, question)  # no doc says either word; both are English, but not chat
+    assert answer.refused and named in answer.trace.evidence.unknown_terms, answer.text
+
+
+async def test_everyday_words_the_docs_never_use_do_not_decline(services):
+    answer = await ask(services, "is it worth learning RAG before LoRA, I'm halfway through the course")
+    assert not answer.refused and not answer.trace.evidence.unknown_terms, answer.text
+
+
 @pytest.mark.parametrize("question", [
     "怎么估算一个 70B 的模型要多少显存？",  # a $$ formula in the docs
     "what's in the RAG system design module?",
