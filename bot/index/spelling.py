@@ -45,6 +45,11 @@ def english_rank(word: str) -> int:
     return _english_ranks().get(word, len(_english_ranks()))
 
 
+def _has_in_order(word: str, letters: str) -> bool:
+    rest = iter(word)
+    return all(ch in rest for ch in letters)
+
+
 class SpellingIndex:
     def __init__(self, vocabulary: dict[str, int]) -> None:
         """``vocabulary``: the docs' words (lower case) and how many times they occur."""
@@ -75,9 +80,17 @@ class SpellingIndex:
             found = self._docs.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=2 if len(lowered) >= 8 else 1)
         else:
             found = self._question_words.lookup(lowered, Verbosity.CLOSEST, max_edit_distance=1)
+            found = found or self._dropped_letter(lowered)
         if not found or found[0].distance == 0:
             return None
         return found[0].term
+
+    def _dropped_letter(self, lowered: str) -> list:
+        """A short word that is a frequent docs word missing one letter ("tokn" → "token"), when only one
+        such word exists: the slip fast typists make most, and one that no name ("mapo") turns into."""
+        near = [s for s in self._docs.lookup(lowered, Verbosity.ALL, max_edit_distance=1)
+                if s.count >= FREQUENT_DOCS_WORD and len(s.term) == len(lowered) + 1 and _has_in_order(s.term, lowered)]
+        return near if len(near) == 1 else []
 
     def misspelt(self, word: str) -> bool:
         """A short lower-case word one edit from a question word or a frequent docs word ("teh", "tokn"):

@@ -23,6 +23,8 @@ _POINTER = re.compile(
     r"^\W*(next|now that|in the next|up next|coming up|continue to|read next|接下来|下一[章节步课篇]|下面我们|下一篇)|"
     r"^\W*(📅|🗓)|last updated|最后更新|^\W*congratulations|^\W*恭喜|you have (now )?completed|你已经(完成|学完|掌握)", re.I)
 _ENDS_WITH_DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)\W*$")  # "…find out in [Chapter 6](06_x.md)."
+_DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)")
+_LETS = re.compile(r"让我们|我们将在|let['’]s\b|we['’]ll\b|we will\b", re.I)  # "让我们在 [下一章](…) 中学习…"
 
 
 def is_site_chrome(line: str) -> bool:
@@ -61,5 +63,6 @@ def is_navigation(text: str, max_link_share: float, max_heading_share: float) ->
 
 def is_pointer(sentence: str) -> bool:
     """A teaser or pointer, not an answer: "Next, let's…", "接下来…", "📅 Last updated…", or a sentence
-    that ends by linking to another doc."""
-    return bool(_POINTER.search(sentence) or _ENDS_WITH_DOC_LINK.search(sentence))
+    that ends by linking to another doc or invites the reader there ("让我们在 [下一章](…) 中学习…")."""
+    return bool(_POINTER.search(sentence) or _ENDS_WITH_DOC_LINK.search(sentence)
+                or (_DOC_LINK.search(sentence) and _LETS.search(sentence)))

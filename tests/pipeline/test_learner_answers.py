@@ -53,11 +53,11 @@ async def test_a_lead_in_comes_with_the_list_it_announces(services):
 
 
 @pytest.mark.parametrize("question", ["why is MoE cheaper to run than a dense model", "为什么推理模型那么贵",
-                                      "MoE 为什么训练很难？"])
+                                      "MoE 为什么训练很难？", "embedding 绝不是压缩文件吗"])
 async def test_a_teaser_for_the_next_chapter_is_not_part_of_the_answer(services, question):
     answer = await ask(services, question)  # the docs end these sections with "Explore [next chapter](…)"
     assert not answer.refused
-    assert not re.search(r"\bExplore\b|Let's check in|让我们深入探讨|探索\s*\[", answer.text), answer.text
+    assert not re.search(r"\bExplore\b|Let's check in|让我们深入探讨|让我们在|探索\s*\[", answer.text), answer.text
 
 
 async def test_asking_for_simple_words_does_not_bring_in_passages_about_words(services):
@@ -126,6 +126,7 @@ async def test_a_table_becomes_a_list_a_chat_can_show(services):
     ("waht is RAG", "waht→what"),
     ("explain hallucinaton", "hallucinaton→hallucination"),
     ("what is retreival augmented generaton?", "retreival→retrieval"),
+    ("embeding 和 tokn 有啥关系", "tokn→token"),  # a short word missing one letter of a frequent docs word
 ])
 async def test_typos_never_decline(services, question, corrected):
     answer = await ask(services, question)
@@ -142,6 +143,8 @@ async def test_a_slip_too_short_to_correct_is_not_a_topic_the_atlas_lacks(servic
 async def test_a_real_word_is_never_corrected_into_another(services):
     answer = await ask(services, "does quantization make a model dumber?")
     assert not any("dumber→" in note for note in answer.trace.notes)
+    tofu = await ask(services, "anyone have a good mapo tofu recipe?")
+    assert not any("mapo→" in note for note in tofu.trace.notes) and tofu.refused
     assert not answer.refused
 
 
