@@ -25,7 +25,7 @@ from bot.text.question_kind import QuestionKind, classify_question, without_styl
 from bot.answering.passages import Relevance, Unit, render_unit, section_units
 from bot.retrieval.hybrid import wants_navigation
 from bot.domain import Chunk, Lang
-from bot.text.boilerplate import is_pointer, link_share
+from bot.text.boilerplate import is_pointer, link_share, lists_docs
 from bot.text.markdown import LinkResolver, escape, plain_text
 from bot.text.tokenizer import BilingualTokenizer
 
@@ -127,10 +127,11 @@ class ExtractiveAnswerer:
         present = self._token_set(text)
         return sum(w for t, w in weights.items() if t in present) / total
 
-    def _judge(self, unit: Unit, intent: QuestionKind, defining_heading: bool) -> tuple[float, float]:
+    def _judge(self, unit: Unit, intent: QuestionKind, defining_heading: bool, navigation: bool) -> tuple[float, float]:
         """(bonus, factor) for what the unit is, whatever it overlaps: what the question's kind asks
-        for adds, code not asked for / a rhetorical question / a fragment scale down; (-1, 0) means
-        never quote it (a pointer, a link list, a diagram on its own)."""
+        for adds, code not asked for / a rhetorical question / a fragment / a table of contents (unless
+        the question asks where to read) scale down; (-1, 0) means never quote it (a pointer, a link
+        list, a diagram on its own)."""
         plain, kind = unit.plain, unit.kind
         if unit.is_diagram and unit.lead_in is None:
             return -1.0, 0.0
@@ -150,6 +151,8 @@ class ExtractiveAnswerer:
             bonus += 0.2
         if kind == "code" and not intent.wants_code:
             factor *= 0.35
+        if kind in ("list", "table") and not navigation and lists_docs(unit.rows):
+            factor *= 0.3
         if kind in ("paragraph", "quote") and _RHETORICAL_END.search(plain.strip()):
             factor *= 0.3  # it ends asking, not answering: "…but how do you know if it's getting better?"
         if kind in ("paragraph", "quote") and len(self.tokenizer.content_terms(plain)) < 4:
@@ -191,6 +194,7 @@ class ExtractiveAnswerer:
 
     def _sections(self, question: str, intent: QuestionKind, candidates: list[Chunk],
                   section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float]) -> list[_Section]:
+        navigation = wants_navigation(question)
         sections: list[_Section] = []
         seen: set[tuple[str, str]] = set()
         focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
@@ -203,7 +207,7 @@ class ExtractiveAnswerer:
             heading = chunk.heading_line()
             defining = bool(focus_tokens) and focus_tokens <= set(self.tokenizer.tokens(chunk.section)) and bool(
                 re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
-            judged = [self._judge(u, intent, defining) for u in units]
+            judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             sections.append(_Section(rank, chunk, units, alone, window, window_score, self._overlap(heading, weights),
                                      self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged],

@@ -55,6 +55,14 @@ class Unit:
     def is_diagram(self) -> bool:
         return any(b.is_diagram for b in self.blocks)
 
+    @property
+    def rows(self) -> list[str]:
+        """The Markdown of the content block's items (a list) or body rows, cells joined by "|" (a table)."""
+        block = self.blocks[0] if self.kind == "list" else self.blocks[-1]
+        if block.kind == "list":
+            return list(block.items)
+        return [" | ".join(row) for row in table_rows(block)[1:]] if block.kind == "table" else []
+
     @cached_property
     def plain(self) -> str:
         """What a reader would read, for scoring (code and math as their source)."""

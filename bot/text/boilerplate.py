@@ -42,6 +42,18 @@ def link_share(text: str) -> float:
     return markup / max(len(text), 1)
 
 
+_LEADS_WITH_DOC_LINK = re.compile(r"^\W*\[[^\]]+\]\([^)\s]*\.md(#[^)]*)?\)")
+_DOC_LINK_CELL = re.compile(r"(?:^|\|)\s*\[[^\]]+\]\([^)\s]*\.md(#[^)]*)?\)\s*(?=\||$)")
+
+
+def lists_docs(rows: list[str]) -> bool:
+    """Rows of a list or table (cells joined by "|") that mostly open with a link to another doc
+    ("[19. Prompt Leaking](…) — …") or hold one in a cell of its own: a table of contents, which says
+    where to read, not what is there."""
+    linked = sum(bool(_LEADS_WITH_DOC_LINK.match(row) or _DOC_LINK_CELL.search(row)) for row in rows)
+    return len(rows) >= 2 and linked / len(rows) >= 0.6
+
+
 def is_link_list(text: str, min_lines: int = 3, share: float = 0.8) -> bool:
     """A table of contents or link list: nearly every line is only a link."""
     lines = [ln for ln in text.split("\n") if ln.strip() and not _TABLE_RULE.match(ln)]
