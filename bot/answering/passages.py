@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from bot.domain import Chunk
@@ -26,6 +26,7 @@ _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
 # A sentence that announces the code, list or table after it without a colon ("Here is how you can…").
 _ANNOUNCES = re.compile(r"^\W*(?:here(?:'s| is| are)\b|the following\b|below (?:is|are)\b|以下|下面(?:是|给出|展示)|如下)|如下[。.]?\s*$",
                         re.I)
+_TITLE_ITEM = re.compile(r"\*\*[^*\n]+\*\*[:：]?")
 _LINK_CELL = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _FOLLOWERS = ("list", "table", "code", "math")
 SHORT_FOLLOWER = 240  # a lead-in may also announce a short paragraph: a formula, an example sentence
@@ -74,7 +75,8 @@ class Unit:
 def section_units(chunks: list[Chunk]) -> list[Unit]:
     """The units of one section, from its chunks in doc order (a lead-in at the end of one chunk finds
     its list at the start of the next)."""
-    pairs = [(b, c) for c in chunks for b in parse_blocks(c.text) if b.kind not in ("heading", "rule", "html")]
+    pairs = _titled_bodies([(b, c) for c in chunks for b in parse_blocks(c.text)
+                            if b.kind not in ("heading", "rule", "html")])
     units: list[Unit] = []
     i = 0
     while i < len(pairs):
@@ -84,14 +86,36 @@ def section_units(chunks: list[Chunk]) -> list[Unit]:
             follower.kind in ("paragraph", "quote") and len(follower.source) <= SHORT_FOLLOWER))
         explicit = follower is not None and follower.kind in _FOLLOWERS and _ANNOUNCES.search(block.source.strip())
         if block.kind == "paragraph" and ((_LEADIN.search(block.source) and announces) or explicit) or (
-                block.kind == "list" and follower is not None and follower.kind in _FOLLOWERS
-                and _LEADIN.search(block.items[-1].split("\n")[-1])):  # "- **Transformer**: …得分：" + its figure
+                block.kind == "list" and follower is not None and _list_announces(block, follower)):
             units.append(Unit((block, follower), chunk, len(units)))
             i += 2
             continue
         units.append(Unit((block,), chunk, len(units)))
         i += 1
     return units
+
+
+def _list_announces(block: Block, follower: Block) -> bool:
+    """A list whose last item announces what follows it: "- **Transformer**: …得分：" and its figure."""
+    last = block.items[-1].strip() if block.items else ""
+    return follower.kind in _FOLLOWERS and _LEADIN.search(last.split("\n")[-1]) is not None
+
+
+def _titled_bodies(pairs: list[tuple[Block, Chunk]]) -> list[tuple[Block, Chunk]]:
+    """A list ending in an item that is only a bold title ("2. **混合检索与重排**"), followed straight by
+    another list, wrote that list as the item's body without indenting it: nest it there."""
+    out: list[tuple[Block, Chunk]] = []
+    for block, chunk in pairs:
+        prev = out[-1][0] if out else None
+        if (block.kind == "list" and prev is not None and prev.kind == "list" and prev.items
+                and _TITLE_ITEM.fullmatch(prev.items[-1].strip())):
+            nested = "\n".join("- " + item.replace("\n", "\n  ") for item in block.items)
+            merged = replace(prev, source=f"{prev.source}\n{block.source}", end=block.end,
+                             items=(*prev.items[:-1], f"{prev.items[-1]}\n{nested}"))
+            out[-1] = (merged, out[-1][1])
+            continue
+        out.append((block, chunk))
+    return out
 
 
 @dataclass(frozen=True)
@@ -292,5 +316,7 @@ def render_unit(unit: Unit, budget: int, links: LinkResolver, relevance: Relevan
         body = render_block(follower, max(budget - _visible(lead), 0), links, relevance)
     if not body.strip() or body.strip() in ("- …", "1. …"):
         return Rendering("", 0)
-    text = f"{lead}\n{body}" if follower.kind in ("list", "table") else f"{lead}\n\n{body}"
+    # a list right under its lead-in, unless it starts past "1." (which cannot interrupt a paragraph)
+    tight = follower.kind in ("list", "table") and not re.match(r"\s*(?:[2-9]|\d\d+)[.)]", body)
+    text = f"{lead}\n{body}" if tight else f"{lead}\n\n{body}"
     return Rendering(text, _visible(text))
