@@ -82,7 +82,9 @@ class IndexLibrary:
 
 def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:
     """What the extractive answer quotes for the query from ``chunks`` (the retrieved chunks, best first)."""
-    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index), query.expansion, query.synonyms)
+    lean = query.lean
+    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index), query.expansion, query.synonyms,
+                            repeat=(lean.shown, lean.own_words) if lean and lean.shown else None)
 
 
 def quoted_context(composition: Composition, chunks: list[Chunk]) -> list[Chunk]:
@@ -105,6 +107,8 @@ def extractive_draft(answerer: ExtractiveAnswerer, query: Query, chunks: list[Ch
     notes = [Note(key="from_twin")] if passages and all(p.chunk.lang != lang for p in passages) else []
     if composition.diagram_skipped:
         notes.append(Note(key="diagram_in_source"))
+    if composition.narrowed:
+        notes.append(Note(key="same_section"))
     return Draft(
         text=compose_text(composition, numbers),
         mode=mode,

@@ -71,6 +71,7 @@ class Passage:
 class Composition:
     passages: list[Passage]
     diagram_skipped: bool = False
+    narrowed: bool = False  # a follow-up's answer is the passage shown before, cut to what it asks
 
 
 @dataclass
@@ -216,12 +217,16 @@ class ExtractiveAnswerer:
 
     # ---- composing -------------------------------------------------------------------------------
     def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library,
-                expansion: list[str] | None = None, synonyms: list[str] | None = None) -> Composition:
+                expansion: list[str] | None = None, synonyms: list[str] | None = None,
+                repeat: tuple[frozenset[str], str] | None = None) -> Composition:
         """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
         A definition question also considers the sections that define its term by name ("What is X?",
         a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
         question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them; ``synonyms``: the glossary
-        terms behind them, other names a definition's term goes by ("什么叫 prompt injection" → 提示词注入)."""
+        terms behind them, other names a definition's term goes by ("什么叫 prompt injection" → 提示词注入).
+        ``repeat``: for a follow-up, the chunks the previous answer quoted and the follow-up as typed — when
+        the best passage is the one shown before, only its part about the follow-up's own words is shown
+        ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again)."""
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
@@ -249,13 +254,21 @@ class ExtractiveAnswerer:
         relevance = lambda text: self._overlap(text, weights)  # noqa: E731
         passage, used, skipped = self._main_passage(main, main_budget, links_for(main.chunk), relevance,
                                                     brief=intent.brief)
+        narrowed = False
+        if repeat and passage.chunk_ids and set(passage.chunk_ids) <= repeat[0]:
+            own = self._weights(repeat[1], library.doc_freq)
+            for token in expansion or []:
+                own.setdefault(token, EXPANSION_WEIGHT * math.log(1 + 1000 / (1 + library.doc_freq(token))))
+            part = self._part_about(main, own, links_for(main.chunk))
+            if part is not None:
+                passage, narrowed = part, True
         passages = [passage] if passage.text else []
         covered = set(self.tokenizer.tokens(passage.text))
         main_score = main.score(self.heading_weight, self.rank_penalty)
         names = [frozenset(self.tokenizer.tokens(n)) for n in (intent.focus, *intent.aliases) if n] \
             if intent.kind == "definition" else []
         for section in sections[1:]:
-            if len(passages) >= self.max_sources or intent.brief or budget - used < 80:
+            if len(passages) >= self.max_sources or intent.brief or narrowed or budget - used < 80:
                 break
             if section.score(self.heading_weight, self.rank_penalty) < self.min_secondary * main_score:
                 break
@@ -270,7 +283,7 @@ class ExtractiveAnswerer:
                 passages.append(extra[0])
                 used += extra[1]
                 covered |= set(self.tokenizer.tokens(extra[0].text))
-        return Composition(passages, diagram_skipped=skipped)
+        return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
     def rank_sections(self, sections: list[_Section]) -> list[_Section]:
         """Sections worth quoting, best first."""
@@ -305,6 +318,22 @@ class ExtractiveAnswerer:
         if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
             texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
         return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
+
+    def _part_about(self, section: _Section, own: dict[str, float], links: LinkResolver) -> Passage | None:
+        """The one unit of ``section`` that holds most of a follow-up's own words, cut to its sentences
+        about them; None when no unit holds any."""
+        relevance = lambda text: self._overlap(text, own)  # noqa: E731
+        scored = [(relevance(u.plain), i) for i, u in enumerate(section.units) if section.scores[i] >= 0]
+        best, i = max(scored, default=(0.0, -1))
+        if best <= 0:
+            return None
+        rendering = render_unit(section.units[i], BRIEF_BUDGET, links, relevance)
+        if not rendering.text:
+            return None
+        texts = [rendering.text]
+        if len(section.chunk.section_path) > 1:
+            texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+        return Passage(section.chunk, "\n\n".join(texts), [section.units[i].chunk.id])
 
     def _secondary(self, section: _Section, weights: dict[str, float], covered: set[str], links: LinkResolver,
                    relevance: Relevance, budget: int, min_gain: float) -> tuple[Passage, int] | None:

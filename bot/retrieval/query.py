@@ -16,6 +16,8 @@ class Lean:
     exclude: frozenset[str] = frozenset()
     continue_after: dict[str, int] = field(default_factory=dict)
     bare: bool = False  # a bare request ("and why?", "举个例子"): the conversation is all it is about
+    shown: frozenset[str] = frozenset()  # the chunks the previous answer quoted
+    own_words: str = ""  # the follow-up as typed: what it asks beyond the previous question
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,15 @@ class Resolution:
     exclude: frozenset[str] = frozenset()  # "tell me more": the passages already shown
     continue_after: dict[str, int] = field(default_factory=dict)  # "tell me more": doc -> last order shown
     bare: bool = False  # a bare request ("and why?"): no words of its own, so lean harder
+    shown: frozenset[str] = frozenset()  # the passages the previous answer quoted
+    own_words: str = ""  # the follow-up as typed
 
     @property
     def lean(self) -> Lean | None:
         if not self.lean_docs and not self.exclude:
             return None
-        return Lean(docs=self.lean_docs, exclude=self.exclude, continue_after=self.continue_after, bare=self.bare)
+        return Lean(docs=self.lean_docs, exclude=self.exclude, continue_after=self.continue_after, bare=self.bare,
+                    shown=self.shown, own_words=self.own_words)
 
     @property
     def followup(self) -> bool:
@@ -166,7 +169,8 @@ def _read(message: str, previous: Turn | None, memory: str, index: LiveIndex, to
     resolution = Resolution(question=condensed, lang=reading.language,
                             lean_docs=_with_twins(previous.docs[:2], index), bare=reading.bare, info=Followup(
                                 status="followup", why=reading.why, of_turn=previous.trace_id,
-                                condensed=condensed, subject=previous.subject, memory=memory))
+                                condensed=condensed, subject=previous.subject, memory=memory),
+                            shown=frozenset(previous.shown), own_words=reading.body or message)
     if reading.ask == "more":
         resolution.exclude = frozenset(previous.shown)
         shown = [index.by_id[c] for c in previous.shown if c in index.by_id]

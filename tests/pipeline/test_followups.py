@@ -175,3 +175,17 @@ async def test_the_llm_gets_the_standalone_question_of_a_follow_up(atlas_data_di
     assert "why is LoRA so cheap to train?" in sent and "and why is it" not in sent
     # whether the checks keep the stand-in's sentence or fall back, the answer is about LoRA
     assert answer.trace.answer_mode in ("llm", "fallback") and answer.citations[0].doc == LORA
+
+
+@pytest.mark.parametrize("first_question, followup_question, about", [
+    ("什么是 KV Cache？", "那它有什么缺点？", "显存"),  # the doc's trade-off: it eats GPU memory
+    ("what's the needle in a haystack test", "so what do engineers do about it?", "engineers still use RAG"),
+])
+async def test_a_follow_up_answered_by_the_passage_shown_before_gets_only_its_part_about_the_follow_up(
+        services, first_question, followup_question, about):
+    asker = chat(f"same-{about}")
+    first = await services.asking.ask(first_question, asker)
+    followup = await services.asking.ask(followup_question, asker)
+    assert about in followup.text, followup.text
+    assert len(followup.text) < 0.6 * len(first.text), followup.text  # not the first answer again
+    assert any(n.key == "same_section" for n in followup.notes)
