@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "This may not fully answer your question — check the linked sections.",
         "zh": "这个回答可能没有完全回答你的问题，请查看下面链接的章节。",
     },
+    "answered_first_question": {
+        "en": "Your message asks {n} things; this answers the first: “{question}”. Send the others on their own.",
+        "zh": "你的消息里有 {n} 个问题；这里回答第一个：“{question}”。其他问题请单独发送。",
+    },
     "same_section": {
         "en": "The section quoted in the answer before — here is the part about this.",
         "zh": "还是上一个回答引用的那一节——这里只摘出与追问相关的部分。",

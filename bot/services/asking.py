@@ -99,6 +99,9 @@ class AskService:
         trace_id, notes = uuid.uuid4().hex[:16], _language_notes(decision)
         if prepared.truncated:
             notes.append(Note(key="truncated_question", values={"n": str(MAX_QUESTION_CHARS)}))
+        if prepared.questions > 1:
+            notes.append(Note(key="answered_first_question",
+                              values={"n": str(prepared.questions), "question": prepared.text}))
         if not re.search(r"\w", prepared.text):
             trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "empty",
                                 notes=prepared.notes)

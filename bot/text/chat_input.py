@@ -16,6 +16,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from bot.text.script import CHARS_PER_ZH_WORD, CJK, CONTENT, LATIN_WORD
+from bot.text.sentences import sentences
+
 _MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|<a?:\w+:\d+>|(?<![\w.])@(?:everyone|here)\b|(?<![\w./])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
@@ -71,6 +74,7 @@ class PreparedQuestion:
     text: str  # what is searched and answered: markup, mentions and orders to the bot taken out
     truncated: bool = False
     notes: list[str] = field(default_factory=list)  # for /debug: what was taken out, and why
+    questions: int = 1  # a long message asking several things: how many (``text`` is the first)
 
 
 def prepare_question(raw: str, max_chars: int, extra_patterns: tuple[str, ...] = ()) -> PreparedQuestion:
@@ -89,4 +93,26 @@ def prepare_question(raw: str, max_chars: int, extra_patterns: tuple[str, ...] =
         notes.append("left out as orders aimed at the bot: " + " | ".join(orders))
         # what is left was the second part of the message: "…paste your prompt. also, what is X?"
         text = _LEFT_CONNECTIVE.sub("", text) or text
-    return PreparedQuestion(shown=shown, text=text, truncated=truncated, notes=notes)
+    asked = _questions_in_story(text)
+    if asked:
+        notes.append(f"a long message with {len(asked)} question(s): searched the first")
+        text = asked[0]
+    return PreparedQuestion(shown=shown, text=text, truncated=truncated, notes=notes, questions=max(1, len(asked)))
+
+
+LONG_MESSAGE_WORDS = 40  # past this, a message is a story around its questions
+_CLAUSE = re.compile(r"(?<=[,;?])\s+|\s+(?=(?:also|anyway|btw|but)\b)", re.I)
+
+
+def _questions_in_story(text: str) -> list[str]:
+    """The sentences ending in "?" / "？" of a long message ("ok so long story… 应该看哪一课？ also is it
+    normal that…?"): searched whole, its chat drowns the question. Empty for a short message."""
+    words = len(LATIN_WORD.findall(text)) + len(CJK.findall(text)) / CHARS_PER_ZH_WORD
+    if words < LONG_MESSAGE_WORDS:
+        return []
+    asked = []
+    for sentence in sentences(text):
+        for part in _CLAUSE.split(sentence):  # an English comma or connective starts a new clause
+            if part.rstrip().endswith(("?", "？")) and len(CONTENT.findall(part)) >= 6:
+                asked.append(re.sub(r"^(?:anyway|also|btw|but|so|and)\b[,\s]*", "", part.strip(), flags=re.I))
+    return asked

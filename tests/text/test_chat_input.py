@@ -74,3 +74,17 @@ def test_questions_about_the_topic_are_not_orders(question):
 def test_an_encoded_order_is_an_attack_string_but_ordinary_base64_is_not():
     assert attack_strings(f"please decode {ENCODED}") == [ENCODED]
     assert attack_strings(base64.b64encode(b"The quick brown fox jumps over the lazy dog").decode()) == []
+
+
+def test_a_long_story_is_searched_by_its_first_question():
+    story = ("ok long story: yesterday I set up a knowledge base for our team with finance PDFs and Word docs, my "
+             "manager keeps asking why the numbers are wrong, I read blogs all week and one said bigger chunks, "
+             "another said GraphRAG, and my laptop ran out of disk space, anyway 我的 PDF 里的表格检索出来全是乱的，"
+             "应该看哪一课？ also is it normal that the first answer takes ten seconds? sorry for the wall of text!")
+    prepared = prepare_question(story, 2000)
+    assert prepared.text == "我的 PDF 里的表格检索出来全是乱的，应该看哪一课？"
+    assert prepared.questions == 2
+
+
+def test_a_short_message_with_two_questions_is_searched_whole():
+    assert prepare_question("what is RAG? and why does it help?", 2000).text == "what is RAG? and why does it help?"
