@@ -63,8 +63,11 @@ _STRUCTURE = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+\S|^\s*\||```", re.M)
 _ANNOUNCES = re.compile(r"(?:以下是|如下|下面是|下列|the following|as follows|here (?:is|are)\b|below)[^。.!！?？\n]{0,60}"
                         r"[。.:：]?\s*(?:\[\d+\]\s*)*$", re.I)
 _LINK_ITEM = re.compile(r"^\s*[-*+]\s*\[[^\]]+\]\(https?://", re.M)
-# A question that asks where to read or what a part of the Atlas holds wants a list of chapters.
-_ASKS_WHERE = re.compile(r"章|模块|阶段|课|部分|路线|\b(?:chapters?|modules?|phases?|parts?|sections?|read|start)\b", re.I)
+# A question that asks where to read or what a part of the Atlas holds wants a list of chapters ("which
+# chapter…", "what are the five parts", "哪一章", "第三阶段讲哪些内容"); one that only names a chapter does not.
+_ASKS_WHERE = re.compile(r"\b(?:which|what)\b(?:\s+\S+){0,3}?\s+(?:chapters?|modules?|phases?|parts?|sections?|lessons?)\b|"
+                         r"哪[一几个些]?(?:章|模块|阶段|课|部分|篇)|(?:讲|有|包括)(?:哪些|什么)|\bwhere\b.*\b(?:read|start)\b|"
+                         r"从哪|看哪|先看|\bread (?:next|first)\b", re.I)
 _CODE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.S)
 FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) the text under the heading is a fragment
 
