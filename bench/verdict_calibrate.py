@@ -9,8 +9,8 @@ out). The dev questions are split by a hash of their id: the ``fit`` half (sha25
 one the model and its threshold see; the ``dev-held`` half and the holdout set are never used to choose
 anything. A logistic model over the verdict's signals is fitted on the fit half (standardised features,
 L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of good answers are
-flagged. Prints the model, then ROC AUC and flag rates per part and language, and how often each red flag
-is up on useless vs good answers. ``--write`` puts the model into verdict.py and the threshold into
+flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
+is up on useless vs good answers, and what the verdict check costs per answer. ``--write`` puts the model into verdict.py and the threshold into
 settings.py (re-run it after the answers change). It reads the index under ATLAS_DATA_DIR.
 """
 
@@ -21,7 +21,9 @@ import asyncio
 import hashlib
 import json
 import re
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,12 +33,13 @@ sys.path.insert(0, str(REPO))
 
 from bot.bootstrap import build_services  # noqa: E402
 from bot.diagnostics.inputs import DiagnosisInput, Facts  # noqa: E402
-from bot.diagnostics.verdict import FEATURES, signals  # noqa: E402
+from bot.diagnostics.verdict import FEATURES, signals, verdict  # noqa: E402
 from bot.domain import Asker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 GOOD_FLAGGED = 0.15  # the share of good answers of the fit half the threshold may flag
 PARTS = ("fit", "dev-held", "holdout")
+TIMINGS_MS: list[float] = []
 
 
 def label(answer_text: str, facts: list[str]) -> str | None:
@@ -63,14 +66,21 @@ async def collect(sets: list[tuple[str | None, Path]]) -> list[dict]:
                 q = json.loads(line)
                 if not q.get("answerable", True) or not q.get("key_facts"):
                     continue
-                answer = await services.asking.ask(q["question"], Asker(platform="eval", user_id=q["id"]))
+                # asked as the eval harness asks: each question on its own, never a follow-up of the one before
+                asker = Asker(platform="eval", user_id=f"eval-{q['id']}", space_id="eval", channel_id=f"eval-{q['id']}")
+                answer = await services.asking.ask(q["question"], asker)
                 tag = label(answer.text, q["key_facts"])
-                if answer.refused or tag is None or not answer.text.strip():  # the verdict judges no empty answer
+                judged = any(d.code == "ANSWER_VERDICT" for d in answer.trace.diagnostics)
+                if answer.refused or tag is None or not judged:  # a decline, an empty or a map answer: not judged
                     continue
                 inp = DiagnosisInput(question=q["question"], answer=answer, chunks=index.by_id, index=None,
                                      query_embed_model="", source_changed=None, tokenizer=services.tokenizer,
                                      idf=index.idf)
-                s = signals(Facts.build(inp, config, None))
+                facts = Facts.build(inp, config, None)
+                s = signals(facts)
+                started = time.perf_counter()
+                verdict(facts)  # what the verdict adds to an ask: the whole check, timed
+                TIMINGS_MS.append((time.perf_counter() - started) * 1000)
                 rows.append({"part": part or dev_part(q["id"]), "id": q["id"], "lang": q["lang"],
                              "useless": int(tag == "useless"), "x": list(s.vector()), "red": list(s.red)})
     finally:
@@ -109,7 +119,7 @@ def report(rows: list[dict], model: dict, threshold: float) -> None:
             usefulness = 1 / (1 + np.exp(-(((x - mean) / sd) @ w + model["bias"])))
             flagged = usefulness < threshold
             rate = lambda group: f"{group.mean():.2f} ({int(group.sum())}/{len(group)})" if len(group) else "–"  # noqa: E731
-            print(f"{part:9s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.2f}"
+            print(f"{part:9s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.3f}"
                   f"{rate(flagged[y == 1]):>15s}{rate(flagged[y == 0]):>12s}")
 
 
@@ -171,6 +181,9 @@ def main() -> None:
     print(f"threshold (≤ {GOOD_FLAGGED:.0%} of the fit half's good answers flagged): {threshold}\n")
     report(rows, model, threshold)
     signal_report(rows)
+    ordered = sorted(TIMINGS_MS)
+    print(f"\nthe verdict check per answer: p50 {statistics.median(ordered):.2f} ms, "
+          f"p95 {ordered[int(0.95 * (len(ordered) - 1))]:.2f} ms ({len(ordered)} answers)")
     if args.write:
         write(model, threshold)
 

@@ -74,10 +74,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.5236, 0.4648, 5.9748, 0.087),
-    "sd": (0.2058, 0.3363, 0.6527, 0.2818),
-    "weights": (0.3838, 0.2619, 0.2435, -0.4123),
-    "bias": 0.2581,
+    "mean": (0.5236, 0.4648, 5.9748, 0.1087),
+    "sd": (0.2058, 0.3363, 0.6527, 0.3113),
+    "weights": (0.3657, 0.2415, 0.2424, -0.4562),
+    "bias": 0.2717,
 }
 
 
@@ -116,7 +116,7 @@ def shredded_code(text: str) -> bool:
     return len(lines) >= 8 and sum(len(line.strip()) <= 1 for line in lines) > len(lines) / 2
 
 
-def kind_missed(question: str, text: str, plain: str, answer_terms: set[str], terms) -> str | None:
+def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
     """What the question asks for that the answer does not give: a number, several items, both sides of
     a comparison, or steps for a how-to; None when it gives it (or asks for nothing in particular)."""
     if _NUMBER.search(question) and not _DIGIT.search(_MARKERS_LINKS.sub("", plain)):
@@ -126,6 +126,7 @@ def kind_missed(question: str, text: str, plain: str, answer_terms: set[str], te
     asked = classify_question(question).kind
     if asked == "compare":
         sides = [s for s in _SIDES.split(question) if terms(s)]
+        answer_terms = set(terms(plain)) if len(sides) >= 2 else set()
         if len(sides) >= 2 and not all(set(terms(s)) & answer_terms for s in sides[:2]):
             return "compare"
     if asked == "how" and _PROCEDURE.search(question) and not _STEPS.search(text):
@@ -171,7 +172,7 @@ def signals(f: Facts) -> Signals:
     red: list[str] = []
     if fragment(text):
         red.append("fragment")
-    missed = kind_missed(inp.searched, text, plain, set(terms(plain)), terms)
+    missed = kind_missed(inp.searched, text, plain, terms)
     if missed:
         red.append(f"kind:{missed}")
     damage = shape_problems(text) + (["shredded_code"] if shredded_code(text) else [])
