@@ -12,7 +12,7 @@ two thirds or more is good — ``bench/verdict_calibrate.py`` measures every one
 - ``length``: a short answer is more often a fragment;
 - ``flags``: red flags, each rare on a good answer: the answer is only a lead-in (a sentence or two, or it
   announces what follows and stops); the question asks for a number, several items, both sides or steps
-  and the answer has none; the text is damaged (a shape problem, code shredded one character a line);
+  and the answer has none; the text is damaged (``bot.text.answer_shape``: markup, encoding, shredded code);
   the answer is a list of chapter links for a question that does not ask where to read.
 Measured and left out (no signal on the labelled answers): whether the dense and keyword searches agree
 on the first doc, whether the quoted passage is the best keyword match, the evidence score, the
@@ -68,16 +68,15 @@ _LINK_ITEM = re.compile(r"^\s*[-*+]\s*\[[^\]]+\]\(https?://", re.M)
 _ASKS_WHERE = re.compile(r"\b(?:which|what)\b(?:\s+\S+){0,3}?\s+(?:chapters?|modules?|phases?|parts?|sections?|lessons?)\b|"
                          r"哪[一几个些]?(?:章|模块|阶段|课|部分|篇)|(?:讲|有|包括)(?:哪些|什么)|\bwhere\b.*\b(?:read|start)\b|"
                          r"从哪|看哪|先看|\bread (?:next|first)\b", re.I)
-_CODE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.S)
 FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) the text under the heading is a fragment
 
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.5236, 0.4648, 5.9748, 0.1087),
-    "sd": (0.2058, 0.3363, 0.6527, 0.3113),
-    "weights": (0.3657, 0.2415, 0.2424, -0.4562),
-    "bias": 0.2717,
+    "mean": (0.5626, 0.4512, 6.0418, 0.0444),
+    "sd": (0.1874, 0.3302, 0.6117, 0.2061),
+    "weights": (0.2595, 0.4114, 0.2046, -0.3573),
+    "bias": 0.3345,
 }
 
 
@@ -108,12 +107,6 @@ def fragment(text: str) -> bool:
     if _ANNOUNCES.search(body):
         return True
     return quoted and not _STRUCTURE.search(body) and _width(plain_text(_MARKERS_LINKS.sub("", body)).strip()) < FRAGMENT_WIDTH
-
-
-def shredded_code(text: str) -> bool:
-    """A code block split one character a line (``i / m / p / o / r / t``)."""
-    lines = [line for block in _CODE.findall(text) for line in block.split("\n") if line.strip()]
-    return len(lines) >= 8 and sum(len(line.strip()) <= 1 for line in lines) > len(lines) / 2
 
 
 def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
@@ -175,8 +168,7 @@ def signals(f: Facts) -> Signals:
     missed = kind_missed(inp.searched, text, plain, terms)
     if missed:
         red.append(f"kind:{missed}")
-    damage = shape_problems(text) + (["shredded_code"] if shredded_code(text) else [])
-    red += [f"damaged:{d}" for d in damage]
+    red += [f"damaged:{d}" for d in shape_problems(text)]
     if len(_LINK_ITEM.findall(text)) >= 2 and not (wants_navigation(inp.searched) or _ASKS_WHERE.search(inp.searched)):
         red.append("link_list")
     return Signals(coverage, margin, math.log1p(len(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)

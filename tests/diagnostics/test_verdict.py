@@ -77,8 +77,8 @@ def test_code_shredded_one_character_a_line_is_damaged_text():
     whole = "**3. Integration (Python)**\n\n```python\nfrom nemoguardrails import LLMRails\n```\n[1]"
     question = "How do I load a NeMo Guardrails config in Python?"
     low = found(Case(question=question, text=shredded))
-    assert "shredded_code" in low["ANSWER_SHAPE"].data["problems"] and low["ANSWER_VERDICT"].severity == "warn"
-    assert "damaged:shredded_code" not in verdict(Case(question=question, text=whole)).data["red_flags"]
+    assert "damaged_text" in low["ANSWER_SHAPE"].data["problems"] and low["ANSWER_VERDICT"].severity == "warn"
+    assert "damaged:damaged_text" not in verdict(Case(question=question, text=whole)).data["red_flags"]
 
 
 def test_an_answer_from_one_of_two_equally_matched_docs_names_both():
