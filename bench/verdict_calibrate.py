@@ -1,21 +1,29 @@
-"""Fit the answer-level verdict (bot/diagnostics/verdict.py) and check it on questions it was not fitted on.
+"""Fit the answer-level verdict (bot/diagnostics/verdict.py) on part of the dev set and check it on the rest.
 
-    .venv/bin/python bench/verdict_calibrate.py [--fit ../shared/eval/dev.jsonl] [--check tests/questions/holdout.jsonl]
+    ATLAS_DATA_DIR=… .venv/bin/python bench/verdict_calibrate.py [--dev ../shared/eval/dev.jsonl]
+        [--holdout tests/questions/holdout.jsonl] [--write]
 
 Every answerable question of both sets goes through the real ask path (extractive answers); an answer
 holding none of its key facts is *useless*, one holding two thirds or more *good* (partial ones are left
-out). A logistic model over the verdict's signals is fitted on the first set (standardised features,
-L2 0.3, classes weighted equally) and its threshold chosen there so that at most 15 % of good answers
-are flagged. Prints the model to paste into ``VERDICT_MODEL``, then ROC AUC and flag rates on both sets,
-per language. It reads the index under ATLAS_DATA_DIR; nothing is written.
+out). The dev questions are split by a hash of their id: the ``fit`` half (sha256(id) even) is the only
+one the model and its threshold see; the ``dev-held`` half and the holdout set are never used to choose
+anything. A logistic model over the verdict's signals is fitted on the fit half (standardised features,
+L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of good answers are
+flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
+is up on useless vs good answers, and what the verdict check costs per answer. ``--write`` puts the model into verdict.py and the threshold into
+settings.py (re-run it after the answers change). It reads the index under ATLAS_DATA_DIR.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
+import re
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +33,13 @@ sys.path.insert(0, str(REPO))
 
 from bot.bootstrap import build_services  # noqa: E402
 from bot.diagnostics.inputs import DiagnosisInput, Facts  # noqa: E402
-from bot.diagnostics.verdict import FEATURES, signals  # noqa: E402
+from bot.diagnostics.verdict import FEATURES, signals, verdict  # noqa: E402
 from bot.domain import Asker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+
+GOOD_FLAGGED = 0.15  # the share of good answers of the fit half the threshold may flag
+PARTS = ("fit", "dev-held", "holdout")
+TIMINGS_MS: list[float] = []
 
 
 def label(answer_text: str, facts: list[str]) -> str | None:
@@ -35,31 +47,49 @@ def label(answer_text: str, facts: list[str]) -> str | None:
     return "useless" if hit == 0 else "good" if hit >= 2 / 3 * len(facts) else None
 
 
-async def collect(path: Path) -> list[tuple[str, int, list[float]]]:
+def dev_part(question_id: str) -> str:
+    """The fixed split of dev: an id's hash, so adding or editing other questions never moves it."""
+    return "fit" if int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 0 else "dev-held"
+
+
+async def collect(sets: list[tuple[str | None, Path]]) -> list[dict]:
     services = build_services(Settings())
     await services.start()
     index = services.asking.reader.current()
+    config = Settings(_env_file=None).diag
     rows = []
     try:
-        for line in path.read_text().splitlines():
-            q = json.loads(line)
-            if not q.get("answerable", True) or not q.get("key_facts"):
-                continue
-            answer = await services.asking.ask(q["question"], Asker(platform="eval", user_id=q["id"]))
-            tag = label(answer.text, q["key_facts"])
-            if answer.refused or tag is None:
-                continue
-            inp = DiagnosisInput(question=q["question"], answer=answer, chunks=index.by_id, index=None,
-                                 query_embed_model="", source_changed=None, tokenizer=services.tokenizer,
-                                 idf=index.idf)
-            s = signals(Facts.build(inp, Settings(_env_file=None).diag, None))
-            rows.append((q["lang"], int(tag == "useless"), list(s.vector())))
+        for part, path in sets:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if not line.strip():
+                    continue
+                q = json.loads(line)
+                if not q.get("answerable", True) or not q.get("key_facts"):
+                    continue
+                # asked as the eval harness asks: each question on its own, never a follow-up of the one before
+                asker = Asker(platform="eval", user_id=f"eval-{q['id']}", space_id="eval", channel_id=f"eval-{q['id']}")
+                answer = await services.asking.ask(q["question"], asker)
+                tag = label(answer.text, q["key_facts"])
+                judged = any(d.code == "ANSWER_VERDICT" for d in answer.trace.diagnostics)
+                if answer.refused or tag is None or not judged:  # a decline, an empty or a map answer: not judged
+                    continue
+                inp = DiagnosisInput(question=q["question"], answer=answer, chunks=index.by_id, index=None,
+                                     query_embed_model="", source_changed=None, tokenizer=services.tokenizer,
+                                     idf=index.idf)
+                facts = Facts.build(inp, config, None)
+                s = signals(facts)
+                started = time.perf_counter()
+                verdict(facts)  # what the verdict adds to an ask: the whole check, timed
+                TIMINGS_MS.append((time.perf_counter() - started) * 1000)
+                rows.append({"part": part or dev_part(q["id"]), "id": q["id"], "lang": q["lang"],
+                             "useless": int(tag == "useless"), "x": list(s.vector()), "red": list(s.red)})
     finally:
         await services.close()
     return rows
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.3) -> np.ndarray:
+    """Logistic regression for P(useless), classes weighted equally; the last weight is the bias."""
     x = np.c_[x, np.ones(len(x))]
     w = np.zeros(x.shape[1])
     weight = np.where(y == 1, len(y) / (2 * max(y.sum(), 1)), len(y) / (2 * max((1 - y).sum(), 1)))
@@ -69,45 +99,93 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.3) -> np.ndarray:
     return w
 
 
-def auc(score: np.ndarray, y: np.ndarray) -> float:
-    pos, neg = score[y == 1], score[y == 0]
-    return float(np.mean([(p > n) + 0.5 * (p == n) for p in pos for n in neg])) if len(pos) and len(neg) else float("nan")
+def auc(usefulness: np.ndarray, useless: np.ndarray) -> float:
+    """The probability that a useless answer is judged less useful than a good one."""
+    bad, good = usefulness[useless == 1], usefulness[useless == 0]
+    if not len(bad) or not len(good):
+        return float("nan")
+    return float(np.mean([(b < g) + 0.5 * (b == g) for b in bad for g in good]))
 
 
-def report(name: str, rows, mean, sd, w, threshold) -> None:
-    for lang in ("en", "zh", "mixed", "all"):
-        part = [r for r in rows if lang == "all" or r[0] == lang]
-        if not part:
-            continue
-        x = (np.array([r[2] for r in part]) - mean) / sd
-        y = np.array([r[1] for r in part])
-        usefulness = 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
-        flagged = usefulness < threshold
-        print(f"{name:6s} {lang:5s} n={len(part):3d} useless={int(y.sum()):2d}  AUC {auc(-usefulness, y):.3f}  "
-              f"flags useless {flagged[y == 1].mean() if y.sum() else float('nan'):.2f}  "
-              f"good {flagged[y == 0].mean():.2f}")
+def report(rows: list[dict], model: dict, threshold: float) -> None:
+    mean, sd, w = (np.array(model[k]) for k in ("mean", "sd", "weights"))
+    print(f"{'part':9s}{'lang':7s}{'useless':>8s}{'good':>6s}{'AUC':>7s}{'flags useless':>15s}{'flags good':>12s}")
+    for part in PARTS:
+        for lang in ("en", "zh", "mixed", "all"):
+            sub = [r for r in rows if r["part"] == part and lang in ("all", r["lang"])]
+            if not sub:
+                continue
+            x, y = np.array([r["x"] for r in sub]), np.array([r["useless"] for r in sub])
+            usefulness = 1 / (1 + np.exp(-(((x - mean) / sd) @ w + model["bias"])))
+            flagged = usefulness < threshold
+            rate = lambda group: f"{group.mean():.2f} ({int(group.sum())}/{len(group)})" if len(group) else "–"  # noqa: E731
+            print(f"{part:9s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.3f}"
+                  f"{rate(flagged[y == 1]):>15s}{rate(flagged[y == 0]):>12s}")
+
+
+def signal_report(rows: list[dict]) -> None:
+    """Each signal alone: its AUC, and how often each red flag is up on useless vs good answers."""
+    print("\nsignal            " + "".join(f"{p:>20s}" for p in PARTS))
+    for i, name in enumerate(FEATURES):
+        cells = []
+        for part in PARTS:
+            sub = [r for r in rows if r["part"] == part]
+            sign = -1 if name == "flags" else 1  # a red flag up means less useful
+            score = np.array([sign * r["x"][i] for r in sub])
+            cells.append(f"AUC {auc(score, np.array([r['useless'] for r in sub])):.2f}")
+        print(f"{name:18s}" + "".join(f"{c:>20s}" for c in cells))
+    for flag in sorted({f.split(":")[0] for r in rows for f in r["red"]}):
+        cells = []
+        for part in PARTS:
+            up = lambda r: any(f.split(":")[0] == flag for f in r["red"])  # noqa: E731
+            bad = [up(r) for r in rows if r["part"] == part and r["useless"]]
+            good = [up(r) for r in rows if r["part"] == part and not r["useless"]]
+            cells.append(f"{sum(bad)}/{len(bad)} vs {sum(good)}/{len(good)}")
+        print(f"{'  ' + flag:18s}" + "".join(f"{c:>20s}" for c in cells))
+
+
+def write(model: dict, threshold: float) -> None:
+    verdict = REPO / "bot" / "diagnostics" / "verdict.py"
+    body = "".join(f'    "{k}": {tuple(model[k])},\n' for k in ("mean", "sd", "weights")) + f'    "bias": {model["bias"]},\n'
+    text = re.sub(r"(VERDICT_MODEL = \{\n).*?(\}\n)", lambda m: m.group(1) + body + m.group(2),
+                  verdict.read_text(encoding="utf-8"), count=1, flags=re.S)
+    verdict.write_text(text, encoding="utf-8")
+    settings = REPO / "bot" / "settings.py"
+    text = re.sub(r"(verdict_threshold: float = Field\()[0-9.]+", lambda m: f"{m.group(1)}{threshold}",
+                  settings.read_text(encoding="utf-8"), count=1)
+    settings.write_text(text, encoding="utf-8")
+    print(f"written: {verdict.relative_to(REPO)}, {settings.relative_to(REPO)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--fit", type=Path, default=REPO.parent / "shared" / "eval" / "dev.jsonl")
-    parser.add_argument("--check", type=Path, default=REPO / "tests" / "questions" / "holdout.jsonl")
+    parser.add_argument("--dev", type=Path, default=REPO.parent / "shared" / "eval" / "dev.jsonl")
+    parser.add_argument("--holdout", type=Path, default=REPO / "tests" / "questions" / "holdout.jsonl")
+    parser.add_argument("--write", action="store_true", help="put the model and threshold into the code")
+    parser.add_argument("--rows", type=Path, help="also write each labelled answer's signals here (JSON)")
     args = parser.parse_args()
-    fit_rows, check_rows = asyncio.run(collect(args.fit)), asyncio.run(collect(args.check))
-    x = np.array([r[2] for r in fit_rows])
-    y = np.array([r[1] for r in fit_rows])
+    rows = asyncio.run(collect([(None, args.dev), ("holdout", args.holdout)]))
+    if args.rows:
+        args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    fitted = [r for r in rows if r["part"] == "fit"]
+    x, y = np.array([r["x"] for r in fitted]), np.array([r["useless"] for r in fitted])
     mean, sd = x.mean(0), x.std(0) + 1e-9
-    w = fit((x - mean) / sd, y)
-    # the model gives P(useless); the verdict reports usefulness = 1 - P(useless): flip the signs
-    usefulness = 1 / (1 + np.exp((((x - mean) / sd) @ w[:-1] + w[-1])))
-    threshold = float(np.quantile(usefulness[y == 0], 0.15))
-    print("VERDICT_MODEL = " + json.dumps({
-        "features": list(FEATURES), "mean": [round(v, 4) for v in mean], "sd": [round(v, 4) for v in sd],
-        "weights": [round(-v, 4) for v in w[:-1]], "bias": round(-w[-1], 4)}))
-    print(f"threshold (≤ 15 % of good answers flagged on the fit set): {threshold:.3f}")
-    flipped = -w
-    report("fit", fit_rows, mean, sd, flipped, threshold)
-    report("check", check_rows, mean, sd, flipped, threshold)
+    w = -fit((x - mean) / sd, y)  # the model gives P(useless); the verdict reports usefulness: flip the signs
+    model = {"mean": [round(float(v), 4) for v in mean], "sd": [round(float(v), 4) for v in sd],
+             "weights": [round(float(v), 4) for v in w[:-1]], "bias": round(float(w[-1]), 4)}
+    usefulness = 1 / (1 + np.exp(-(((x - mean) / sd) @ np.array(model["weights"]) + model["bias"])))
+    good = np.sort(usefulness[y == 0])
+    # the largest threshold that flags (usefulness below it) at most GOOD_FLAGGED of the good answers
+    threshold = round(float(good[int(np.floor(GOOD_FLAGGED * len(good)))]), 3)
+    print("VERDICT_MODEL = " + json.dumps({"features": list(FEATURES), **model}))
+    print(f"threshold (≤ {GOOD_FLAGGED:.0%} of the fit half's good answers flagged): {threshold}\n")
+    report(rows, model, threshold)
+    signal_report(rows)
+    ordered = sorted(TIMINGS_MS)
+    print(f"\nthe verdict check per answer: p50 {statistics.median(ordered):.2f} ms, "
+          f"p95 {ordered[int(0.95 * (len(ordered) - 1))]:.2f} ms ({len(ordered)} answers)")
+    if args.write:
+        write(model, threshold)
 
 
 if __name__ == "__main__":

@@ -37,29 +37,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The answer leaves out words of the question: {missing}.",
         "回答没有涉及问题中的这些词：{missing}。",
     ),
-    "ANSWER_KIND_MISSED.definition": (
-        "A \"what is\" question, but the answer never says what it is.",
-        "这是“是什么”的问题，但回答里没有给出定义。",
+    "ANSWER_NO_CLEAR_SOURCE": (
+        "Two docs matched almost equally ({first} vs {second}, margin {margin}): the answer may come from the wrong one.",
+        "两篇文档的匹配程度几乎相同（{first} 与 {second}，相差 {margin}）：回答可能出自不对的那篇。",
+    ),
+    "ANSWER_FRAGMENT": (
+        "The answer is only a lead-in: a sentence or two, or it announces what follows and stops.",
+        "回答只是一段引子：只有一两句话，或者说了“以下是……”却没有下文。",
+    ),
+    "ANSWER_KIND_MISSED.number": (
+        "The question asks for a number, but the answer has none.",
+        "问题问的是一个数字，但回答里没有任何数字。",
+    ),
+    "ANSWER_KIND_MISSED.items": (
+        "The question asks for several things, but the answer lists none.",
+        "问题问的是哪些/哪几项，但回答里没有列出来。",
     ),
     "ANSWER_KIND_MISSED.how": (
         "A \"how\" question, but the answer gives no steps.",
         "这是“怎么做”的问题，但回答里没有步骤。",
     ),
-    "ANSWER_KIND_MISSED.why": (
-        "A \"why\" question, but the answer gives no reason.",
-        "这是“为什么”的问题，但回答里没有给出原因。",
-    ),
     "ANSWER_KIND_MISSED.compare": (
         "A comparison, but the answer speaks of only one side.",
         "这是比较类问题，但回答只讲了其中一方。",
     ),
-    "ANSWER_NOT_BEST_PASSAGE": (
-        "The answer quotes a passage next to the best keyword match, not the match itself.",
-        "回答引用的不是关键词最匹配的段落，而是它旁边的内容。",
-    ),
-    "ANSWER_EXACT_TERM_MISSING": (
-        "A literal term of the question (a name, number or identifier) is not in the answer.",
-        "问题里的专有名词、数字或标识符没有出现在回答中。",
+    "ANSWER_LINK_LIST": (
+        "The answer is a list of chapter links, but the question does not ask where to read.",
+        "回答是一串章节链接，但问题并没有问该看哪一章。",
     ),
     "ANSWER_SHAPE": (
         "The answer's text is damaged or unfinished: {problems}.",

@@ -1,21 +1,29 @@
 """The answer-level verdict: how likely this answer actually answers this question — the failure users
 name first, retrieval that is relevant but useless.
 
-Signals the bot has at answer time, each measured on labelled answers (an answer holding none of its
-question's key facts is useless; one holding two thirds or more is good):
-- ``coverage``: the share of the question's words the answer holds, plain and idf-weighted;
-- ``kind``: the answer gives what the question's kind asks for — a definition for "what is X", steps
-  for "how do I", reasons for "why", both sides for a comparison;
-- ``main_passage``: the passage quoted first is the one the keyword search scored best, not a
-  neighbour of it;
-- ``channels``: the dense and keyword searches found the same doc first;
-- ``evidence``: how far the evidence score cleared the decline threshold;
-- ``exact``: the question's literal terms (identifiers, numbers, quoted phrases) are in the answer;
-- ``length``: a short answer is more often a fragment.
-A logistic model over them (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on the dev set
-and checked on tests/questions/holdout.jsonl: the README gives the numbers) gives the probability
-that the answer is useful. For an LLM answer that probability is scaled by the share of the sentences it
-wrote that survived the checks (bot/answering/checks.py). Each signal that speaks against the answer is its own coded
+Signals the bot has at answer time, each kept because it told useless answers from good ones on labelled
+answers it was not fitted on (an answer holding none of its question's key facts is useless; one holding
+two thirds or more is good — ``bench/verdict_calibrate.py`` measures every one of them):
+- ``coverage``: the share of the question's words the answer holds, weighted by how rare each is in the
+  docs; words the docs never use ("为啥", "崩掉", "ran") are left out — no answer quoting the docs
+  can hold them, so they say nothing about the answer;
+- ``margin``: how far the best doc's fused score cleared the next doc's — when two docs score nearly
+  the same the retrieval had no clear winner and the answer is more often from the wrong one;
+- ``length``: a short answer is more often a fragment;
+- ``flags``: red flags, each rare on a good answer: the answer is only a lead-in (a sentence or two, or it
+  announces what follows and stops); the question asks for a number, several items, both sides or steps
+  and the answer has none; the text is damaged (``bot.text.answer_shape``: markup, encoding, shredded code);
+  the answer is a list of chapter links for a question that does not ask where to read.
+Measured and left out (no signal on the labelled answers): whether the dense and keyword searches agree
+on the first doc, whether the quoted passage is the best keyword match, the evidence score, the
+question's literal terms, and the "why" (cause words) and "what is" (a definition sentence) kinds — good
+answers explain and define in more ways than a pattern catches.
+
+A logistic model over the four (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on a fixed,
+id-hashed half of the dev set and checked on the other half and on tests/questions/holdout.jsonl: the
+README gives the numbers) gives the probability that the answer is useful. For an LLM answer that
+probability is scaled by the share of the sentences it wrote that survived the checks
+(bot/answering/checks.py). Each signal that speaks against a low-verdict answer is its own coded
 diagnostic with its evidence, so /debug says why.
 """
 
@@ -29,90 +37,141 @@ from bot.corpus.twins import doc_key
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import make
 from bot.domain import Diagnostic
+from bot.retrieval.hybrid import wants_navigation
 from bot.text.answer_shape import shape_problems
 from bot.text.markdown import plain_text
-from bot.text.question_kind import classify_question, defines
-from bot.text.terms import exact_terms
+from bot.text.question_kind import classify_question
+from bot.text.script import CJK
 
-_CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b|\bcauses?\b|\bresults? in\b|"
-                    r"\bleads? to\b|因为|由于|所以|原因|导致|因此|之所以", re.I)
 _SIDES = re.compile(r"\s+(?:vs\.?|versus|or|and)\s+|\s*(?:和|与|跟|还是|对比|vs\.?)\s*", re.I)
 _STEPS = re.compile(r"^\s*(?:-|\d+\.)\s|```", re.M)
 # "how do I set up X" wants steps; "how does RAG reduce hallucination" wants the mechanism, in prose.
 _PROCEDURE = re.compile(r"\bhow (?:do|can|should) (?:i|we|you)\b|\bhow to\b|\bsteps?\b|\bset ?up\b|\binstall|"
                         r"\bconfigure\b|(?:怎么|如何|怎样)(?:做|搭|装|安装|配置|部署|实现|上手|开始)|步骤|教程", re.I)
+# A number asked for: "how many", "多少", "what's the default port", "阈值设多少".
+_NUMBER = re.compile(r"多少|几[个条种步秒分类层]|\bhow (?:many|much|long|big|fast)\b|\bwhat (?:is |are |'s )?(?:the )?"
+                     r"(?:default|threshold|port|percentage|limit|budget|number|value)s?\b|\bwhich (?:port|url)\b|阈值|端口", re.I)
+# Several things asked for: "哪些", "哪几", "which tools", "what are the".
+_ITEMS = re.compile(r"哪些|哪几|有几|\bwhat are the\b|\bwhich (?:\w+ )?(?:tools|ones|steps|metrics|stages|components|parts)\b",
+                    re.I)
+_LISTED = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+\S|^\s*\|.*\|\s*$", re.M)
+_DIGIT = re.compile(r"\d")
+_MARKERS_LINKS = re.compile(r"\[\d+\]|https?://\S+")
+_HEADING_LINE = re.compile(r"\*\*[^*\n]+\*\*[^\n]*")  # the bold section title an extractive answer opens with
+_STRUCTURE = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+\S|^\s*\||```", re.M)
+# It announces what follows and stops: "以下是…蓝图。", "Here are the steps:", "as follows."
+_ANNOUNCES = re.compile(r"(?:以下是|如下|下面是|下列|the following|as follows|here (?:is|are)\b|below)[^。.!！?？\n]{0,60}"
+                        r"[。.:：]?\s*(?:\[\d+\]\s*)*$", re.I)
+_LINK_ITEM = re.compile(r"^\s*[-*+]\s*\[[^\]]+\]\(https?://", re.M)
+# A question that asks where to read or what a part of the Atlas holds wants a list of chapters ("which
+# chapter…", "what are the five parts", "哪一章", "第三阶段讲哪些内容"); one that only names a chapter does not.
+_ASKS_WHERE = re.compile(r"\b(?:which|what)\b(?:\s+\S+){0,3}?\s+(?:chapters?|modules?|phases?|parts?|sections?|lessons?)\b|"
+                         r"哪[一几个些]?(?:章|模块|阶段|课|部分|篇)|(?:讲|有|包括)(?:哪些|什么)|\bwhere\b.*\b(?:read|start)\b|"
+                         r"从哪|看哪|先看|\bread (?:next|first)\b", re.I)
+FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) the text under the heading is a fragment
 
-FEATURES = ("coverage", "weighted_coverage", "kind", "channels", "evidence", "main_passage", "exact", "length")
+FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.5461, 0.4733, 0.5319, 0.5213, 0.4451, 0.9456, 0.8726, 6.0444),
-    "sd": (0.2037, 0.2164, 0.261, 0.4995, 0.2447, 0.1155, 0.3079, 0.5891),
-    "weights": (0.174, 0.1751, 0.0427, 0.3158, -0.0222, 0.0224, 0.1191, 0.2441),
-    "bias": 0.2317,
+    "mean": (0.5626, 0.4512, 6.0418, 0.0444),
+    "sd": (0.1874, 0.3302, 0.6117, 0.2061),
+    "weights": (0.2595, 0.4114, 0.2046, -0.3573),
+    "bias": 0.3345,
 }
 
 
 @dataclass(frozen=True)
 class Signals:
     coverage: float
-    weighted_coverage: float
-    kind: float  # 1 given, 0 missed, 0.5 when the question's kind asks for nothing in particular
-    channels: float
-    evidence: float
-    main_passage: float
-    exact: float
+    margin: float
     length: float
-    missing: tuple[str, ...] = ()  # question words the answer lacks
-    kind_name: str = "other"
+    flags: float  # 1 when any red flag is up
+    missing: tuple[str, ...] = ()  # question words (the docs use) the answer lacks
+    red: tuple[str, ...] = ()  # the red flags: fragment, kind:<what>, damaged:<how>, link_list
+    docs: tuple[tuple[str, float], ...] = ()  # the first two docs and their fused scores
 
     def vector(self) -> tuple[float, ...]:
         return tuple(getattr(self, name) for name in FEATURES)
 
 
-def _kind(question: str, plain: str, text: str, answer_terms: set[str], terms) -> tuple[float, str]:
-    asked = classify_question(question)
-    if asked.kind == "definition":
-        return (1.0 if defines(plain, asked.focus) else 0.0), asked.kind
-    if asked.kind == "how":
-        if not _PROCEDURE.search(question):
-            return 0.5, asked.kind
-        return (1.0 if _STEPS.search(text) else 0.0), asked.kind
-    if asked.kind == "why":
-        return (1.0 if _CAUSE.search(plain) else 0.0), asked.kind
-    if asked.kind == "compare":
+def _width(text: str) -> int:
+    return len(text) + len(CJK.findall(text))
+
+
+def fragment(text: str) -> bool:
+    """Only a lead-in: text that announces what follows ("以下是…", "the following…") and stops, or a
+    quoted section (it opens with its heading) holding a sentence or two and no list, table or code."""
+    first = text.strip().split("\n", 1)
+    quoted = bool(_HEADING_LINE.fullmatch(first[0].strip()))
+    body = (first[1].strip() if len(first) > 1 else "") if quoted else text.strip()
+    if _ANNOUNCES.search(body):
+        return True
+    return quoted and not _STRUCTURE.search(body) and _width(plain_text(_MARKERS_LINKS.sub("", body)).strip()) < FRAGMENT_WIDTH
+
+
+def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
+    """What the question asks for that the answer does not give: a number, several items, both sides of
+    a comparison, or steps for a how-to; None when it gives it (or asks for nothing in particular)."""
+    if _NUMBER.search(question) and not _DIGIT.search(_MARKERS_LINKS.sub("", plain)):
+        return "number"
+    if _ITEMS.search(question) and len(_LISTED.findall(text)) < 2:
+        return "items"
+    asked = classify_question(question).kind
+    if asked == "compare":
         sides = [s for s in _SIDES.split(question) if terms(s)]
-        if len(sides) < 2:
-            return 0.5, asked.kind
-        return (1.0 if all(set(terms(s)) & answer_terms for s in sides[:2]) else 0.0), asked.kind
-    return 0.5, asked.kind
+        answer_terms = set(terms(plain)) if len(sides) >= 2 else set()
+        if len(sides) >= 2 and not all(set(terms(s)) & answer_terms for s in sides[:2]):
+            return "compare"
+    if asked == "how" and _PROCEDURE.search(question) and not _STEPS.search(text):
+        return "how"
+    return None
+
+
+def _coverage(f: Facts, plain: str) -> tuple[float, tuple[str, ...]]:
+    """The idf-weighted share of the question's words the answer holds, over the words the docs use."""
+    inp = f.inp
+    tokens = dict.fromkeys(inp.tokenizer.tokens(inp.searched))
+    if inp.idf is None:  # nothing known about the docs: every word counts the same
+        weights = dict.fromkeys(tokens, 1.0)
+    else:
+        unknown = inp.idf("\x00")  # a token no doc holds: the idf every unknown token gets
+        weights = {t: w for t in tokens if (w := inp.idf(t)) < unknown}
+    if not weights:
+        return 0.5, ()
+    answer_tokens = set(inp.tokenizer.tokens(plain))
+    held = sum(w for t, w in weights.items() if t in answer_tokens)
+    missing = tuple(t for t in sorted(weights, key=weights.get, reverse=True) if t not in answer_tokens)
+    return held / sum(weights.values()), missing
+
+
+def _margin(f: Facts) -> tuple[float, tuple[tuple[str, float], ...]]:
+    """The fused score of the best doc minus the next doc's (EN/ZH twins are one doc)."""
+    best: dict[str, tuple[str, float]] = {}
+    for c in f.ranked:
+        best.setdefault(doc_key(c.doc), (c.doc, c.fused_score))
+    top = sorted(best.values(), key=lambda d: -d[1])[:2]
+    if len(top) < 2:
+        return 1.0, tuple(top)
+    return top[0][1] - top[1][1], tuple(top)
 
 
 def signals(f: Facts) -> Signals:
-    inp, trace = f.inp, f.inp.answer.trace
+    inp = f.inp
     text = inp.answer.text
     plain = plain_text(text)
+    coverage, missing = _coverage(f, plain)
+    margin, docs = _margin(f)
     terms = inp.tokenizer.content_terms
-    question_terms = list(dict.fromkeys(terms(inp.searched)))
-    answer_terms = set(terms(plain))
-    coverage = sum(t in answer_terms for t in question_terms) / max(len(question_terms), 1)
-    tokens = list(dict.fromkeys(inp.tokenizer.tokens(inp.searched)))
-    answer_tokens = set(inp.tokenizer.tokens(plain))
-    idf = inp.idf or (lambda _t: 1.0)
-    weights = {t: idf(t) for t in tokens}
-    weighted = sum(w for t, w in weights.items() if t in answer_tokens) / (sum(weights.values()) or 1.0)
-    kind, kind_name = _kind(inp.searched, plain, text, answer_terms, terms)
-    dense = sorted((c for c in trace.candidates if c.dense_rank), key=lambda c: c.dense_rank)
-    lexical = sorted((c for c in trace.candidates if c.lexical_rank), key=lambda c: c.lexical_rank)
-    channels = 1.0 if dense and lexical and doc_key(dense[0].doc) == doc_key(lexical[0].doc) else 0.0
-    evidence = (trace.evidence.score - trace.evidence.threshold) if trace.evidence else 0.0
-    by_id = {c.chunk_id: c for c in trace.candidates}
-    first = by_id.get(inp.answer.citations[0].chunk_id) if inp.answer.citations else None
-    best_lexical = max((c.lexical_score or 0.0) for c in trace.candidates) if trace.candidates else 0.0
-    main = (first.lexical_score or 0.0) / best_lexical if first and best_lexical else 0.0
-    literal = exact_terms(inp.searched)
-    exact = sum(t.lower() in plain.lower() for t in literal) / len(literal) if literal else 1.0
-    missing = tuple(t for t in question_terms if t not in answer_terms)
-    return Signals(coverage, weighted, kind, channels, evidence, main, exact, math.log1p(len(plain)), missing, kind_name)
+    red: list[str] = []
+    if fragment(text):
+        red.append("fragment")
+    missed = kind_missed(inp.searched, text, plain, terms)
+    if missed:
+        red.append(f"kind:{missed}")
+    red += [f"damaged:{d}" for d in shape_problems(text)]
+    if len(_LINK_ITEM.findall(text)) >= 2 and not (wants_navigation(inp.searched) or _ASKS_WHERE.search(inp.searched)):
+        red.append("link_list")
+    return Signals(coverage, margin, math.log1p(len(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)
 
 
 def usefulness(s: Signals, supported_share: float = 1.0) -> float:
@@ -138,26 +197,35 @@ def verdict(f: Facts) -> list[Diagnostic]:
     if answer.refused or answer.trace.answer_mode in ("empty", "no-index") or not answer.text.strip():
         return []
     s = signals(f)
-    p = round(usefulness(s, _supported_share(f)), 3)
+    share = _supported_share(f)
+    p = round(usefulness(s, share), 3)
     cfg = f.config
     low = p < cfg.verdict_threshold
-    data = {"usefulness": p, "threshold": cfg.verdict_threshold, **{k: round(v, 3) for k, v in zip(FEATURES, s.vector())}}
+    data = {"usefulness": p, "threshold": cfg.verdict_threshold, **{k: round(v, 3) for k, v in zip(FEATURES, s.vector())},
+            "red_flags": list(s.red), "supported_share": round(share, 3)}
     out = [make("ANSWER_VERDICT", "warn" if low else "info", f.lang, data, "low" if low else "ok", p=f"{p:.2f}")]
     if not low:
         return out
-    if s.weighted_coverage < cfg.verdict_min_coverage:
+    if s.coverage < cfg.verdict_min_coverage:
         out.append(make("ANSWER_OFF_QUESTION", "warn", f.lang, {"missing": list(s.missing[:6]),
-                                                                 "coverage": round(s.weighted_coverage, 3)},
+                                                                 "coverage": round(s.coverage, 3)},
                         missing=", ".join(s.missing[:4]) or "–"))
-    if s.kind == 0.0:
-        out.append(make("ANSWER_KIND_MISSED", "warn", f.lang, {"kind": s.kind_name}, s.kind_name))
-    if s.main_passage < cfg.verdict_min_main_passage:
-        out.append(make("ANSWER_NOT_BEST_PASSAGE", "info", f.lang, {"main_passage": round(s.main_passage, 3)}))
-    if s.exact < 1.0:
-        out.append(make("ANSWER_EXACT_TERM_MISSING", "warn", f.lang, {"exact": round(s.exact, 3)}))
-    shape = shape_problems(answer.text)
-    if shape:
-        out.append(make("ANSWER_SHAPE", "warn", f.lang, {"problems": shape}, problems=", ".join(shape)))
+    if s.margin < cfg.verdict_min_margin and len(s.docs) == 2:
+        (first, a), (second, b) = s.docs
+        out.append(make("ANSWER_NO_CLEAR_SOURCE", "warn", f.lang,
+                        {"docs": [first, second], "scores": [round(a, 3), round(b, 3)], "margin": round(s.margin, 3)},
+                        first=first.rsplit("/", 1)[-1], second=second.rsplit("/", 1)[-1], margin=f"{s.margin:.2f}"))
+    for flag in s.red:
+        name, _, what = flag.partition(":")
+        if name == "fragment":
+            out.append(make("ANSWER_FRAGMENT", "warn", f.lang, {"length": len(plain_text(answer.text))}))
+        elif name == "kind":
+            out.append(make("ANSWER_KIND_MISSED", "warn", f.lang, {"kind": what}, what))
+        elif name == "link_list":
+            out.append(make("ANSWER_LINK_LIST", "warn", f.lang, {"links": len(_LINK_ITEM.findall(answer.text))}))
+    damage = [flag.partition(":")[2] for flag in s.red if flag.startswith("damaged:")]
+    if damage:
+        out.append(make("ANSWER_SHAPE", "warn", f.lang, {"problems": damage}, problems=", ".join(damage)))
     return out
 
 

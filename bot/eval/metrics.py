@@ -136,15 +136,18 @@ def verdict_metrics(records: list[dict], threshold: float | None = None) -> dict
     }
 
 
-def code_signal(records: list[dict]) -> dict[str, tuple[float | None, float | None]]:
-    """For each diagnostic code (warn/fail), how often it fires on useless vs good answers."""
+def code_signal(records: list[dict]) -> dict[str, tuple[float | None, float | None, float | None]]:
+    """For each diagnostic code (warn/fail), how often it fires on useless vs good answers, and on the
+    answers given to questions the Atlas does not cover (a failure the key facts cannot label)."""
     labelled = [(fact_label(r), r) for r in records if not r.get("refused")]
     useless = [r for label, r in labelled if label == "useless"]
     good = [r for label, r in labelled if label == "good"]
-    codes = sorted({d["code"] for _, r in labelled for d in r.get("diagnostics") or [] if d["severity"] != "info"})
+    made_up = [r for r in records if not r.get("answerable", True) and not r.get("refused")]
+    codes = sorted({d["code"] for r in useless + good + made_up for d in r.get("diagnostics") or []
+                    if d["severity"] != "info"})
 
     def rate(group: list[dict], code: str) -> float | None:
         return _share(any(d["code"] == code and d["severity"] != "info" for d in r.get("diagnostics") or [])
                       for r in group)
 
-    return {code: (rate(useless, code), rate(good, code)) for code in codes}
+    return {code: (rate(useless, code), rate(good, code), rate(made_up, code)) for code in codes}

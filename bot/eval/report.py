@@ -70,13 +70,16 @@ def _shapes_md(summary: dict) -> list[str]:
 
 
 def _signal_md(records: list[dict]) -> list[str]:
-    """Fire rates of each warn/fail code on answers holding none of their key facts vs two thirds or more."""
+    """Fire rates of each warn/fail code on answers holding none of their key facts vs two thirds or more
+    (and on answers the bot gave to questions it should have declined)."""
     rates = code_signal(records)
     if not rates:
         return ["No labelled answers (the set has no key facts)."]
     pct = lambda v: "–" if v is None else f"{v:.0%}"  # noqa: E731
-    lines = ["| code | on useless answers | on good answers |", "|---|---:|---:|"]
-    lines += [f"| {code} | {pct(u)} | {pct(g)} |" for code, (u, g) in sorted(rates.items(), key=lambda kv: -(kv[1][0] or 0))]
+    lines = ["| code | on useless answers | on good answers | on answers to questions the Atlas does not cover |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| {code} | {pct(u)} | {pct(g)} | {pct(n)} |"
+              for code, (u, g, n) in sorted(rates.items(), key=lambda kv: (-(kv[1][0] or 0), kv[0]))]
     return lines
 
 
