@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from bot.domain import Answer, Asker, Followup, Lang
 from bot.index.reader import LiveIndex
+from bot.index.spelling import english_rank
 from bot.retrieval.query import Lean
 from bot.store import Store
 from bot.text.followup import condense, read_message, subject_of
@@ -186,10 +187,14 @@ def _names_subject(text: str, index: LiveIndex, tokenizer: BilingualTokenizer) -
     return sum(index.idf(t) >= SPECIFIC_IDF for t in set(tokenizer.tokens(text))) >= SPECIFIC_WORDS
 
 
+EVERYDAY_FRAME = 10_000  # the English frequency rank under which a word is chat, not a subject
+
+
 def _in_docs(text: str, docs: list[str], index: LiveIndex, tokenizer: BilingualTokenizer) -> bool:
     """Every rare word of ``text`` occurs in one of ``docs`` (or its twin): it refines what was just
-    discussed rather than naming a new subject."""
-    rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF}
+    discussed rather than naming a new subject. Everyday English ("option", "cheaper") frames a question
+    whatever the docs say, so it never counts as rare here."""
+    rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF and english_rank(t) >= EVERYDAY_FRAME}
     if not rare:
         return True
     wanted = set(_with_twins(docs, index))

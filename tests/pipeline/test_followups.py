@@ -189,3 +189,11 @@ async def test_a_follow_up_answered_by_the_passage_shown_before_gets_only_its_pa
     assert about in followup.text, followup.text
     assert len(followup.text) < 0.6 * len(first.text), followup.text  # not the first answer again
     assert any(n.key == "same_section" for n in followup.notes)
+
+
+async def test_everyday_words_the_docs_never_use_do_not_make_a_follow_up_a_new_topic(services):
+    asker = chat("frame-words")
+    await services.asking.ask("what is GraphRAG?", asker)
+    followup = await services.asking.ask("what's the cheaper option then?", asker)  # no doc says "option"
+    assert followup.trace.followup.status == "followup", followup.trace.followup
+    assert "GraphRAG" in followup.trace.searched
