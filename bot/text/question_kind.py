@@ -75,18 +75,22 @@ def without_style(question: str) -> str:
     return re.sub(r"\s{2,}", " ", _STYLE.sub(" ", question)).strip(" ,，")
 
 
+_ROLE_ZH = r"的(?:核心|主要|根本)?(?:任务|作用|职责|本质|用途)[，,]?\s*(?:就)?是"  # "的核心任务，就是…"
+
+
 def defines(text: str, focus: str) -> bool:
     """Does ``text`` state what ``focus`` is? "X is/means/refers to…", "X (its expansion) is…", "the
-    answer is X (Retrieval-Augmented Generation)", "X 是/指…", "…就是 X" — the term right before its
+    answer is X (Retrieval-Augmented Generation)", "X 是/指…", "…就是 X", "X 的核心任务，就是…", "X's job is…" — the term right before its
     verb, not anywhere in a sentence that happens to contain "is"."""
     if not focus:
         return False
     f = re.escape(focus)
     paren = r"(?:\s*[（(][^）)]{1,60}[）)])?"
     if CJK.search(focus) or CJK.search(text):
-        return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是)|(?:就是|是指|叫做|称为|即)\s*{f}|"
+        return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是|{_ROLE_ZH})|(?:就是|是指|叫做|称为|即)\s*{f}|"
                               rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
-    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes)\b", text, re.I)
+    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes|solves (?:this|that|it) by)\b", text, re.I)
+                or re.search(rf"\b{f}\b{paren}'s\s+(?:core |main |whole )?(?:job|task|role|purpose)\s+is\b", text, re.I)
                 or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)
                 or re.search(rf"\b{f}\b\s*\([A-Z][\w-]*(?:\s+[A-Za-z][\w-]*)+\)", text)
                 or re.search(rf"\bwhat (?:it|{f}) is\b", text, re.I))

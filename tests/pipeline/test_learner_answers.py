@@ -37,6 +37,8 @@ async def ask(services, question: str):
     ("what is LoRA", "Low-Rank Adaptation"),
     ("what does temperature do?", "randomness"),
     ("what's a token", "basic unit"),
+    ("什么是向量数据库？", "核心任务"),  # "向量数据库 … 的核心任务，就是存储…", not the four-database table
+    ("what is a vector database?", "solves this by storing"),
 ])
 async def test_what_is_x_gets_the_passage_that_defines_x(services, question, must_say):
     answer = await ask(services, question)

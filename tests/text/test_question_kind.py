@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.question_kind import classify_question, without_style
+from bot.text.question_kind import classify_question, defines, without_style
 
 pytestmark = pytest.mark.unit
 
@@ -46,3 +46,13 @@ def test_brief_code_and_example_wishes():
 ])
 def test_the_manner_of_answering_is_not_what_to_search_for(question, content):
     assert without_style(question) == content
+
+
+@pytest.mark.parametrize("text, focus, says", [
+    ("向量数据库 (Vector Database) 的核心任务，就是存储这些文本对应的坐标。", "向量数据库", True),
+    ("A **Vector Database** solves this by storing the Embedding coordinates of text blocks.", "Vector Database", True),
+    ("When choosing a vector database for your RAG system, you will pick one of these four:", "vector database", False),
+    ("当你开始动手搭建 RAG 知识库系统时，通常会在这四款主流向量数据库中做出选择：", "向量数据库", False),
+])
+def test_a_definition_is_told_by_its_verb_not_by_naming_the_term(text, focus, says):
+    assert defines(text, focus) is says
