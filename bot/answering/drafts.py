@@ -76,6 +76,9 @@ class IndexLibrary:
     def is_hub(self, doc: str) -> bool:
         return doc in self.index.hubs
 
+    def is_project(self, doc: str) -> bool:
+        return doc in self.index.project_docs
+
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]:
         return self.index.defining_sections(focus, lang)
 

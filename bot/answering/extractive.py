@@ -23,7 +23,7 @@ from typing import Protocol
 
 from bot.text.question_kind import QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, Unit, render_unit, section_units
-from bot.retrieval.hybrid import wants_navigation
+from bot.retrieval.hybrid import about_project, wants_navigation
 from bot.domain import Chunk, Lang
 from bot.text.boilerplate import is_pointer, link_share, lists_docs
 from bot.text.markdown import LinkResolver, escape, plain_text
@@ -57,6 +57,7 @@ class Library(Protocol):
     def links_for(self, chunk: Chunk) -> LinkResolver: ...  # absolute links for the doc's relative ones
     def doc_freq(self, token: str) -> int: ...
     def is_hub(self, doc: str) -> bool: ...  # an index page of the Atlas (a table of contents)
+    def is_project(self, doc: str) -> bool: ...  # a doc about the Atlas's own project (its app, architecture)
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]: ...  # "What is X" / glossary "3. X"
 
 
@@ -98,8 +99,8 @@ class ExtractiveAnswerer:
     def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
                  min_gain: float = 0.05, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
-                 hub_penalty: float = 0.0) -> None:
-        self.hub_penalty = hub_penalty
+                 hub_penalty: float = 0.0, project_bonus: float = 0.2) -> None:
+        self.hub_penalty, self.project_bonus = hub_penalty, project_bonus
         self.core_bonus, self.intro_penalty = core_bonus, intro_penalty
         self.tokenizer = tokenizer
         # Sections and their words are the same for every question: rebuild them once per index.
@@ -239,9 +240,12 @@ class ExtractiveAnswerer:
             candidates = defining + [c for c in candidates if c not in defining]
         navigation = wants_navigation(question)
         sections = [s for s in self._sections(question, intent, candidates, library.section_of, weights)]
+        project = about_project(question)
         for section in sections:
             if library.is_hub(section.chunk.doc) and not navigation:
                 section.heading_prior -= self.hub_penalty  # a table of contents answers "where", not "what"
+            if project and library.is_project(section.chunk.doc):
+                section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
         sections = self.rank_sections(sections)
         links_for = library.links_for
         if not sections:
