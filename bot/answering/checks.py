@@ -132,46 +132,11 @@ def check_answer(
     judged = [c for c in claims if c.judged and c.drop is None and not _is_not_covered(c.text)]
     check.unmarked_sentences = [c.text for c in judged if not c.cited]
     if judged and passages:
-        lex, dense = test.matrix([c.text for c in judged], passages)
-        seen: set[str] = set()
-        for i, claim in enumerate(judged):
-            key = _fold(claim.text)
-            if key in seen:
-                claim.drop = "repeated"
-                check.repeated_sentences.append(claim.text)
-                continue
-            seen.add(key)
-            ok = [n for n in claim.cited if test.supported(lex[i, n - 1], dense[i, n - 1])]
-            check.markers_checked += len(claim.cited)
-            check.markers_supported += len(ok)
-            if claim.cited and not ok:
-                check.unsupported_sentences.append(claim.text)
-            if not ok:
-                best = max(range(len(passages)), key=lambda j: test.strength(lex[i, j], dense[i, j]))
-                if test.supported(lex[i, best], dense[i, best]):
-                    ok = [best + 1]
-                    check.recited += 1
-                else:
-                    claim.drop = "outside"
-                    check.outside_knowledge.append(claim.text)
-                    continue
-            for n in ok:
-                why = contradiction(claim.text, passages[n - 1])
-                if why:
-                    claim.drop = "contradiction"
-                    check.contradictions.append(f"{claim.text} ({why} in [{n}])")
-                    break
-            claim.kept = ok
+        _judge_claims(judged, passages, test, check)
     for claim in claims:
         if not claim.judged and claim.drop is None:
             claim.kept = claim.cited
-    invented = set()  # code the passages do not contain is the model's own
-    for n, block in enumerate(_FENCED_CODE.finditer(text)):
-        if copy_share(block.group(0), passages, "zh") < MIN_CODE_COPIED:
-            invented.add(n)
-            first = next((ln for ln in block.group(0).split("\n")[1:] if ln.strip()), "")
-            check.outside_knowledge.append(f"(code) {first.strip()[:80]}")
-    shown = _render(lines, lang, invented)
+    shown = _render(lines, lang, _invented_code(text, passages, check))
     check.supported_sentences = sum(1 for c in judged if c.drop is None)
     check.judged_sentences = len(judged)
     check.copy_share = round(copy_share(shown, passages, lang), 3)
@@ -179,6 +144,53 @@ def check_answer(
     if check.answer_lang and check.answer_lang != lang:
         logger.info("LLM answered in %s where %s was asked for", check.answer_lang, lang)
     return shown, check
+
+
+def _judge_claims(judged: list[Claim], passages: list[str], test: SupportTest, check: AnswerCheck) -> None:
+    """Each sentence against its passages: a repeat is dropped; a sentence its cited passages do not
+    support is re-cited to the one that does, or dropped when none does; one that contradicts a passage
+    it keeps is dropped. What is kept is each claim's ``kept`` markers; what was found goes in ``check``."""
+    lex, dense = test.matrix([c.text for c in judged], passages)
+    seen: set[str] = set()
+    for i, claim in enumerate(judged):
+        key = _fold(claim.text)
+        if key in seen:
+            claim.drop = "repeated"
+            check.repeated_sentences.append(claim.text)
+            continue
+        seen.add(key)
+        ok = [n for n in claim.cited if test.supported(lex[i, n - 1], dense[i, n - 1])]
+        check.markers_checked += len(claim.cited)
+        check.markers_supported += len(ok)
+        if claim.cited and not ok:
+            check.unsupported_sentences.append(claim.text)
+        if not ok:
+            best = max(range(len(passages)), key=lambda j: test.strength(lex[i, j], dense[i, j]))
+            if test.supported(lex[i, best], dense[i, best]):
+                ok = [best + 1]
+                check.recited += 1
+            else:
+                claim.drop = "outside"
+                check.outside_knowledge.append(claim.text)
+                continue
+        for n in ok:
+            why = contradiction(claim.text, passages[n - 1])
+            if why:
+                claim.drop = "contradiction"
+                check.contradictions.append(f"{claim.text} ({why} in [{n}])")
+                break
+        claim.kept = ok
+
+
+def _invented_code(text: str, passages: list[str], check: AnswerCheck) -> set[int]:
+    """The numbers of the answer's code blocks the passages do not contain: the model's own code."""
+    invented = set()
+    for n, block in enumerate(_FENCED_CODE.finditer(text)):
+        if copy_share(block.group(0), passages, "zh") < MIN_CODE_COPIED:
+            invented.add(n)
+            first = next((ln for ln in block.group(0).split("\n")[1:] if ln.strip()), "")
+            check.outside_knowledge.append(f"(code) {first.strip()[:80]}")
+    return invented
 
 
 def verdict(check: AnswerCheck, lang: Lang) -> Verdict:
