@@ -18,10 +18,11 @@ from bot.retrieval.glossary import Glossary
 from bot.retrieval.retriever import Retriever
 from bot.services import Services
 from bot.services.admin import AdminService
-from bot.services.asking import AskService, Generation
+from bot.services.asking import AskService
 from bot.services.conversation import Conversations
 from bot.services.cache import AnswerCache
 from bot.services.gaps import GapRecorder
+from bot.services.generation import Generation
 from bot.services.health import HealthService
 from bot.services.limits import Limiter
 from bot.services.traces import TraceBook

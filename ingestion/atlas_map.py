@@ -74,10 +74,12 @@ def _read(root: Path, rel: str) -> str | None:
         return None
 
 
-class _Builder:
-    def __init__(self, root: Path) -> None:
+class _Reading:
+    """The source folder and the map being built, shared by the readers below."""
+
+    def __init__(self, root: Path, atlas: AtlasMap) -> None:
         self.root = root
-        self.map = AtlasMap()
+        self.map = atlas
 
     def warn(self, doc: str, text: str) -> None:
         self.map.warnings.append(f"{doc}: {text}")
@@ -85,7 +87,10 @@ class _Builder:
     def exists(self, rel: str) -> bool:
         return (self.root / rel).is_file()
 
-    # ---- series ----------------------------------------------------------------------------------
+
+class _SeriesReader(_Reading):
+    """Each series from its index doc and the twin: phases, numbered entries, their docs."""
+
     def series(self, series_id: SeriesId, name: str) -> None:
         en_doc = _find(self.root, name)
         if en_doc is None:
@@ -165,7 +170,10 @@ class _Builder:
         if not entry.doc.en and not entry.doc.zh and lang == "en":
             self.warn(doc, f"{series.id} entry {number} has no link to its doc")
 
-    # ---- tracks ----------------------------------------------------------------------------------
+
+class _TrackReader(_Reading):
+    """The reading tracks: CURRICULUM's "Track A: …" items and GETTING_STARTED's paths."""
+
     def tracks(self) -> None:
         """CURRICULUM's reading tracks (both languages), then GETTING_STARTED's paths."""
         curriculum = self.map.get("curriculum")
@@ -229,7 +237,10 @@ class _Builder:
                 elif follow.kind == "list" and follow.items and not getattr(track.goal, lang):
                     setattr(track.goal, lang, plain_text(follow.items[0].split("**", 2)[-1].lstrip(":： ")))
 
-    # ---- next pointers ---------------------------------------------------------------------------
+
+class _PointerReader(_Reading):
+    """Each doc's own "next" link, read from its closing lines."""
+
     def next_pointers(self) -> None:
         docs = {p for s in self.map.series for e in s.entries for p in (e.doc.en, e.doc.zh) if p}
         hubs = {p for s in self.map.series for p in (s.index_doc.en, s.index_doc.zh) if p}
@@ -299,9 +310,10 @@ def _next_link(text: str, hubs: set[str], doc: str) -> str | None:
 
 def build_atlas_map(root: Path) -> AtlasMap:
     """The map of the docs under ``root``; what could not be read is in ``warnings``."""
-    builder = _Builder(root)
+    atlas = AtlasMap()
+    series = _SeriesReader(root, atlas)
     for series_id, name in SERIES_DOCS.items():
-        builder.series(series_id, name)
-    builder.tracks()
-    builder.next_pointers()
-    return builder.map
+        series.series(series_id, name)
+    _TrackReader(root, atlas).tracks()
+    _PointerReader(root, atlas).next_pointers()
+    return atlas

@@ -116,19 +116,32 @@ def load_docs(root: Path, exclude: list[str] | tuple[str, ...] = ()) -> LoadResu
         if not re.search(r"\w", cleaned.text):
             result.skipped.append((rel, "no text after cleaning"))
             continue
-        lang = lang_from_name(rel)
-        share = cjk_share(cleaned.text)
-        if lang == "zh" and share < DOC_ZH_MIN:
-            result.warnings.append((rel, f"named as Chinese but only {share:.0%} CJK; indexed as English"))
-            lang = "en"
-        elif lang == "en" and share > DOC_EN_MAX:
-            result.warnings.append((rel, f"named as English but {share:.0%} CJK; indexed as Chinese"))
-            lang = "zh"
         h1 = _H1.search(cleaned.text)
         title = heading_text(h1.group(1)) if h1 else ""
-        result.docs.append(SourceDoc(path=rel, lang=lang, text=cleaned.text, sha256=digest, title=title))
+        result.docs.append(SourceDoc(path=rel, lang=_doc_lang(rel, cleaned.text, result), text=cleaned.text,
+                                     sha256=digest, title=title))
     if not result.docs and not result.skipped:
         raise SourceError(f"no Markdown documents under {root}")
+    _pair_twins(result)
+    return result
+
+
+def _doc_lang(rel: str, text: str, result: LoadResult) -> str:
+    """The language its file name gives (``X_zh.md``), unless its text says otherwise (with a warning)."""
+    lang = lang_from_name(rel)
+    share = cjk_share(text)
+    if lang == "zh" and share < DOC_ZH_MIN:
+        result.warnings.append((rel, f"named as Chinese but only {share:.0%} CJK; indexed as English"))
+        lang = "en"
+    elif lang == "en" and share > DOC_EN_MAX:
+        result.warnings.append((rel, f"named as English but {share:.0%} CJK; indexed as Chinese"))
+        lang = "zh"
+    return lang
+
+
+def _pair_twins(result: LoadResult) -> None:
+    """Each doc's twin (``X.md`` ↔ ``X_zh.md``) when loaded; a doc without a title takes its twin's, else
+    its file name; paths that differ only by case are warned about."""
     by_path = {d.path: d for d in result.docs}
     lowered: dict[str, str] = {}
     for doc in result.docs:
@@ -141,4 +154,3 @@ def load_docs(root: Path, exclude: list[str] | tuple[str, ...] = ()) -> LoadResu
         other = lowered.setdefault(doc.path.lower(), doc.path)
         if other != doc.path:
             result.warnings.append((doc.path, f"differs from {other} only by case"))
-    return result

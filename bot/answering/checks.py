@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 
 from bot.answering.support import SupportTest
 from bot.domain import AnswerCheck, Chunk, Lang
-from bot.text.script import CJK, CJK_CLASS, text_lang
+from bot.text.markdown import FENCED_BLOCK, INLINE_CODE
+from bot.text.script import CJK, CJK_CLASS, CJK_RUN, text_lang
 from bot.text.sentences import sentence_spans
 from bot.text.tokenizer import BilingualTokenizer
 
@@ -54,8 +55,6 @@ _NUM_LIST = r"\d+(?:\s*[,，、;；]\s*\d+)*"
 # [1] / [1, 2] / 【1】 / ［1］; not an index like x[0] (preceded by an ASCII identifier character).
 _MARKER = re.compile(rf"(?P<ws>[ \t]?)(?<![A-Za-z0-9_])(?:\[(?P<a>{_NUM_LIST})\]|【(?P<b>{_NUM_LIST})】|［(?P<c>{_NUM_LIST})］)")
 _SLOT = re.compile(r"\x00(\d+)\x00")
-_FENCED_CODE = re.compile(r"^(```|~~~).*?(^\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
-_INLINE_CODE = re.compile(r"`[^`\n]+`")
 # An out-of-range [n] right after one of these words names a chapter ("explained in [27]"), it cites nothing.
 _POINTING = re.compile(r"(?:\b(?:in|is|are|see|read|chapter|chapters|module|modules|lesson|part|and|or|to|from|at)"
                        r"|第|见|是|阅读|看|读|参考|和|或)\s*$", re.IGNORECASE)
@@ -132,46 +131,11 @@ def check_answer(
     judged = [c for c in claims if c.judged and c.drop is None and not _is_not_covered(c.text)]
     check.unmarked_sentences = [c.text for c in judged if not c.cited]
     if judged and passages:
-        lex, dense = test.matrix([c.text for c in judged], passages)
-        seen: set[str] = set()
-        for i, claim in enumerate(judged):
-            key = _fold(claim.text)
-            if key in seen:
-                claim.drop = "repeated"
-                check.repeated_sentences.append(claim.text)
-                continue
-            seen.add(key)
-            ok = [n for n in claim.cited if test.supported(lex[i, n - 1], dense[i, n - 1])]
-            check.markers_checked += len(claim.cited)
-            check.markers_supported += len(ok)
-            if claim.cited and not ok:
-                check.unsupported_sentences.append(claim.text)
-            if not ok:
-                best = max(range(len(passages)), key=lambda j: test.strength(lex[i, j], dense[i, j]))
-                if test.supported(lex[i, best], dense[i, best]):
-                    ok = [best + 1]
-                    check.recited += 1
-                else:
-                    claim.drop = "outside"
-                    check.outside_knowledge.append(claim.text)
-                    continue
-            for n in ok:
-                why = contradiction(claim.text, passages[n - 1])
-                if why:
-                    claim.drop = "contradiction"
-                    check.contradictions.append(f"{claim.text} ({why} in [{n}])")
-                    break
-            claim.kept = ok
+        _judge_claims(judged, passages, test, check)
     for claim in claims:
         if not claim.judged and claim.drop is None:
             claim.kept = claim.cited
-    invented = set()  # code the passages do not contain is the model's own
-    for n, block in enumerate(_FENCED_CODE.finditer(text)):
-        if copy_share(block.group(0), passages, "zh") < MIN_CODE_COPIED:
-            invented.add(n)
-            first = next((ln for ln in block.group(0).split("\n")[1:] if ln.strip()), "")
-            check.outside_knowledge.append(f"(code) {first.strip()[:80]}")
-    shown = _render(lines, lang, invented)
+    shown = _render(lines, lang, _invented_code(text, passages, check))
     check.supported_sentences = sum(1 for c in judged if c.drop is None)
     check.judged_sentences = len(judged)
     check.copy_share = round(copy_share(shown, passages, lang), 3)
@@ -179,6 +143,53 @@ def check_answer(
     if check.answer_lang and check.answer_lang != lang:
         logger.info("LLM answered in %s where %s was asked for", check.answer_lang, lang)
     return shown, check
+
+
+def _judge_claims(judged: list[Claim], passages: list[str], test: SupportTest, check: AnswerCheck) -> None:
+    """Each sentence against its passages: a repeat is dropped; a sentence its cited passages do not
+    support is re-cited to the one that does, or dropped when none does; one that contradicts a passage
+    it keeps is dropped. What is kept is each claim's ``kept`` markers; what was found goes in ``check``."""
+    lex, dense = test.matrix([c.text for c in judged], passages)
+    seen: set[str] = set()
+    for i, claim in enumerate(judged):
+        key = _fold(claim.text)
+        if key in seen:
+            claim.drop = "repeated"
+            check.repeated_sentences.append(claim.text)
+            continue
+        seen.add(key)
+        ok = [n for n in claim.cited if test.supported(lex[i, n - 1], dense[i, n - 1])]
+        check.markers_checked += len(claim.cited)
+        check.markers_supported += len(ok)
+        if claim.cited and not ok:
+            check.unsupported_sentences.append(claim.text)
+        if not ok:
+            best = max(range(len(passages)), key=lambda j: test.strength(lex[i, j], dense[i, j]))
+            if test.supported(lex[i, best], dense[i, best]):
+                ok = [best + 1]
+                check.recited += 1
+            else:
+                claim.drop = "outside"
+                check.outside_knowledge.append(claim.text)
+                continue
+        for n in ok:
+            why = contradiction(claim.text, passages[n - 1])
+            if why:
+                claim.drop = "contradiction"
+                check.contradictions.append(f"{claim.text} ({why} in [{n}])")
+                break
+        claim.kept = ok
+
+
+def _invented_code(text: str, passages: list[str], check: AnswerCheck) -> set[int]:
+    """The numbers of the answer's code blocks the passages do not contain: the model's own code."""
+    invented = set()
+    for n, block in enumerate(FENCED_BLOCK.finditer(text)):
+        if copy_share(block.group(0), passages, "zh") < MIN_CODE_COPIED:
+            invented.add(n)
+            first = next((ln for ln in block.group(0).split("\n")[1:] if ln.strip()), "")
+            check.outside_knowledge.append(f"(code) {first.strip()[:80]}")
+    return invented
 
 
 def verdict(check: AnswerCheck, lang: Lang) -> Verdict:
@@ -257,7 +268,7 @@ def copy_share(text: str, passages: list[str], lang: Lang) -> float:
 def _parse(text: str, n_sources: int) -> tuple[list[_Line], list[int]]:
     """The answer's lines; prose lines cut into claims with their markers (invalid numbers dropped)."""
     dropped: list[int] = []
-    blocks = {i: n for n, m in enumerate(_FENCED_CODE.finditer(text))
+    blocks = {i: n for n, m in enumerate(FENCED_BLOCK.finditer(text))
               for i in range(text.count("\n", 0, m.start()), text.count("\n", 0, m.end()) + 1)}
     raw_lines = text.split("\n")
     lines: list[_Line] = []
@@ -313,9 +324,11 @@ def _claims(line: str, number: int, n_sources: int, dropped: list[int]) -> list[
         inline[key] = match.group(0)
         return key
 
-    marked = _MARKER.sub(slot, _INLINE_CODE.sub(hide, line))
+    marked = _MARKER.sub(slot, INLINE_CODE.sub(hide, line))
     # a marker run right after an end mark is a boundary: let the sentence end before it
     marked = re.sub(r"([.!?。！？])\s*((?:\x00\d+\x00\s*)+)", r"\1 \2", marked)
+    # sentence ends as ``bot.text.sentences`` reads them, but a marker slot may start the next sentence
+    # ("A. [1] B.") and 。！？ followed by a space end one too
     pieces = re.split(rf"(?<=[.!?。！？])\s+(?=\x00|[A-Z0-9\"'“‘*`(\[_{CJK_CLASS}])|(?<=[。！？])(?=[^\s。！？])", marked)
     # "A [1], B [2]": a marker closing a clause makes the clause a claim of its own
     pieces = [clause for piece in pieces for clause in re.split(r"(?<=\x00)(?=\s*[,，、;；]\s*\S)", piece)]
@@ -420,7 +433,7 @@ def _clean_markers(text: str, n_sources: int, dropped: list[int]) -> str:
 
 # ---- small helpers ---------------------------------------------------------------------------------
 def _strip_code(text: str) -> str:
-    return _INLINE_CODE.sub(" ", _FENCED_CODE.sub("\n", text))
+    return INLINE_CODE.sub(" ", FENCED_BLOCK.sub("\n", text))
 
 
 def _is_fragment(sentence: str) -> bool:
@@ -451,7 +464,7 @@ def _shingles(text: str) -> set[str]:
     """English words and Chinese character pairs: enough to align a sentence with the one it restates."""
     text = _MARKER.sub("", text).lower()
     words = set(re.findall(r"[a-z][a-z0-9\-]+|\d+(?:\.\d+)?", text))
-    for run in re.findall(f"[{CJK_CLASS}]+", text):
+    for run in CJK_RUN.findall(text):
         words.update(run[i : i + 2] for i in range(len(run) - 1))
     return words
 

@@ -8,19 +8,17 @@ anything else — so the pipeline can fall back to the extractive answer with on
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
-import httpx
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_random
 
 from bot.answering.breaker import CircuitBreaker
+from bot.answering.chat_stream import AttemptFailed, ChatStream, OnText, Timeouts
 from bot.answering.checks import Verdict, check_answer, verdict
 from bot.answering.prompts import DEFAULT_MAX_CONTEXT_CHARS, PromptSet
 from bot.domain import AnswerCheck, Chunk, Lang
@@ -29,9 +27,6 @@ from bot.text.tokenizer import BilingualTokenizer
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-OnText = Callable[[str], None]
 
 
 class LLMUnavailable(Exception):
@@ -67,39 +62,10 @@ class GeneratedAnswer:
     verdict: Verdict = Verdict("show")  # show it, or the model's decline, or fall back (and why)
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    """How long one attempt may take in each phase of a streamed reply. Reading the prompt comes before
-    the first token and is the slow part for a small local model (12-23 s measured on 2 cores); once
-    tokens flow, a gap longer than ``stall_s`` means the server is stuck, and a model that keeps
-    producing tokens is only stopped by the overall budget."""
-
-    first_token_s: float = 20.0
-    stall_s: float = 8.0
-    probe_s: float = 10.0  # the breaker's tiny probe request, whole
-
-
-@dataclass
-class _Completion:
-    text: str
-    finish_reason: str | None
-    usage: dict
-    first_token_s: float | None
-
-
-class _AttemptFailed(Exception):
-    def __init__(self, reason: str, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
-
-
 class LLMClient:
-    """Streams chat completions (``stream=true``) so that a model producing tokens is never cut off and
-    a stuck one is noticed after one short timeout; leaving the stream closes the connection, which
-    tells the server to stop generating (llama.cpp and vLLM do), so a retry does not queue behind an
-    abandoned request. A server that ignores ``stream`` and sends one JSON body is read as well."""
+    """Streams chat completions (``bot.answering.chat_stream``) so that a model producing tokens is never
+    cut off and a stuck one is noticed after one short timeout; retries within the budget; stops asking
+    while its circuit breaker is open, and probes the server to close it again."""
 
     def __init__(
         self,
@@ -135,10 +101,8 @@ class LLMClient:
         self.breaker = breaker or CircuitBreaker()
         self._probe: asyncio.Task | None = None
         self._backoff = wait_exponential(multiplier=backoff_s, max=backoff_s * 8) + wait_random(0, backoff_s)
-        self._secret = api_key.get_secret_value()
-        headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/") + "/", headers=headers,
-                                       timeout=httpx.Timeout(None))  # the phases below bound every wait
+        self._stream = ChatStream(base_url=base_url, model=model, api_key=api_key, timeouts=timeouts,
+                                  temperature=temperature)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMClient:
@@ -162,7 +126,7 @@ class LLMClient:
     async def aclose(self) -> None:
         if self._probe is not None:
             self._probe.cancel()
-        await self._http.aclose()
+        await self._stream.aclose()
 
     async def complete(self, messages: list[dict[str, str]], *, max_tokens: int | None = None,
                        deadline: float | None = None, on_text: OnText | None = None) -> LLMResult:
@@ -190,8 +154,8 @@ class LLMClient:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    done = await self._attempt(messages, max_tokens or self.max_tokens, deadline, on_text)
-        except _AttemptFailed as exc:
+                    done = await self._stream.attempt(messages, max_tokens or self.max_tokens, deadline, on_text)
+        except AttemptFailed as exc:
             reason = exc.reason
             if exc.retryable and attempts <= self.max_retries:
                 reason += f"; another try would overrun the {deadline - started:.3g} s budget"
@@ -208,76 +172,13 @@ class LLMClient:
                          finish_reason=done.finish_reason, attempts=attempts,
                          latency_ms=(time.monotonic() - started) * 1000, first_token_ms=first)
 
-    async def _attempt(self, messages: list[dict[str, str]], max_tokens: int, deadline: float,
-                       on_text: OnText | None = None) -> _Completion:
-        payload = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                   "temperature": self.temperature, "stream": True}
-        sent = time.monotonic()
-        first_token: float | None = None
-        parts: list[str] = []
-        phase_end = min(sent + self.timeouts.first_token_s, deadline)
-        try:
-            async with asyncio.timeout_at(_loop_time(phase_end)) as guard:
-                async with self._http.stream("POST", "chat/completions", json=payload) as response:
-                    await self._raise_for_status(response)
-                    if not response.headers.get("content-type", "").startswith("text/event-stream"):
-                        return _parse_completion(await response.aread())
-                    finish_reason, usage = None, {}
-                    async for line in response.aiter_lines():
-                        event = _sse_data(line)
-                        if event is None:
-                            continue
-                        text, finish, event_usage = event
-                        if text:
-                            parts.append(text)
-                            first_token = first_token or time.monotonic()
-                            guard.reschedule(_loop_time(min(time.monotonic() + self.timeouts.stall_s, deadline)))
-                            if on_text is not None:
-                                on_text("".join(parts))
-                        finish_reason, usage = finish or finish_reason, event_usage or usage
-        except TimeoutError:
-            now = time.monotonic()
-            if first_token is None:
-                what = f"no first token within {now - sent:.1f} s"
-            elif now >= deadline - 0.01:
-                what = f"still answering when the budget ran out after {now - sent:.1f} s"
-            else:
-                what = f"stalled for {self.timeouts.stall_s:g} s after {len(parts)} chunks"
-            raise _AttemptFailed(f"timed out: {what}", retryable=True) from None
-        except httpx.TransportError as exc:
-            raise _AttemptFailed(f"connection failed: {type(exc).__name__}", retryable=True) from None
-        except httpx.RequestError as exc:
-            raise _AttemptFailed(f"request failed: {type(exc).__name__}", retryable=True) from None
-        text = "".join(parts).strip()
-        if not text:
-            raise _AttemptFailed("malformed response: the stream carried no text", retryable=True)
-        return _Completion(text, finish_reason, usage, first_token)
-
-    async def _raise_for_status(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if status < 300:
-            return
-        body = (await response.aread()).decode("utf-8", "replace")
-        if status in (401, 403):
-            raise _AttemptFailed(f"LLM rejected the API key (HTTP {status})", retryable=False)
-        if status == 429:
-            retry_after = _retry_after_s(response.headers.get("Retry-After"))
-            hint = f", Retry-After {retry_after:g} s" if retry_after is not None else ""
-            raise _AttemptFailed(f"rate limited (HTTP 429{hint})", retryable=True, retry_after=retry_after)
-        if status >= 500:
-            raise _AttemptFailed(f"server error (HTTP {status})", retryable=True)
-        if status >= 400:
-            raise _AttemptFailed(f"LLM rejected the request (HTTP {status}): {self._redact(body[:200])}",
-                                 retryable=False)
-        raise _AttemptFailed(f"unexpected HTTP {status}: check the LLM base URL", retryable=False)
-
     async def _run_probe(self) -> None:
         """The breaker's probe: one token for a one-word prompt, within ``timeouts.probe_s``."""
         error = ""
         try:
             async with asyncio.timeout(self.timeouts.probe_s):
-                await self._attempt([{"role": "user", "content": "ping"}], 1, time.monotonic() + self.timeouts.probe_s)
-        except _AttemptFailed as exc:
+                await self._stream.attempt([{"role": "user", "content": "ping"}], 1, time.monotonic() + self.timeouts.probe_s)
+        except AttemptFailed as exc:
             error = exc.reason
         except TimeoutError:
             error = f"probe timed out after {self.timeouts.probe_s:g} s"
@@ -286,13 +187,9 @@ class LLMClient:
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _AttemptFailed) and exc.retry_after is not None:
+        if isinstance(exc, AttemptFailed) and exc.retry_after is not None:
             return exc.retry_after
         return self._backoff(state)
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
-
 
 async def generate_answer(
     client: LLMClient,
@@ -347,16 +244,22 @@ async def generate_answer(
             check.retried = reason
     if judged.action == "fallback":
         check.fallback = judged.reason
+    return GeneratedAnswer(text=text, check=check, result=_account(check, results, client),
+                           context_ids=prompt.context_ids, left_out_ids=prompt.left_out_ids, verdict=judged)
+
+
+def _account(check: AnswerCheck, results: list[LLMResult], client: LLMClient) -> LLMResult:
+    """Every call of one question together: counted in ``check`` and summed in one result (whose text is
+    the last call's)."""
+    first = results[0]
     check.attempts = sum(r.attempts for r in results)
     check.llm_ms = round(sum(r.latency_ms for r in results), 1)
     check.first_token_ms = None if first.first_token_ms is None else round(first.first_token_ms, 1)
     check.breaker = client.breaker.describe()
-    total = LLMResult(text=results[-1].text, tokens_in=sum(r.tokens_in for r in results),
-                      tokens_out=sum(r.tokens_out for r in results), cost_usd=sum(r.cost_usd for r in results),
-                      finish_reason=results[-1].finish_reason, attempts=check.attempts, latency_ms=check.llm_ms,
-                      first_token_ms=first.first_token_ms)
-    return GeneratedAnswer(text=text, check=check, result=total, context_ids=prompt.context_ids,
-                           left_out_ids=prompt.left_out_ids, verdict=judged)
+    return LLMResult(text=results[-1].text, tokens_in=sum(r.tokens_in for r in results),
+                     tokens_out=sum(r.tokens_out for r in results), cost_usd=sum(r.cost_usd for r in results),
+                     finish_reason=results[-1].finish_reason, attempts=check.attempts, latency_ms=check.llm_ms,
+                     first_token_ms=first.first_token_ms)
 
 
 def estimate_tokens(text: str) -> int:
@@ -365,73 +268,14 @@ def estimate_tokens(text: str) -> int:
     return cjk + math.ceil((len(text) - cjk) / 4)
 
 
-def _loop_time(monotonic: float) -> float:
-    """A ``time.monotonic()`` instant on the running loop's clock (what ``asyncio.timeout_at`` takes)."""
-    loop = asyncio.get_running_loop()
-    return loop.time() + (monotonic - time.monotonic())
-
-
-def _sse_data(line: str) -> tuple[str, str | None, dict] | None:
-    """One server-sent event line → (text delta, finish reason, usage); None for comments, blank
-    lines and ``[DONE]``. An error event or unreadable JSON fails the attempt."""
-    if not line.startswith("data:"):
-        return None
-    data = line[5:].strip()
-    if not data or data == "[DONE]":
-        return None
-    try:
-        event = json.loads(data)
-    except ValueError:
-        raise _AttemptFailed("malformed response: a stream event is not JSON", retryable=True) from None
-    if not isinstance(event, dict) or "error" in event:
-        raise _AttemptFailed("malformed response: the stream reported an error", retryable=True)
-    usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
-    choices = event.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return "", None, usage  # the closing usage-only event
-    delta = choices[0].get("delta") or {}
-    text = delta.get("content") if isinstance(delta, dict) else None
-    return text if isinstance(text, str) else "", choices[0].get("finish_reason"), usage
-
-
-def _parse_completion(raw: bytes) -> _Completion:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _AttemptFailed("malformed response: body is not JSON", retryable=True) from None
-    choices = body.get("choices") if isinstance(body, dict) else None
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _AttemptFailed("malformed response: no choices", retryable=True)
-    message = choices[0].get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(content, str) or not content.strip():
-        raise _AttemptFailed("malformed response: empty message content", retryable=True)
-    usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
-    return _Completion(content.strip(), choices[0].get("finish_reason"), usage, None)
-
-
 def _usage_int(usage: dict, key: str) -> int | None:
     value = usage.get(key)
     return value if isinstance(value, int) and value > 0 else None
 
 
-def _retry_after_s(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
 def _is_retryable(state: RetryCallState) -> bool:
     exc = state.outcome.exception() if state.outcome else None
-    return isinstance(exc, _AttemptFailed) and exc.retryable
+    return isinstance(exc, AttemptFailed) and exc.retryable
 
 
 def _log_retry(state: RetryCallState) -> None:

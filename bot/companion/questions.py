@@ -31,7 +31,7 @@ from bot.domain import Chunk, Lang
 from bot.text.latex import latex_to_text
 from bot.text.markdown import Block, inline_markdown, parse_blocks, table_rows
 from bot.text.boilerplate import is_pointer, link_share
-from bot.text.script import cjk_share
+from bot.text.script import CJK, LATIN, SPACELESS_SHARE, chinese_term, cjk_share
 from bot.text.sentences import sentences
 
 QuestionKind = Literal["term", "cloze"]
@@ -103,18 +103,18 @@ def _sha(text: str) -> str:
 
 def _term_ok(term: str, lang: Lang) -> bool:
     """A name of a thing: short, not a sentence, not a number, not a whole line in bold."""
-    if not term or term[-1] in ".。!！?？,，;；:：" or not re.search(r"[A-Za-z\u4e00-\u9fff]", term):
+    if not term or term[-1] in ".。!！?？,，;；:：" or not (LATIN.search(term) or CJK.search(term)):
         return False
     if term[0] in "\"'“‘「《[(（`":  # a quoted example or a bracketed vector, not a name
         return False
-    if cjk_share(term) > 0.5:
+    if chinese_term(term):
         return 1 <= len(term) <= 14  # 锚 (anchor) is a term
     words = term.split()
     return 1 <= len(words) <= 5 and len(term) <= 48
 
 
 def _same_script(a: str, b: str) -> bool:
-    return (cjk_share(a) > 0.5) == (cjk_share(b) > 0.5)
+    return chinese_term(a) == chinese_term(b)
 
 
 def _mentions(text: str, term: str) -> bool:
@@ -123,7 +123,7 @@ def _mentions(text: str, term: str) -> bool:
     for name in names:
         if not name.strip():
             continue
-        if cjk_share(name) > 0.3:
+        if cjk_share(name) > SPACELESS_SHARE:
             if name.lower() in text.lower():
                 return True
         elif re.search(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", text, re.I):
@@ -134,7 +134,8 @@ def _mentions(text: str, term: str) -> bool:
 def _mask(text: str, term: str) -> str:
     for name in sorted({term, re.split(r"\s*[（(]", term)[0]}, key=len, reverse=True):
         if name.strip():
-            pattern = re.escape(name) if cjk_share(name) > 0.3 else rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])"
+            pattern = (re.escape(name) if cjk_share(name) > SPACELESS_SHARE
+                       else rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])")
             text = re.sub(pattern, BLANK, text, flags=re.I)
     return text
 
@@ -256,7 +257,7 @@ def _make(kind: QuestionKind, chunk: Chunk, answer: str, body: str, explanation:
 def _named(term: str) -> bool:
     """A Latin term written as a name (capitalised, an acronym, a version — not a quantity such as
     "100 tokens"); CJK terms always are."""
-    if cjk_share(term) > 0.5:
+    if chinese_term(term):
         return True
     return bool(re.match(r"[A-Z0-9]", term)) and not re.match(r"[\d.,~-]+\s*[a-z]", term)
 
@@ -343,7 +344,7 @@ def _doc_questions(chunks: list[Chunk], generic: frozenset[str]) -> list[Questio
     out: dict[str, Question] = {}
     for section, pairs in groups:
         for pair in pairs:
-            if not (8 if cjk_share(pair.desc) > 0.5 else 15) <= len(pair.desc) <= 260:
+            if not (8 if chinese_term(pair.desc) else 15) <= len(pair.desc) <= 260:
                 continue
             stem = _mask(pair.desc, pair.term)
             siblings = [p.term for p in pairs if p.term != pair.term]
@@ -390,7 +391,7 @@ def _cloze_from_block(section: _Section, block: Block, module_terms: list[str], 
             stem = _mask(sentence, answer)
             context = re.sub(re.escape(BLANK), "", stem)
             if BLANK not in stem or is_pointer(sentence) or (
-                    len(context.split()) < 6 if cjk_share(context) < 0.3 else len(context) < 12):
+                    len(context.split()) < 6 if cjk_share(context) < SPACELESS_SHARE else len(context) < 12):
                 continue  # too little around the blank to recall it from, or a "next, read …" pointer
             distractors = _pick_distractors(answer, module_terms, sentence)
             chosen = distractors if len(distractors) >= OPTIONS - 1 else []
@@ -401,9 +402,9 @@ def _cloze_from_block(section: _Section, block: Block, module_terms: list[str], 
 def _cloze_answer_ok(term: str, after: str) -> bool:
     """A named thing worth recalling: not a label ("**Goal**: …"), and a name — a capitalised or
     technical English term, a Chinese term of three characters or more or holding Latin letters."""
-    if re.match(r"\s*[:：]", after) or not _term_ok(term, "zh" if cjk_share(term) > 0.5 else "en"):
+    if re.match(r"\s*[:：]", after) or not _term_ok(term, "zh" if chinese_term(term) else "en"):
         return False
-    if cjk_share(term) > 0.5:
+    if chinese_term(term):
         return len(term) >= 3 or bool(re.search(r"[A-Za-z]", term))
     return bool(re.search(r"[A-Z0-9]", term))
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.corpus.atlas_map import SeriesId
+from bot.text.script import CJK, CJK_CLASS
 
 _ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _EN_NUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -69,7 +70,7 @@ _PIPELINE = re.compile(r"pipeline|流水线|\bCI\b", re.I)  # "phase 1 of the CI
 
 
 def _of_something_else(question: str, match: re.Match) -> bool:
-    before = re.search(r"[\u4e00-\u9fff]*$", question[: match.start()].rstrip(" ")).group(0)
+    before = re.search(f"[{CJK_CLASS}]*$", question[: match.start()].rstrip(" ")).group(0)
     return match.group(0).startswith(("第", "阶段", "模块")) and not _ZH_BEFORE_OK.search(before)
 
 
@@ -120,4 +121,4 @@ def names_something_else(question: str) -> bool:
     for _sid, pattern in _SERIES_NAMES:
         rest = pattern.sub(" ", rest)
     rest = _NAV_WORDS.sub(" ", rest)
-    return bool(re.search(r"[A-Za-z]{2,}|[\u4e00-\u9fff]", rest))
+    return bool(re.search(r"[A-Za-z]{2,}", rest) or CJK.search(rest))

@@ -8,9 +8,8 @@ import re
 from bot.diagnostics.inputs import Facts
 from bot.diagnostics.messages import lang_name, make
 from bot.domain import Diagnostic
+from bot.text.markdown import FENCED_BLOCK
 from bot.text.script import text_lang
-
-_CODE = re.compile(r"```.*?(```|$)", re.S)
 
 
 def unsupported(f: Facts) -> list[Diagnostic]:
@@ -51,7 +50,7 @@ def wrong_format(f: Facts) -> list[Diagnostic]:
     check = trace.answer_check if trace.answer_mode == "llm" else None  # a fallback shows the docs' text
     out: list[Diagnostic] = []
     # a quoted code block or a bare [n] is not the language the answer speaks
-    prose = re.sub(r"\[\d+\]", "", _CODE.sub("", answer.text))
+    prose = re.sub(r"\[\d+\]", "", FENCED_BLOCK.sub("", answer.text))
     written = check.answer_lang if check and check.answer_lang else (text_lang(prose) if re.search(r"[^\W\d_]", prose) else None)
     wanted = trace.language.lang
     if written and written != wanted:

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bot.corpus.twins import twin_path
+from bot.text.markdown import FENCED_BLOCK, INLINE_CODE
 
 LANGS = ("en", "zh", "mixed")
 GROUPS = LANGS + ("overall",)
@@ -33,13 +34,10 @@ def gold_rank(docs: list[str], question: dict) -> int | None:
     return first_rank(docs, gold_docs(question))
 
 
-_CODE = re.compile(r"```.*?(```|$)|`[^`\n]*`", re.S)
-
-
 def markers_resolve(text: str, citations: list[dict]) -> bool:
     """Every [n] in the text points to a citation; ``choices[0]`` inside code is not a marker."""
     numbers = {c.get("n") for c in citations}
-    return all(int(n) in numbers for n in MARKER.findall(_CODE.sub("", text)))
+    return all(int(n) in numbers for n in MARKER.findall(INLINE_CODE.sub("", FENCED_BLOCK.sub("", text))))
 
 
 def percentile(values: list[float], p: float) -> float | None:

@@ -96,10 +96,26 @@ def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
         facts.insert(2, ("note", lang.note))
     if trace.followup is not None:
         facts.insert(2, ("follow-up", _followup_line(trace)))
+    diags = [
+        DiagnosticRow(icon=SEVERITY_ICON.get(d.severity, "•"), code=d.code, severity=d.severity, message=d.message)
+        for d in trace.diagnostics
+    ]
+    timings = list(trace.timings_ms.items())
+    return DebugView(
+        facts=facts,
+        timings=timings,
+        total_ms=round(sum(v for k, v in timings if k != "total") if "total" not in trace.timings_ms else trace.timings_ms["total"], 1),
+        candidates=_candidate_rows(trace, max_rows),
+        diagnostics=diags,
+    )
+
+
+def _candidate_rows(trace: Trace, max_rows: int) -> list[CandidateRow]:
+    """The first ``max_rows`` candidates in fused order, with each channel's score and rank."""
     ranked = sorted(
         (c for c in trace.candidates if c.fused_rank is not None), key=lambda c: c.fused_rank or 0
     )[:max_rows]
-    rows = [
+    return [
         CandidateRow(
             rank=c.fused_rank or 0,
             used=c.used,
@@ -113,18 +129,6 @@ def build_debug_view(trace: Trace, max_rows: int = 8) -> DebugView:
         )
         for c in ranked
     ]
-    diags = [
-        DiagnosticRow(icon=SEVERITY_ICON.get(d.severity, "•"), code=d.code, severity=d.severity, message=d.message)
-        for d in trace.diagnostics
-    ]
-    timings = list(trace.timings_ms.items())
-    return DebugView(
-        facts=facts,
-        timings=timings,
-        total_ms=round(sum(v for k, v in timings if k != "total") if "total" not in trace.timings_ms else trace.timings_ms["total"], 1),
-        candidates=rows,
-        diagnostics=diags,
-    )
 
 
 def debug_lines(view: DebugView) -> list[str]:

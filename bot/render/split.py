@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import re
 
-from bot.text.markdown import Block, parse_blocks
+from bot.text.markdown import FENCE_LINE, Block, parse_blocks
 from bot.text.sentences import sentence_spans
-
-_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
-
 
 def _split_code(block: Block, limit: int) -> list[str]:
     lines = block.source.split("\n")
     opening = lines[0]
-    fence = _FENCE.match(opening).group(2) if _FENCE.match(opening) else "```"
+    fence = FENCE_LINE.match(opening).group(1) if FENCE_LINE.match(opening) else "```"
     closing = lines[-1] if block.closed and len(lines) > 1 else fence
     body = lines[1:-1] if block.closed and len(lines) > 1 else lines[1:]
     room = max(limit - len(opening) - len(closing) - 2, 16)

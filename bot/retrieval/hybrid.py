@@ -114,6 +114,29 @@ def _lean(fused: np.ndarray, chunks: list[Chunk], lean: Lean, weights: FusionWei
             fused[i] = max(fused[i], 1e-3) + weights.next_part * (1 - (chunk.order - last - 1) / 3)
 
 
+def _dense(index: LiveIndex, query_vector: np.ndarray | None, candidates: int) -> tuple[np.ndarray, list[str]]:
+    """Each chunk's similarity from one Chroma query (0 outside its top ``2 × candidates``), and that
+    ranking; nothing without a query vector (the index was embedded by another model)."""
+    chunks = index.chunks
+    dense = np.zeros(len(chunks), dtype=np.float32)
+    dense_ranking: list[str] = []
+    if query_vector is not None:
+        position = {c.id: i for i, c in enumerate(chunks)}
+        for cid, sim in index.dense(query_vector, candidates * 2):
+            dense[position[cid]] = sim
+            dense_ranking.append(cid)
+    return dense, dense_ranking
+
+
+def _twin_support(chunks: list[Chunk], raw: np.ndarray) -> np.ndarray:
+    """For each chunk, the best score of any chunk of its twin doc (the other language's version)."""
+    doc_best: dict[str, float] = {}
+    for chunk, score in zip(chunks, raw):
+        if score > doc_best.get(chunk.doc, -1.0):
+            doc_best[chunk.doc] = float(score)
+    return np.array([doc_best.get(c.twin, 0.0) if c.twin else 0.0 for c in chunks], dtype=np.float32)
+
+
 def retrieve(
     index: LiveIndex,
     tokens: list[str],
@@ -129,29 +152,16 @@ def retrieve(
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
-    n = len(chunks)
     lexical = np.asarray(index.lexical(tokens), dtype=np.float32)
     if expansion:
         lexical = lexical + weights.expansion * np.asarray(index.lexical(expansion), dtype=np.float32)
-    dense = np.zeros(n, dtype=np.float32)
-    dense_ranking: list[str] = []
-    if query_vector is not None:
-        position = {c.id: i for i, c in enumerate(chunks)}
-        for cid, sim in index.dense(query_vector, candidates * 2):
-            dense[position[cid]] = sim
-            dense_ranking.append(cid)
+    dense, dense_ranking = _dense(index, query_vector, candidates)
     langs = np.array([c.lang == lang for c in chunks])
     lex_norm = lexical / (lexical.max() or 1.0)
     top_dense = dense.max()
     dense_norm = np.clip((dense - weights.dense_floor) / max(top_dense - weights.dense_floor, 1e-6), 0, 1)
     raw = weights.lexical * lex_norm + weights.dense * dense_norm
-
-    doc_best: dict[str, float] = {}
-    for chunk, score in zip(chunks, raw):
-        if score > doc_best.get(chunk.doc, -1.0):
-            doc_best[chunk.doc] = float(score)
-    twin_bonus = np.array([doc_best.get(c.twin, 0.0) if c.twin else 0.0 for c in chunks], dtype=np.float32)
-    fused = raw + weights.same_language * langs + weights.twin_support * twin_bonus
+    fused = raw + weights.same_language * langs + weights.twin_support * _twin_support(chunks, raw)
     titles = _title_scores(index, tokens)
     if titles:
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)

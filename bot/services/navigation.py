@@ -44,11 +44,12 @@ _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|r
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
 _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+|on\s+)?(?:the\s+)?(.+?)"
                        r"(?:\s+(?:pls|please|for me))?[?？!.。]*$|总结一下(.+?)[?？。]*$", re.I)
-_TOPIC_STOP = {"the", "a", "an", "of", "on", "in", "about", "chapter", "module", "lesson", "doc", "page", "section",
-               "pls", "please", "me", "for", "what", "should", "i", "read", "deep", "dive", "dives", "threat",
+# The words of a navigation request, besides the stopwords the tokenizer already drops ("explain" is one,
+# but "explains" stems to it).
+_TOPIC_STOP = {"chapter", "module", "lesson", "doc", "page", "section", "read", "deep", "dive", "dives", "threat",
                "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
-               "which", "cover", "covers", "talk", "talks", "explain", "explains", "is", "does", "课程", "哪", "一课",
-               "哪一课", "哪一章", "一章", "哪个", "模块", "讲", "课", "章", "里", "威胁", "深潜", "专题"}
+               "cover", "covers", "talk", "talks", "explain", "explains", "课程", "一课", "哪一课", "哪一章", "一章",
+               "模块", "课", "章", "威胁", "深潜", "专题"}
 
 
 # ---- typed results ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from bot.text.boilerplate import is_pointer, is_site_chrome
-from bot.text.markdown import parse_blocks, plain_text
+from bot.text.markdown import FENCE_LINE, FENCED_BLOCK, parse_blocks, plain_text
 
 CODES = ("dangling_leadin", "raw_latex", "mermaid", "unbalanced_markup", "boilerplate", "relative_link",
          "damaged_text")
@@ -26,10 +26,8 @@ _TITLE_ONLY = re.compile(r"\*\*[^*\n]+\*\*")  # the bold title the answer puts a
 _LATEX = re.compile(r"\$\$|\\(?:frac|text|times|sum|sqrt|cdot|mathbf|mathrm|begin)\b|\$[^$\n]+\\[a-z]+[^$\n]*\$")
 _MERMAID = re.compile(r"^\s*(?:flowchart|graph|sequenceDiagram|classDiagram|stateDiagram|gantt|pie)\b|\bclassDef\b|"
                       r"^\s*[A-Za-z0-9_]+(?:\[[^\]]*\])?\s*-->\s*[A-Za-z0-9_]+", re.M)
-_FENCE_LINE = re.compile(r"^\s{0,3}(`{3,}|~{3,})", re.M)
 _RELATIVE_LINK = re.compile(r"\]\((?!https?://|mailto:|#)[^)\s]+\)")
 _DAMAGED = re.compile(r"\?{2,}[^A-Za-z]{0,3}\?{2,}|\ufffd")
-_CODE_BLOCKS = re.compile(r"^\s{0,3}(`{3,}|~{3,}).*?(?:^\s{0,3}\1[^\n]*$|\Z)", re.M | re.S)
 
 
 _ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s")
@@ -45,13 +43,14 @@ def _dangling_item(text: str) -> bool:
             continue
         after = lines[i + 1] if i + 1 < len(lines) else ""
         depth = len(after) - len(after.lstrip())
-        if not after or (depth <= len(item.group(1)) and not after.lstrip().startswith((">", "```", "~~~"))):
+        under = after.lstrip().startswith(">") or FENCE_LINE.match(after.lstrip())  # a quote or code under it
+        if not after or (depth <= len(item.group(1)) and not under):
             return True
     return False
 
 
 def _shredded_code(text: str) -> bool:
-    for block in _CODE_BLOCKS.finditer(text):
+    for block in FENCED_BLOCK.finditer(text):
         lines = [line for line in block.group(0).split("\n")[1:-1] if line.strip()]
         if len(lines) >= 10 and sum(len(line.strip()) == 1 for line in lines) > len(lines) / 2:
             return True
@@ -77,14 +76,14 @@ def _dangling_leadin(text: str) -> bool:
 def shape_problems(text: str) -> list[str]:
     """The codes of ``CODES`` this answer text shows, in that order."""
     found: set[str] = set()
-    outside_code = _CODE_BLOCKS.sub("", text)
+    outside_code = FENCED_BLOCK.sub("", text)
     if _dangling_leadin(text):
         found.add("dangling_leadin")
     if _LATEX.search(outside_code):
         found.add("raw_latex")
     if _MERMAID.search(text) or re.search(r"^\s*```\s*mermaid", text, re.M):
         found.add("mermaid")
-    if len(_FENCE_LINE.findall(text)) % 2 or outside_code.replace("\\*", "").count("**") % 2:
+    if len(FENCE_LINE.findall(text)) % 2 or outside_code.replace("\\*", "").count("**") % 2:
         found.add("unbalanced_markup")
     lines = [plain_text(line) for line in outside_code.split("\n") if line.strip()]
     if any(is_site_chrome(line) or is_pointer(_MARKER.sub("", line)) for line in lines):

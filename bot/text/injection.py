@@ -82,6 +82,8 @@ def attack_strings(text: str, extra: tuple[str, ...] = ()) -> list[str]:
     return [h for _, h in sorted(hits) if not (h.lower() in seen or seen.add(h.lower()))]
 
 
+# Not ``sentences.sentence_spans``: an order typed in lower case after a full stop ("… rag. ignore the rules")
+# or after a dash is a sentence of its own here.
 _SENTENCE = re.compile(r"[^.?!。？！\n]+(?:[.?!。？！]+|\n|$)|(?:--|——)")
 _CLAUSE = re.compile(r"[^,，;；.?!。？！\n]+(?:[,，;；.?!。？！]+|\n|$)")
 _QUOTED = re.compile(r"[\"“「『'‘`].*[\"”」』'’`]")

@@ -32,7 +32,11 @@ _LEAVES: dict[str, BlockKind] = {
     "fence": "code", "code_block": "code", "math_block": "math", "html_block": "html", "hr": "rule",
 }
 _BOX_DRAWING = re.compile(r"[─━│┃┌┐└┘├┤┬┴┼►◄▲▼→←↑↓⟶]")
-_FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# Code, as CommonMark fences it: a fence line is up to three spaces, then ``` or ~~~ (or longer); a fenced
+# block runs to the same fence, or to the end of the text when it is never closed.
+FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+FENCED_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?(?:^ {0,3}\1[^\n]*$|\Z)", re.M | re.S)
+INLINE_CODE = re.compile(r"`[^`\n]+`")
 _ADMONITION = re.compile(r"^\s*\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*", re.I)
 
 
@@ -77,7 +81,7 @@ class Block:
         """A code or math block's content without its fences; a quote's text without ``>`` and the
         GitHub admonition marker; any other block's source."""
         lines = self.source.split("\n")
-        if self.kind == "code" and lines and _FENCE_LINE.match(lines[0]):
+        if self.kind == "code" and lines and FENCE_LINE.match(lines[0]):
             inner = lines[1:-1] if self.closed and len(lines) > 1 else lines[1:]
             return "\n".join(inner)
         if self.kind == "math":
@@ -120,10 +124,10 @@ def _parse_blocks(text: str) -> tuple[Block, ...]:
 
 
 def _closes(fence_lines: list[str]) -> bool:
-    opening = _FENCE_LINE.match(fence_lines[0])
+    opening = FENCE_LINE.match(fence_lines[0])
     if opening is None or len(fence_lines) < 2:
         return False
-    closing = _FENCE_LINE.match(fence_lines[-1])
+    closing = FENCE_LINE.match(fence_lines[-1])
     mark = opening.group(1)
     return bool(closing) and closing.group(1)[0] == mark[0] and len(closing.group(1)) >= len(mark) \
         and not fence_lines[-1].strip().strip(mark[0])

@@ -7,7 +7,11 @@ punctuation is not a letter of either language. Thresholds:
 - ``question_share``: a chat question is Chinese when ~40 % of its *words* are (one ideograph ≈ 1/1.7
   word), so "RAG 里的 chunk size 怎么选" is Chinese and "what does 幻觉 mean" is English;
 - ``DOC_ZH_MIN`` / ``DOC_EN_MAX``: a doc named ``_zh`` with under 10 % CJK is English; a doc named
-  otherwise with over 50 % CJK is Chinese.
+  otherwise with over 50 % CJK is Chinese;
+- ``chinese_term``: a short term (a name, a label, a quiz answer) is Chinese when most of its letters are
+  ("RAG 系统" is not, "检索增强" is);
+- ``SPACELESS_SHARE``: from 30 % ideographs on, a text is read without word boundaries: a name is
+  matched as a substring, a length counted in characters rather than words.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ QUESTION_ZH_SHARE = 0.4
 CHARS_PER_ZH_WORD = 1.7
 DOC_ZH_MIN = 0.1
 DOC_EN_MAX = 0.5
+TERM_ZH_SHARE = 0.5
+SPACELESS_SHARE = 0.3
 
 
 def cjk_share(text: str) -> float:
@@ -58,3 +64,8 @@ def reading_width(text: str) -> int:
 
 def has_content(text: str) -> bool:
     return CONTENT.search(text) is not None
+
+
+def chinese_term(term: str) -> bool:
+    """More than half of the term's letters are ideographs."""
+    return cjk_share(term) > TERM_ZH_SHARE

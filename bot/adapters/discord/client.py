@@ -1,25 +1,24 @@
 """The Discord bot: dependencies come in through the constructor, the service starts in
-``setup_hook`` and closes with the client. Mentions, DMs and follow-ups in our threads are handled
-here; slash commands live in ``commands.py``, buttons in ``views.py``, every string and the
-2000-character splitting in ``bot.render.discord``."""
+``setup_hook`` and closes with the client; it delivers answers and debug views and reports errors.
+Mentions, DMs and follow-ups in our threads are read in ``mentions.py``, slash commands live in
+``commands.py``, buttons in ``views.py``, every string and the 2000-character splitting in
+``bot.render.discord``."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import logging
-import re
 from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.adapters import flow
-from bot.adapters.discord import study
-from bot.adapters.discord.commands import COMMANDS
-from bot.adapters.discord.senders import (Send, channel_sender, conversation_of, followup_sender, interaction_asker,
-                                          locale_lang)
-from bot.adapters.discord.views import AnswerButton, answer_view, replied_answer
+from bot.adapters.discord import mentions, study
+from bot.adapters.discord.commands import COMMANDS, sync_commands
+from bot.adapters.discord.senders import Send, followup_sender, interaction_asker, locale_lang
+from bot.adapters.discord.views import AnswerButton, answer_view
 from bot.domain import Answer, Asker, Lang, Trace, Vote
 from bot.messages import message
 from bot.render import discord as render
@@ -52,7 +51,7 @@ class AtlasBot(discord.Client):
         self.add_dynamic_items(AnswerButton, study.QuizButton, study.StudyButton)
         for command in (*COMMANDS, *study.COMMANDS):
             self.tree.add_command(command)
-        await self._sync_commands()
+        await sync_commands(self.tree, self.settings.discord_guild_ids)
 
     async def close(self) -> None:
         self._rhythm.cancel()
@@ -62,23 +61,6 @@ class AtlasBot(discord.Client):
             if self._service_started:
                 self._service_started = False
                 await self.services.close()
-
-    async def _sync_commands(self) -> None:
-        """Per guild when guild ids are configured (they show up at once), globally otherwise."""
-        guild_ids = self.settings.discord_guild_ids
-        for guild_id in guild_ids:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
-            try:
-                synced = await self.tree.sync(guild=guild)
-            except discord.HTTPException as exc:
-                log.error("could not sync slash commands to guild %s (%s): is the bot invited there with "
-                          "the applications.commands scope?", guild_id, exc.text or exc.status)
-                continue
-            log.info("synced %d slash commands to guild %s", len(synced), guild_id)
-        if not guild_ids:
-            synced = await self.tree.sync()
-            log.info("synced %d slash commands globally", len(synced))
 
     async def on_ready(self) -> None:
         log.info("connected to Discord as %s in %d guild(s)", self.user, len(self.guilds))
@@ -152,66 +134,9 @@ class AtlasBot(discord.Client):
         if message.author.bot or self.user is None:
             return
         try:
-            await self._answer_message(message)
+            await mentions.answer_message(self, message)
         except Exception as exc:
             await self.report_error(message.channel, exc)
-
-    def _question_in(self, message: discord.Message) -> str | None:
-        """The question a message asks us, or None when it is not for us."""
-        assert self.user is not None
-        channel = message.channel
-        if message.guild is None:
-            return message.content.strip()
-        if not self.allows(message.guild.id, channel):
-            return None
-        own_role = message.guild.self_role  # "@Atlas" picked from the autocomplete is often this role
-        mention = rf"<@!?{self.user.id}>" + (rf"|<@&{own_role.id}>" if own_role else "")
-        if self.user.id in message.raw_mentions or (own_role and own_role.id in message.raw_role_mentions):
-            return re.sub(mention, " ", message.content).strip()
-        if isinstance(channel, discord.Thread) and channel.owner_id == self.user.id:
-            return message.content.strip()
-        return None
-
-    async def _answer_message(self, message_: discord.Message) -> None:
-        question = self._question_in(message_)
-        if question is None:
-            return
-        asker = Asker(
-            platform="discord",
-            user_id=str(message_.author.id),
-            space_id=str(message_.guild.id if message_.guild else "dm"),
-            channel_id=str(message_.channel.id),
-        )
-        member = study.message_member(message_)
-        reply = await flow.study(self.services, question, member, flow.ui_lang(question, asker))
-        if reply is not None:
-            await study.send_study(self.services.companion, channel_sender(message_.channel), reply, member.space_id)
-            return
-        notice = await flow.admit(self.services, question, asker, flow.ui_lang(question, asker))
-        if notice is not None:
-            await message_.reply(notice, allowed_mentions=render.NO_PINGS)
-            return
-        target = await self._thread_for(message_, question)
-        asker = asker.model_copy(update={
-            "channel_id": str(target.id), "reply_to": replied_answer(message_),
-            "conversation": conversation_of(target, target.id, message_.author.id)})
-        try:
-            async with target.typing():
-                answer = await self.services.asking.ask(question, asker)
-            await self.deliver_answer(channel_sender(target), answer)
-        except Exception as exc:  # tell them in the thread they are watching
-            await self.report_error(target, exc)
-
-    async def _thread_for(self, message: discord.Message, question: str) -> discord.abc.Messageable:
-        """A new thread from a mention in a text channel; the message's own channel otherwise."""
-        if not isinstance(message.channel, discord.TextChannel):
-            return message.channel
-        try:
-            return await message.create_thread(name=render.thread_name(question), auto_archive_duration=1440)
-        except discord.HTTPException as exc:
-            log.warning("could not start a thread in channel %s (%s); answering in the channel",
-                        message.channel.id, exc.text or exc.status)
-            return message.channel
 
     # --- the one error handler -----------------------------------------------------------
 

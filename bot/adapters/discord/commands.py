@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from typing import Optional
 
 import discord
@@ -19,7 +20,26 @@ from bot.messages import message
 from bot.render import discord as render
 from bot.render.split import split_message
 
+log = logging.getLogger(__name__)
+
 Question = app_commands.Range[str, 1, 1000]
+
+
+async def sync_commands(tree: app_commands.CommandTree, guild_ids: list[int]) -> None:
+    """Per guild when guild ids are configured (they show up at once), globally otherwise."""
+    for guild_id in guild_ids:
+        guild = discord.Object(id=guild_id)
+        tree.copy_global_to(guild=guild)
+        try:
+            synced = await tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            log.error("could not sync slash commands to guild %s (%s): is the bot invited there with "
+                      "the applications.commands scope?", guild_id, exc.text or exc.status)
+            continue
+        log.info("synced %d slash commands to guild %s", len(synced), guild_id)
+    if not guild_ids:
+        synced = await tree.sync()
+        log.info("synced %d slash commands globally", len(synced))
 
 
 async def _refuse_outside_allow_list(interaction: discord.Interaction) -> bool:

@@ -1,0 +1,204 @@
+"""How well each candidate section could answer a question, before anything is quoted.
+
+Every unit of a section (``bot.answering.passages``) is scored by the share of the question's
+idf-weighted terms it holds, plus what the question's kind asks for (``bot.text.question_kind``): a
+definition of the focus term for "what is X", steps for "how", causes for "why", a table or contrast
+for a comparison. Pointers ("next chapter…", "📅 Last updated") and diagrams never count; code only
+when asked for; a rhetorical question, a fragment or a table of contents counts little. A section's
+score is its best run of up to three units, its heading and its place in the retrieval ranking.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from bot.answering.passages import Unit, section_units
+from bot.domain import Chunk
+from bot.retrieval.hybrid import about_project, wants_navigation
+from bot.text.boilerplate import is_pointer, link_share, lists_docs
+from bot.text.question_kind import QuestionKind
+from bot.text.tokenizer import BilingualTokenizer
+
+EXPANSION_WEIGHT = 0.5  # as in retrieval (FusionWeights.expansion)
+
+_CAUSE = re.compile(r"\bbecause\b|\bsince\b|\bdue to\b|\bso that\b|\btherefore\b|\bthis is why\b|\bthe reason\b|"
+                    r"\bleads? to\b|\bcauses?\b|\bresults? in\b|\bwhy\b|因为|由于|所以|原因|导致|因此|之所以|为了", re.I)
+_STEPS = re.compile(r"\bstep\b|\bfirst\b|\bthen\b|\bnext,|\bfinally\b|\brun\b|\binstall\b|\bset\b|"
+                    r"步骤|首先|然后|接着|最后|第一步|运行|安装", re.I)
+_CONTRAST = re.compile(r"\bvs\.?\b|\bversus\b|\bwhereas\b|\bwhile\b|\bunlike\b|\binstead\b|\bcompared\b|\bbut\b|"
+                       r"\btrade-?off\b|\btoo (?:large|small|big|high|low)\b|\bif you\b|而|相比|区别|不同|对比|但是|然而|权衡|取舍|如果你",
+                       re.I)
+_EXAMPLE = re.compile(r"\bexample\b|\be\.g\.|\bfor instance\b|\bimagine\b|\banalogy\b|例如|比如|举个例子|想象|类比", re.I)
+_RHETORICAL_END = re.compile(r"[?？]\s*$")
+# What a section's heading says about its content: the core of a chapter, or a picture of it.
+_CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
+                           r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
+_LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
+_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalogy|\bintuiti|通俗|简单|比喻|类比|形象", re.I)
+
+
+@dataclass
+class Section:
+    """One candidate section, its units scored for a question."""
+
+    rank: int
+    chunk: Chunk
+    units: list[Unit]
+    scores: list[float]  # per unit, on its own; -1 = never quote it
+    window: tuple[int, int]  # the best run of consecutive units [start, end)
+    window_score: float
+    heading_overlap: float
+
+    heading_prior: float = 0.0  # a chapter's core section over its analogy or its intro
+    bonuses: list[float] = field(default_factory=list)  # the part of each unit's score its kind earned
+    factors: list[float] = field(default_factory=list)  # how much each unit's overlap counted (1: fully)
+
+    def score(self, heading_weight: float, rank_penalty: float) -> float:
+        if self.window_score <= 0:
+            return -1.0
+        return self.window_score + heading_weight * self.heading_overlap - rank_penalty * self.rank + self.heading_prior
+
+
+class SectionScorer:
+    """``candidates``: sections considered; ``heading_weight``: for a heading that names the question's
+    terms; ``rank_penalty``: per place down the retrieval ranking; ``core_bonus``: a chapter's core section
+    ("How it works") over its analogy; ``intro_penalty``: the doc's opening, a summary of what its sections
+    say; ``hub_penalty``: an index page of the Atlas, unless the question asks where to read."""
+
+    def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
+                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
+                 hub_penalty: float = 0.0, project_bonus: float = 0.2) -> None:
+        self.tokenizer, self.project_bonus = tokenizer, project_bonus
+        self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
+        self.heading_weight, self.rank_penalty, self.hub_penalty = heading_weight, rank_penalty, hub_penalty
+        # Sections and their words are the same for every question: rebuild them once per index.
+        self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
+        self._units = lru_cache(maxsize=2048)(self._section_units)
+
+    def weights(self, question: str, doc_freq: Callable[[str], int],
+                expansion: list[str] | None = None) -> dict[str, float]:
+        """Each question term's weight: rarer terms in the docs count more. ``expansion``: the glossary's
+        words for the question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them."""
+        weights = {t: math.log(1 + 1000 / (1 + doc_freq(t))) for t in dict.fromkeys(self.tokenizer.tokens(question))}
+        for token in expansion or []:
+            weights.setdefault(token, EXPANSION_WEIGHT * math.log(1 + 1000 / (1 + doc_freq(token))))
+        return weights
+
+    def ranked(self, question: str, intent: QuestionKind, candidates: list[Chunk],
+               section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
+               is_hub: Callable[[str], bool], is_project: Callable[[str], bool]) -> list[Section]:
+        """The candidates' sections worth quoting, best first."""
+        navigation, project = wants_navigation(question), about_project(question)
+        sections = self._sections(question, intent, candidates, section_of, weights)
+        for section in sections:
+            if is_hub(section.chunk.doc) and not navigation:
+                section.heading_prior -= self.hub_penalty  # a table of contents answers "where", not "what"
+            if project and is_project(section.chunk.doc):
+                section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
+        scored = [(self.score(s), s) for s in sections]
+        return [s for score, s in sorted(scored, key=lambda x: (-x[0], x[1].rank)) if score > 0]
+
+    def score(self, section: Section) -> float:
+        return section.score(self.heading_weight, self.rank_penalty)
+
+    @staticmethod
+    def _section_units(chunks: tuple[Chunk, ...]) -> list[Unit]:
+        return section_units(list(chunks))
+
+    def overlap(self, text: str, weights: dict[str, float]) -> float:
+        total = sum(weights.values())
+        if total <= 0:
+            return 0.0
+        present = self.token_set(text)
+        return sum(w for t, w in weights.items() if t in present) / total
+
+    def _judge(self, unit: Unit, intent: QuestionKind, defining_heading: bool, navigation: bool) -> tuple[float, float]:
+        """(bonus, factor) for what the unit is, whatever it overlaps: what the question's kind asks
+        for adds, code not asked for / a rhetorical question / a fragment / a table of contents (unless
+        the question asks where to read) scale down; (-1, 0) means never quote it (a pointer, a link
+        list, a diagram on its own)."""
+        plain, kind = unit.plain, unit.kind
+        if unit.is_diagram and unit.lead_in is None:
+            return -1.0, 0.0
+        if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
+            return -1.0, 0.0
+        bonus, factor = (0.1 if unit.position == 0 else 0.0), 1.0
+        if intent.kind == "definition" and (intent.names_focus(plain) or (defining_heading and unit.position == 0)):
+            bonus += 0.5
+        elif intent.kind == "how":
+            bonus += 0.2 if kind == "list" and unit.blocks[-1].ordered else 0.1 if _STEPS.search(plain) else 0.0
+            bonus += 0.2 if kind == "code" and intent.wants_code else 0.0
+        elif intent.kind == "why":
+            bonus += 0.25 if _CAUSE.search(plain) else 0.0
+        elif intent.kind == "compare":
+            bonus += 0.25 if kind == "table" else 0.15 if _CONTRAST.search(plain) else 0.0
+        if intent.wants_example and _EXAMPLE.search(plain):
+            bonus += 0.2
+        if kind == "code" and not intent.wants_code:
+            factor *= 0.35
+        if kind in ("list", "table") and not navigation and lists_docs(unit.rows):
+            factor *= 0.3
+        if kind in ("paragraph", "quote") and _RHETORICAL_END.search(plain.strip()):
+            factor *= 0.3  # it ends asking, not answering: "…but how do you know if it's getting better?"
+        if kind in ("paragraph", "quote") and len(self.tokenizer.content_terms(plain)) < 4:
+            factor *= 0.5  # a fragment
+        return bonus, factor
+
+    def _windows(self, units: list[Unit], judged: list[tuple[float, float]], weights: dict[str, float],
+                 ) -> tuple[list[float], tuple[int, int], float]:
+        """Each unit's own score, and the best run of up to three consecutive quotable units: the
+        share of the question's weight their words cover together, plus the best bonus among them."""
+        total = sum(weights.values()) or 1.0
+        tokens = [self.token_set(u.plain) & weights.keys() for u in units]
+        alone = [-1.0 if b < 0 else sum(weights[t] for t in tokens[i]) / total * f + b
+                 for i, (b, f) in enumerate(judged)]
+        best, best_score = (0, 0), -1.0
+        for start in range(len(units)):
+            covered: set[str] = set()
+            factors, bonus = [], 0.0
+            for end in range(start, min(start + 3, len(units))):
+                if judged[end][0] < 0:
+                    break
+                covered |= tokens[end]
+                factors.append(judged[end][1])
+                bonus = max(bonus, judged[end][0])
+                score = sum(weights[t] for t in covered) / total * (sum(factors) / len(factors)) + bonus
+                score -= 0.02 * (end - start)  # of two equal runs, the shorter
+                if score > best_score:
+                    best, best_score = (start, end + 1), score
+        return alone, best, best_score
+
+    def _heading_prior(self, chunk: Chunk, question: str) -> float:
+        if len(chunk.section_path) <= 1:
+            return -self.intro_penalty  # the doc's opening: a summary of what its sections say
+        if _CORE_HEADING.search(chunk.section):
+            return self.core_bonus
+        if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
+            return -self.core_bonus
+        return 0.0
+
+    def _sections(self, question: str, intent: QuestionKind, candidates: list[Chunk],
+                   section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float]) -> list[Section]:
+        navigation = wants_navigation(question)
+        sections: list[Section] = []
+        seen: set[tuple[str, str]] = set()
+        focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
+        for rank, chunk in enumerate(candidates[: self.candidates]):
+            key = (chunk.doc, chunk.anchor or chunk.section)
+            if key in seen:
+                continue
+            seen.add(key)
+            units = self._units(tuple(section_of(chunk)))
+            heading = chunk.heading_line()
+            defining = bool(focus_tokens) and focus_tokens <= set(self.tokenizer.tokens(chunk.section)) and bool(
+                re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
+            judged = [self._judge(u, intent, defining, navigation) for u in units]
+            alone, window, window_score = self._windows(units, judged, weights)
+            sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
+                                     self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged],
+                                     [f for _, f in judged]))
+        return sections

@@ -1,0 +1,83 @@
+"""The stages of the ask path that search the docs and draft the answer: ``Query`` → ``Retrieval`` →
+``EvidenceReport`` → ``Selection`` → ``Draft`` (extractive, or the LLM's with the extractive one as its
+fallback). Blocking work runs in worker threads."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from bot.answering.drafts import Draft, compose, extractive_draft, quoted_context, refusal
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.llm import OnText
+from bot.answering.selection import Selection, select_context
+from bot.domain import EvidenceReport
+from bot.index.reader import LiveIndex
+from bot.retrieval.query import Lean, Query
+from bot.retrieval.retriever import Retriever
+from bot.services.cache import AnswerCache
+from bot.services.generation import Fallback, Generator
+from bot.services.tracing import Stages, Timer
+
+
+class StageRunner:
+    """``generator``: the LLM stage, None for extractive answers only; ``top_k``: chunks an answer may use."""
+
+    def __init__(self, retriever: Retriever, extractive: ExtractiveAnswerer, cache: AnswerCache,
+                 generator: Generator | None = None, top_k: int = 5) -> None:
+        self.retriever, self.extractive, self.cache = retriever, extractive, cache
+        self.generator, self.top_k = generator, top_k
+
+    async def run(self, question: str, lang: str, index: LiveIndex, timer: Timer,
+                  lean: Lean | None = None, on_draft: OnText | None = None) -> Stages:
+        """The stages of ``question`` (the one to search: a follow-up already made standalone), each timed."""
+        retriever = self.retriever
+        with timer.stage("tokenize"):
+            query = await asyncio.to_thread(retriever.prepare, question, lang, index, lean)
+        with timer.stage("embed"):
+            vector = await self._query_vector(query.text, index)
+        with timer.stage("retrieve"):
+            retrieval = await asyncio.to_thread(retriever.search, index, query, vector)
+        with timer.stage("select"):
+            evidence = await asyncio.to_thread(retriever.assess, index, query, retrieval)
+            selection = select_context(retrieval.ranked, lang, self.top_k)
+        stages = Stages(query=query, retrieval=retrieval, evidence=evidence, selection=selection,
+                        dense_skipped=vector is None and not retriever.embeds_for(index))
+        if evidence.decline or not selection.chosen:
+            own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
+            return stages.with_draft(refusal(lang, own or [s.chunk for s in retrieval.ranked], index.manifest))
+        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft))
+
+    async def _query_vector(self, question: str, index: LiveIndex) -> np.ndarray | None:
+        """The question's embedding (cached); None when the index was embedded by another model."""
+        embedder = self.retriever.embedder
+        if not self.retriever.embeds_for(index):
+            return None
+        vector = await self.cache.vector(embedder.fingerprint, embedder.dim, question)
+        if vector is None:
+            vector = await asyncio.to_thread(self.retriever.embed, question)
+            await self.cache.put_vector(embedder.fingerprint, question, vector)
+        return vector
+
+    async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
+                     timer: Timer, on_draft: OnText | None = None) -> Draft:
+        chosen = [s.chunk for s in selection.chosen]
+        with timer.stage("compose"):
+            composition = await asyncio.to_thread(compose, self.extractive, query, chosen, index)
+        fallback: Fallback | None = None
+        if self.generator is not None:
+            with timer.stage("llm"):
+                generated = await self.generator.draft(query, quoted_context(composition, chosen), evidence, index,
+                                                       on_draft)
+            if isinstance(generated, Draft):
+                return generated
+            fallback = generated
+        with timer.stage("answer"):
+            draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
+                                            "fallback" if fallback else "extractive", composition)
+        if fallback is not None:
+            draft.trace_notes[:0] = [fallback.note]
+            draft.check, draft.tokens_in, draft.tokens_out, draft.cost_usd = (
+                fallback.check, fallback.tokens_in, fallback.tokens_out, fallback.cost_usd)
+        return draft
