@@ -60,7 +60,7 @@ class LiveIndex:
         client = chroma_client(gen_dir, chroma_host, chroma_port)
         collection = client.get_collection(manifest.collection, embedding_function=None)
         title_tokens = json.loads(files.titles.read_text())
-        return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex.from_texts([c.text for c in chunks]),
+        return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex.from_texts([c.text for c in chunks], doc_freq),
                    title_tokens, _hubs(chunks),
                    {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)},
                    read_atlas_map(gen_dir))

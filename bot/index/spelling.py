@@ -19,11 +19,13 @@ from functools import lru_cache
 
 from symspellpy import SymSpell, Verbosity
 
+from bot.text.script import CJK, CJK_RUN
 from bot.text.tokenizer import EN_STOPWORDS
 
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _INNER_CAPITAL = re.compile(r".+[A-Z]")
 MIN_DOCS_WORD = 6  # shorter words are corrected only to question words
+FREQUENT_CJK_WORD = 5  # a Chinese word in this many chunks is one a slip may be fixed to
 FREQUENT_DOCS_WORD = 20  # a short unknown word this close to a word the docs use this often is a slip
 
 
@@ -51,9 +53,20 @@ def _has_in_order(word: str, letters: str) -> bool:
 
 
 class SpellingIndex:
-    def __init__(self, vocabulary: dict[str, int]) -> None:
-        """``vocabulary``: the docs' words (lower case) and how many times they occur."""
+    def __init__(self, vocabulary: dict[str, int], cjk_words: dict[str, int] | None = None,
+                 cjk_chars: frozenset[str] = frozenset()) -> None:
+        """``vocabulary``: the docs' words (lower case) and how many times they occur; ``cjk_words``: the
+        docs' Chinese words of 3-5 characters and their chunk counts; ``cjk_chars``: every ideograph the
+        docs contain."""
         self.vocabulary = vocabulary
+        self._cjk_chars = cjk_chars
+        # "数据?" -> the most frequent docs word of that shape ("数据库"): a one-character slip's fix
+        self._cjk_shapes: dict[str, tuple[str, int]] = {}
+        for word, count in (cjk_words or {}).items():
+            for i in range(len(word)):
+                shape = f"{word[:i]}?{word[i + 1:]}"
+                if count > self._cjk_shapes.get(shape, ("", 0))[1]:
+                    self._cjk_shapes[shape] = (word, count)
         self._docs = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
         for word, count in vocabulary.items():
             self._docs.create_dictionary_entry(word, count)
@@ -63,13 +76,18 @@ class SpellingIndex:
                 self._question_words.create_dictionary_entry(word, english_words().get(word, 1))
 
     @classmethod
-    def from_texts(cls, texts: list[str]) -> SpellingIndex:
+    def from_texts(cls, texts: list[str], doc_freq: dict[str, int] | None = None) -> SpellingIndex:
+        """From the docs' texts and, for Chinese, the lexical index's word counts (``doc_freq``)."""
         vocabulary: dict[str, int] = {}
+        chars: set[str] = set()
         for text in texts:
             for word in re.findall(r"[A-Za-z][a-z]{3,}", text):
                 word = word.lower()
                 vocabulary[word] = vocabulary.get(word, 0) + 1
-        return cls(vocabulary)
+            chars.update(CJK.findall(text))
+        cjk_words = {w: n for w, n in (doc_freq or {}).items()
+                     if 3 <= len(w) <= 5 and n >= FREQUENT_CJK_WORD and CJK_RUN.fullmatch(w)}
+        return cls(vocabulary, cjk_words, frozenset(chars))
 
     def correct_word(self, word: str) -> str | None:
         """The word meant, or None when ``word`` is not a typo (or nothing close is known)."""
@@ -116,4 +134,27 @@ class SpellingIndex:
             corrected[word] = better
             return better.capitalize() if word[0].isupper() else better
 
-        return _WORD.sub(fix, text), corrected
+        text = _WORD.sub(fix, text)
+        return CJK_RUN.sub(lambda m: self._correct_cjk(m.group(0), corrected), text), corrected
+
+    def _correct_cjk(self, run: str, corrected: dict[str, str]) -> str:
+        """A Chinese run with a one-character slip fixed ("向量数据哭" → "向量数据库"): a character no doc
+        contains (an input method's wrong pick of a homophone), inside a window shaped like a frequent docs
+        word. A character the docs do use is never changed: real words ("第五阶段") must stay."""
+        if not self._cjk_chars or len(run) < 3:
+            return run
+        chars = list(run)
+        for i in range(len(chars)):
+            if chars[i] in self._cjk_chars:
+                continue
+            for size in (5, 4, 3):  # the longest word that fits
+                fixes = [self._cjk_shapes.get("".join(chars[s:i]) + "?" + "".join(chars[i + 1 : s + size]))
+                         for s in range(max(0, i - size + 1), min(i, len(chars) - size) + 1)]
+                word = max((f for f in fixes if f), key=lambda f: f[1], default=None)
+                if word:
+                    start = next(s for s, f in zip(range(max(0, i - size + 1), len(chars)), fixes) if f == word)
+                    typo = "".join(chars[start : start + size])
+                    chars[i] = word[0][i - start]
+                    corrected[typo] = word[0]
+                    break
+        return "".join(chars)

@@ -129,6 +129,7 @@ async def test_a_table_becomes_a_list_a_chat_can_show(services):
     ("explain hallucinaton", "hallucinaton→hallucination"),
     ("what is retreival augmented generaton?", "retreival→retrieval"),
     ("embeding 和 tokn 有啥关系", "tokn→token"),  # a short word missing one letter of a frequent docs word
+    ("向量数据哭怎么选", "数据哭→数据库"),  # an input method's wrong homophone, a character no doc uses
 ])
 async def test_typos_never_decline(services, question, corrected):
     answer = await ask(services, question)
@@ -145,6 +146,8 @@ async def test_a_slip_too_short_to_correct_is_not_a_topic_the_atlas_lacks(servic
 async def test_a_real_word_is_never_corrected_into_another(services):
     answer = await ask(services, "does quantization make a model dumber?")
     assert not any("dumber→" in note for note in answer.trace.notes)
+    phase = await ask(services, "课程第五阶段大概包括哪几个模块")  # 第五 is one character from 第二: both are real
+    assert not any("→" in note for note in phase.trace.notes), phase.trace.notes
     tofu = await ask(services, "anyone have a good mapo tofu recipe?")
     assert not any("mapo→" in note for note in tofu.trace.notes) and tofu.refused
     assert not answer.refused
