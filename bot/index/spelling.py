@@ -8,7 +8,9 @@ docs' own words (the most frequent at the smallest distance: "temprature" → "t
 one only a question word ("waht" → "what"), since short names ("mapo", "mamba") sit one edit away
 from many real words. Distance: one edit, two for words of eight letters or more, a transposition
 counting as one (symspellpy's symmetric-delete lookup over Damerau-OSA distance). Words with capitals
-inside ("ColBERT", "GPT4o") are names, not typos.
+inside ("ColBERT", "GPT4o") are names, not typos. In Chinese, only a character no doc contains is
+changed (an input method's wrong homophone: "向量数据哭" → "向量数据库"), and only into a frequent docs word
+of three to five characters.
 """
 
 from __future__ import annotations
