@@ -16,6 +16,7 @@ import itertools
 import json
 import re
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -380,3 +381,27 @@ class DiscordStandin:
         return [c for c in self.calls if c.method == "POST" and (
             c.path.startswith("/webhooks/") or c.path.endswith("/messages")
             or (c.path.endswith("/callback") and c.body.get("type") == 4))]
+
+
+@asynccontextmanager
+async def running_bot(settings, services, monkeypatch):
+    """The real discord.py client of the bot, connected to a fresh stand-in until the block ends
+    (``monkeypatch`` points discord.py's REST and gateway at it and restores them after the test)."""
+    import discord
+    import yarl
+
+    from bot.adapters.discord import AtlasBot
+
+    standin = DiscordStandin()
+    await standin.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", standin.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(standin.gateway_url))
+    bot = AtlasBot(settings, services, guild_ready_timeout=0.05)
+    task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 20)
+        yield standin
+    finally:
+        await bot.close()
+        await task
+        await standin.close()

@@ -5,13 +5,8 @@ another member's question."""
 
 from __future__ import annotations
 
-import asyncio
-
-import discord
 import pytest
-import yarl
 
-from bot.adapters.discord import AtlasBot
 from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
@@ -67,19 +62,8 @@ async def test_telegram_a_reply_to_the_bots_answer_is_a_follow_up_of_that_answer
 async def discord_pipeline(atlas_data_dir, use_embedder, monkeypatch):
     settings = make_settings(atlas_data_dir, discord_token="standin-token", discord_guild_ids=[di.GUILD_ID])
     pipeline = build_services(settings, embedder=use_embedder)
-    standin = di.DiscordStandin()
-    await standin.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", standin.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(standin.gateway_url))
-    bot = AtlasBot(settings, pipeline, guild_ready_timeout=0.05)
-    task = asyncio.create_task(bot.start("standin-token"))
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 20)
+    async with di.running_bot(settings, pipeline, monkeypatch) as standin:
         yield standin
-    finally:
-        await bot.close()
-        await task
-        await standin.close()
 
 
 async def test_discord_a_follow_up_in_the_bots_thread_continues_the_thread(discord_pipeline):

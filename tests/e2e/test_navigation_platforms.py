@@ -4,13 +4,8 @@ links and markup, cited like any other answer."""
 
 from __future__ import annotations
 
-import asyncio
-
-import discord
 import pytest
-import yarl
 
-from bot.adapters.discord import AtlasBot
 from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
@@ -25,14 +20,7 @@ async def test_discord_whats_in_phase_3_lists_the_curriculum_modules_as_links(at
                                                                              monkeypatch):
     settings = make_settings(atlas_data_dir, discord_token="standin-token", discord_guild_ids=[di.GUILD_ID])
     pipeline = build_services(settings, embedder=use_embedder)
-    standin = di.DiscordStandin()
-    await standin.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", standin.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(standin.gateway_url))
-    bot = AtlasBot(settings, pipeline, guild_ready_timeout=0.05)
-    task = asyncio.create_task(bot.start("standin-token"))
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 20)
+    async with di.running_bot(settings, pipeline, monkeypatch) as standin:
         ask = await standin.slash("ask", question="what's in phase 3?")
         shown = lambda: "\n".join(c.content or "" for c in standin.replies_to(ask) if c.path.startswith("/webhooks/"))  # noqa: E731
         await standin.wait_for(lambda _calls: "**Sources**" in shown(), timeout=30)  # the last of its messages
@@ -41,10 +29,6 @@ async def test_discord_whats_in_phase_3_lists_the_curriculum_modules_as_links(at
         assert f"({ATLAS_BLOB}" in shown and "15_api_guide.md" in shown  # a masked link per module
         assert "CURRICULUM.md" in shown and "[1]" in shown  # cited: the curriculum's own index
         assert "red_teaming" not in shown and "constraint_threat_model" not in shown
-    finally:
-        await bot.close()
-        await task
-        await standin.close()
 
 
 async def test_telegram_summarize_lesson_25_in_chinese_is_valid_html_with_cited_sections(atlas_data_dir, use_embedder):

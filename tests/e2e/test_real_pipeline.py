@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
-import discord
 import pytest
-import yarl
 
-from bot.adapters.discord import AtlasBot
 from bot.bootstrap import build_services
 from tests.conftest import make_settings
 from tests.e2e import discord_standin as di
@@ -24,14 +21,7 @@ ATLAS_BLOB = "https://github.com/Hao610/AI-Model-Atlas/blob/"
 async def test_discord_ask_and_debug_on_the_real_pipeline(atlas_data_dir, use_embedder, monkeypatch):
     settings = make_settings(atlas_data_dir, discord_token="standin-token", discord_guild_ids=[di.GUILD_ID])
     pipeline = build_services(settings, embedder=use_embedder)
-    standin = di.DiscordStandin()
-    await standin.start()
-    monkeypatch.setattr(discord.http.Route, "BASE", standin.api_base)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(standin.gateway_url))
-    bot = AtlasBot(settings, pipeline, guild_ready_timeout=0.05)
-    task = asyncio.create_task(bot.start("standin-token"))
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 20)
+    async with di.running_bot(settings, pipeline, monkeypatch) as standin:
         ask = await standin.slash("ask", question="What is LoRA and why does it need so little GPU memory?")
         token = ask["token"]
         await standin.wait_for(lambda calls: [c for c in calls if c.path.startswith(f"/webhooks/{di.APP_ID}/{token}")],
@@ -46,10 +36,6 @@ async def test_discord_ask_and_debug_on_the_real_pipeline(atlas_data_dir, use_em
         shown = "\n".join(c.content or "" for c in followups())
         assert all(c.flags & di.EPHEMERAL for c in followups())
         assert "lora" in shown.lower() and "fused" in shown and "✅" in shown  # real candidates, scores, used
-    finally:
-        await bot.close()
-        await task
-        await standin.close()
 
 
 async def test_telegram_chinese_question_and_downvote_reach_the_gap_report(atlas_data_dir, use_embedder):
