@@ -44,7 +44,6 @@ from bot.text.question_kind import classify_question
 from bot.text.script import CJK
 
 _SIDES = re.compile(r"\s+(?:vs\.?|versus|or|and)\s+|\s*(?:和|与|跟|还是|对比|vs\.?)\s*", re.I)
-_STEPS = re.compile(r"^\s*(?:-|\d+\.)\s|```", re.M)
 # "how do I set up X" wants steps; "how does RAG reduce hallucination" wants the mechanism, in prose.
 _PROCEDURE = re.compile(r"\bhow (?:do|can|should) (?:i|we|you)\b|\bhow to\b|\bsteps?\b|\bset ?up\b|\binstall|"
                         r"\bconfigure\b|(?:怎么|如何|怎样)(?:做|搭|装|安装|配置|部署|实现|上手|开始)|步骤|教程", re.I)
@@ -54,11 +53,10 @@ _NUMBER = re.compile(r"多少|几[个条种步秒分类层]|\bhow (?:many|much|l
 # Several things asked for: "哪些", "哪几", "which tools", "what are the".
 _ITEMS = re.compile(r"哪些|哪几|有几|\bwhat are the\b|\bwhich (?:\w+ )?(?:tools|ones|steps|metrics|stages|components|parts)\b",
                     re.I)
-_LISTED = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+\S|^\s*\|.*\|\s*$", re.M)
+_LISTED = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+\S|^\s*\|.*\|\s*$", re.M)  # a list item or a table row
 _DIGIT = re.compile(r"\d")
 _MARKERS_LINKS = re.compile(r"\[\d+\]|https?://\S+")
 _HEADING_LINE = re.compile(r"\*\*[^*\n]+\*\*[^\n]*")  # the bold section title an extractive answer opens with
-_STRUCTURE = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+\S|^\s*\||```", re.M)
 # It announces what follows and stops: "以下是…蓝图。", "Here are the steps:", "as follows."
 _ANNOUNCES = re.compile(r"(?:以下是|如下|下面是|下列|the following|as follows|here (?:is|are)\b|below)[^。.!！?？\n]{0,60}"
                         r"[。.:：]?\s*(?:\[\d+\]\s*)*$", re.I)
@@ -68,6 +66,11 @@ _LINK_ITEM = re.compile(r"^\s*[-*+]\s*\[[^\]]+\]\(https?://", re.M)
 _ASKS_WHERE = re.compile(r"\b(?:which|what)\b(?:\s+\S+){0,3}?\s+(?:chapters?|modules?|phases?|parts?|sections?|lessons?)\b|"
                          r"哪[一几个些]?(?:章|模块|阶段|课|部分|篇)|(?:讲|有|包括)(?:哪些|什么)|\bwhere\b.*\b(?:read|start)\b|"
                          r"从哪|看哪|先看|\bread (?:next|first)\b", re.I)
+def _structured(text: str) -> bool:
+    """Steps, a list, a table or code: more than prose."""
+    return bool(_LISTED.search(text)) or "```" in text
+
+
 FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) the text under the heading is a fragment
 
 FEATURES = ("coverage", "margin", "length", "flags")
@@ -106,7 +109,7 @@ def fragment(text: str) -> bool:
     body = (first[1].strip() if len(first) > 1 else "") if quoted else text.strip()
     if _ANNOUNCES.search(body):
         return True
-    return quoted and not _STRUCTURE.search(body) and _width(plain_text(_MARKERS_LINKS.sub("", body)).strip()) < FRAGMENT_WIDTH
+    return quoted and not _structured(body) and _width(plain_text(_MARKERS_LINKS.sub("", body)).strip()) < FRAGMENT_WIDTH
 
 
 def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
@@ -122,7 +125,7 @@ def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
         answer_terms = set(terms(plain)) if len(sides) >= 2 else set()
         if len(sides) >= 2 and not all(set(terms(s)) & answer_terms for s in sides[:2]):
             return "compare"
-    if asked == "how" and _PROCEDURE.search(question) and not _STEPS.search(text):
+    if asked == "how" and _PROCEDURE.search(question) and not _structured(text):
         return "how"
     return None
 
