@@ -128,18 +128,12 @@ async def test_telegram_redis_stopped_mid_quiz_the_member_is_told_and_nothing_is
         standin, redis_server, study_data_dir, use_embedder, prefix):
     from pydantic import SecretStr
 
-    from bot.adapters.telegram import build_application
-    from tests.e2e.telegram_standin import BOT_TOKEN
+    from tests.e2e.telegram_standin import BOT_TOKEN, running_bot
 
     settings = make_settings(study_data_dir, source_dir=COURSE, redis_url=redis_server.url, redis_retry_s=0.05,
                              redis_timeout_s=0.2, telegram_token=SecretStr(BOT_TOKEN))
     services = build_services(settings, embedder=use_embedder)
-    app = build_application(settings, services, base_url=standin.base_url)
-    await app.initialize()
-    await app.post_init(app)
-    await app.updater.start_polling(poll_interval=0, timeout=1)
-    await app.start()
-    try:
+    async with running_bot(settings, services, standin):
         standin.push_update(message("/quiz garden soil", chat=GROUP))
         [sent] = await standin.wait_for("sendPoll")
         poll_id = sent.result["poll"]["id"]
@@ -166,11 +160,6 @@ async def test_telegram_redis_stopped_mid_quiz_the_member_is_told_and_nothing_is
         await _until(lambda: asyncio.to_thread(client.hget, "atlas:study:group:telegram:-1001", "all:42"))
         member = client.hgetall("atlas:study:member:telegram:42")
         assert {k.decode().split(":")[0] for k in member} == {"acc", "day", "card", "profile"}
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-        await app.post_shutdown(app)
 
 
 async def test_discord_quiz_by_buttons_scored_per_member_with_explanation_and_citation(discord_world, service):

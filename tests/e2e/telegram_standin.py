@@ -397,12 +397,15 @@ class TelegramStandIn:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings, services):
-    """The real python-telegram-bot application of the bot, polling a fresh stand-in until the block ends."""
+async def running_bot(settings, services, standin: TelegramStandIn | None = None):
+    """The real python-telegram-bot application of the bot, polling a stand-in until the block ends: a
+    fresh one, or ``standin`` (which the caller started and stops)."""
     from bot.adapters.telegram import build_application
 
-    standin = TelegramStandIn()
-    standin.start()
+    own = standin is None
+    standin = standin or TelegramStandIn()
+    if own:
+        standin.start()
     app = build_application(settings, services, base_url=standin.base_url)
     await app.initialize()
     await app.post_init(app)
@@ -415,4 +418,5 @@ async def running_bot(settings, services):
         await app.stop()
         await app.shutdown()
         await app.post_shutdown(app)
-        standin.stop()
+        if own:
+            standin.stop()
