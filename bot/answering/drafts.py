@@ -73,9 +73,6 @@ class IndexLibrary:
     def doc_freq(self, token: str) -> int:
         return self.index.doc_freq.get(token, 0)
 
-    def is_hub(self, doc: str) -> bool:
-        return doc in self.index.hubs
-
     def is_project(self, doc: str) -> bool:
         return doc in self.index.project_docs
 

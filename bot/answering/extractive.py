@@ -31,7 +31,6 @@ class Library(Protocol):
     def section_of(self, chunk: Chunk) -> list[Chunk]: ...  # the whole section a chunk is part of
     def links_for(self, chunk: Chunk) -> LinkResolver: ...  # absolute links for the doc's relative ones
     def doc_freq(self, token: str) -> int: ...
-    def is_hub(self, doc: str) -> bool: ...  # an index page of the Atlas (a table of contents)
     def is_project(self, doc: str) -> bool: ...  # a doc about the Atlas's own project (its app, architecture)
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]: ...  # "What is X" / glossary "3. X"
 
@@ -53,12 +52,10 @@ class Composition:
 class ExtractiveAnswerer:
     def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
                  min_gain: float = 0.05, candidates: int = 6, heading_weight: float = 0.25,
-                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
-                 hub_penalty: float = 0.0) -> None:
+                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05) -> None:
         self.tokenizer = tokenizer
         self.scorer = SectionScorer(tokenizer, candidates=candidates, heading_weight=heading_weight,
-                                    rank_penalty=rank_penalty, core_bonus=core_bonus, intro_penalty=intro_penalty,
-                                    hub_penalty=hub_penalty)
+                                    rank_penalty=rank_penalty, core_bonus=core_bonus, intro_penalty=intro_penalty)
         self.min_gain = min_gain  # a further passage must cover this share of the question's weight anew
         self.max_sources = max_sources
         self.min_secondary = min_secondary  # a further section is quoted if it scores this share of the best
@@ -83,8 +80,7 @@ class ExtractiveAnswerer:
             defining = [c for name in (intent.focus, *intent.aliases)
                         for c in library.defining_sections(name, lang)][:2]
             candidates = defining + [c for c in candidates if c not in defining]
-        sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_hub,
-                                      library.is_project)
+        sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project)
         links_for = library.links_for
         if not sections:
             return Composition([])

@@ -67,14 +67,15 @@ class SectionScorer:
     """``candidates``: sections considered; ``heading_weight``: for a heading that names the question's
     terms; ``rank_penalty``: per place down the retrieval ranking; ``core_bonus``: a chapter's core section
     ("How it works") over its analogy; ``intro_penalty``: the doc's opening, a summary of what its sections
-    say; ``hub_penalty``: an index page of the Atlas, unless the question asks where to read."""
+    say; ``project_bonus``: a doc about the Atlas's own project, for a question about that project. (A table
+    of contents counts little through ``_judge``, unless the question asks where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
-                 hub_penalty: float = 0.0, project_bonus: float = 0.2) -> None:
+                 project_bonus: float = 0.2) -> None:
         self.tokenizer, self.project_bonus = tokenizer, project_bonus
         self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
-        self.heading_weight, self.rank_penalty, self.hub_penalty = heading_weight, rank_penalty, hub_penalty
+        self.heading_weight, self.rank_penalty = heading_weight, rank_penalty
         # Sections and their words are the same for every question: rebuild them once per index.
         self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
         self._units = lru_cache(maxsize=2048)(self._section_units)
@@ -90,13 +91,11 @@ class SectionScorer:
 
     def ranked(self, question: str, intent: QuestionKind, candidates: list[Chunk],
                section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
-               is_hub: Callable[[str], bool], is_project: Callable[[str], bool]) -> list[Section]:
+               is_project: Callable[[str], bool]) -> list[Section]:
         """The candidates' sections worth quoting, best first."""
-        navigation, project = wants_navigation(question), about_project(question)
+        project = about_project(question)
         sections = self._sections(question, intent, candidates, section_of, weights)
         for section in sections:
-            if is_hub(section.chunk.doc) and not navigation:
-                section.heading_prior -= self.hub_penalty  # a table of contents answers "where", not "what"
             if project and is_project(section.chunk.doc):
                 section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
         scored = [(self.score(s), s) for s in sections]
