@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.text.question_kind import classify_question, without_style
+from bot.text.question_kind import QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, render_unit
 from bot.answering.sections import Section, SectionScorer
 from bot.domain import Chunk, Lang
@@ -84,14 +84,21 @@ class ExtractiveAnswerer:
         links_for = library.links_for
         if not sections:
             return Composition([])
-        main = sections[0]
         if intent.brief:
             budget, main_budget = BRIEF_BUDGET, BRIEF_BUDGET
         else:
             budget, main_budget = BUDGET, MAIN_BUDGET
         relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
-        passage, used, skipped = self._main_passage(main, main_budget, links_for(main.chunk), relevance,
-                                                    brief=intent.brief)
+        skipped = False
+        for place, main in enumerate(sections):  # a section that is all figure gives way to the next one
+            passage, used, skipped_here = self._main_passage(main, main_budget, links_for(main.chunk), relevance,
+                                                             intent)
+            skipped = skipped or skipped_here
+            if passage.text:
+                sections = sections[place:]
+                break
+        else:
+            return Composition([], diagram_skipped=skipped)
         narrowed = False
         if repeat and passage.chunk_ids and set(passage.chunk_ids) <= repeat[0]:
             own = self.scorer.weights(repeat[1], library.doc_freq, expansion)
@@ -122,17 +129,22 @@ class ExtractiveAnswerer:
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
     def _main_passage(self, section: Section, budget: int, links: LinkResolver, relevance: Relevance,
-                      brief: bool) -> tuple[Passage, int, bool]:
+                      intent: QuestionKind) -> tuple[Passage, int, bool]:
         """The best run of units first (it gets the budget first), then the intro before it and the units
-        after it while they stay on topic and the budget lasts — shown in the doc's order."""
-        scores, units = section.scores, section.units
+        after it while they stay on topic and the budget lasts — shown in the doc's order. A question
+        asking for several things ("有哪些") whose best run is prose also gets the list or table right
+        after it: the sentence introducing the items is not the answer, the items are."""
+        scores, units, brief = section.scores, section.units, intent.brief
         start, end = section.window
         # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
         top = max(scores[i] - section.bonuses[i] for i in range(start, end))
         order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
+        if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
+            order += [i for i in range(end, min(end + 2, len(units)))
+                      if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
         if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
             order.append(start - 1)  # the intro before the best run, if there is room left
-        order += [i for i in range(end, len(units)) if scores[i] >= 0.3 * top][: max(0, 4 - len(order))]
+        order += [i for i in range(end, len(units)) if scores[i] >= 0.3 * top and i not in order][: max(0, 4 - len(order))]
         chosen: dict[int, str] = {}
         used, skipped = 0, any(units[i].is_diagram and scores[i] < 0 for i in range(start, end))
         for i in order:

@@ -34,6 +34,9 @@ Relevance = Callable[[str], float]  # how much of the question a text covers (0.
 MAX_CODE_LINES = 14
 MAX_NESTED_CODE_LINES = 6  # a snippet inside a list item, shown as lines of inline code
 MAX_FIGURE_LINES, MAX_FIGURE_WIDTH = 14, 72  # a box-drawn figure that still reads on a phone
+_CONNECTOR = re.compile(r"[\s│┃|▼▲↓↑]*[│┃|▼▲↓↑][\s│┃|▼▲↓↑]*")  # a line of a flow that only joins two steps
+_ARROW = re.compile(r"\s*[─━-]*[►→⟶>]\s*|\s*[─━]{2,}\s*")
+_GRID = re.compile(r"[┌┐└┘╔╗╚╝├┤┬┴┼]")
 
 
 @dataclass(frozen=True)
@@ -288,6 +291,8 @@ def render_block(block: Block, budget: int, links: LinkResolver, relevance: Rele
         return latex_to_text(block.body)
     if block.kind == "code" and (not block.is_diagram or _small_figure(block)):
         return _code(block, relevance if not block.is_diagram else None)
+    if block.kind == "code":
+        return "\n".join(_flow_steps(block))
     return ""
 
 
@@ -297,16 +302,58 @@ def _small_figure(block: Block) -> bool:
     return not block.is_mermaid and len(lines) <= MAX_FIGURE_LINES and max(map(len, lines)) <= MAX_FIGURE_WIDTH
 
 
+def readable_figure(block: Block) -> bool:
+    """A figure a chat message can carry: a small one as it is, a flow of labelled steps as a list."""
+    return _small_figure(block) or bool(_flow_steps(block))
+
+
+def flow_figure(block: Block) -> bool:
+    """A figure too wide for a phone that reads as a list of steps — worth quoting on its own."""
+    return not _small_figure(block) and bool(_flow_steps(block))
+
+
+def _flow_steps(block: Block) -> list[str]:
+    """A text figure that is one column of labelled steps joined by arrows ("[ 1. Pre-Training ] ──►
+    Reads…", "│", "▼", "[ 2. … ]"): its steps as list lines in reading order (a step's own "- " notes
+    nested under it), arrows as "→", brackets dropped — a phone cannot show the figure's 90 columns, but
+    the steps read as a list. Boxes side by side, columns or arrows both ways are not a flow: empty."""
+    if block.is_mermaid or _GRID.search(block.body) or re.search("[◄←]", block.body):
+        return []
+    lines, ups, downs, joined = [], 0, 0, False
+    for line in block.body.split("\n"):
+        if not line.strip():
+            continue
+        if _CONNECTOR.fullmatch(line):
+            ups, downs, joined = ups + bool(re.search("[▲↑]", line)), downs + bool(re.search("[▼↓]", line)), True
+            continue
+        text = re.sub(r"\[\s*([^\]]*?)\s*\]", r"\1", _ARROW.sub(" → ", line.strip())).strip(" →")
+        note = text.startswith(("- ", "* "))
+        text = text[2:].strip() if note else text
+        if not text or "│" in text or " | " in text or re.search(r"\S {3,}\S", text) or _CONNECTOR.match(text):
+            return []
+        text = escape(text)
+        if not note:  # "1. User Input" is a step's label, not a list marker
+            text = re.sub(r"^(\d+)\.", r"\1\\.", text)
+        lines.append(("  - " if note and lines else "- ") + text)
+    if sum(not line.startswith(" ") for line in lines) < 2 or not joined and not any("→" in x for x in lines):
+        return []
+    if ups >= 2 and not downs and not any(x.startswith(" ") for x in lines):
+        lines.reverse()  # a ladder drawn bottom-up ("LEVEL 4 ▲ … LEVEL 1"): read from its first rung
+    elif lines[0].endswith((":", "：")) and "→" not in lines[0]:
+        lines[0] = lines[0][2:]  # the figure's title ("Model Alignment Pipeline:") heads the list
+    return lines
+
+
 def render_unit(unit: Unit, budget: int, links: LinkResolver, relevance: Relevance | None = None) -> Rendering:
     """The unit as answer Markdown within ``budget`` visible characters; a lead-in with nothing of its
     follower left is dropped with it."""
-    if unit.is_diagram and unit.lead_in is None:
+    if unit.is_diagram and unit.lead_in is None and not readable_figure(unit.blocks[0]):
         return Rendering("", 0, diagram_skipped=True)
     if unit.lead_in is None:
         text = render_block(unit.blocks[0], budget, links, relevance)
         return Rendering(text, _visible(text))
     follower = unit.blocks[1]
-    if follower.is_diagram and not _small_figure(follower):
+    if follower.is_diagram and not readable_figure(follower):
         return Rendering("", 0, diagram_skipped=True)
     if unit.lead_in.kind == "list":  # what the list's last item announces, then the list around it
         body = render_block(follower, budget, links, relevance)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bot.answering.passages import Unit, section_units
+from bot.answering.passages import Unit, flow_figure, section_units
 from bot.domain import Chunk
 from bot.retrieval.hybrid import about_project, wants_navigation
 from bot.text.boilerplate import is_pointer, link_share, lists_docs
@@ -121,7 +121,7 @@ class SectionScorer:
         the question asks where to read) scale down; (-1, 0) means never quote it (a pointer, a link
         list, a diagram on its own)."""
         plain, kind = unit.plain, unit.kind
-        if unit.is_diagram and unit.lead_in is None:
+        if unit.is_diagram and unit.lead_in is None and not flow_figure(unit.blocks[0]):
             return -1.0, 0.0
         if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
             return -1.0, 0.0
@@ -135,6 +135,8 @@ class SectionScorer:
             bonus += 0.25 if _CAUSE.search(plain) else 0.0
         elif intent.kind == "compare":
             bonus += 0.25 if kind == "table" else 0.15 if _CONTRAST.search(plain) else 0.0
+        if intent.wants_list and kind in ("list", "table"):
+            bonus += 0.15  # "what are the three stages", "有哪些": the items, not the sentence about them
         if intent.wants_example and _EXAMPLE.search(plain):
             bonus += 0.2
         if kind == "code" and not intent.wants_code:

@@ -34,7 +34,18 @@ _STYLE = re.compile(r"\b(?:in (?:simple|plain|layman'?s?|easy|basic) (?:words|te
                     r"eli5|for (?:a )?(?:beginners?|dummies|newbies?|non-?experts?)|in a nutshell)\b|"
                     r"用大白话(?:讲讲|说说|讲|说|解释)?|大白话|通俗(?:地|一点|点|易懂地?)?(?:讲讲|说说|讲|说|解释)?|形象(?:地|一点|点)?(?:讲|说|解释)|"
                     r"(?:给|跟)小白(?:讲|说|解释)", re.I)
-_BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\bshort\b|一句话|简单说|简短", re.I)
+# A question asking for several named things: "what are the 3 training stages", "which tools…",
+# "what should we put on a dashboard", "有哪些", "哪三个维度". Its answer is a list or a table.
+_ITEMS_EN = (r"stages|steps|phases|types|kinds|ways|problems|issues|things|metrics|dimensions|pillars|layers|"
+             r"categories|components|principles|rules|levels|parts|methods|techniques|tools|assets|points|signals|"
+             r"controls|defen[cs]es|reasons|pros|cons|options")
+_WANTS_LIST = re.compile(
+    rf"\b(?:two|three|four|five|six|seven|[2-9])\s+(?:[\w-]+\s+){{0,3}}?(?:{_ITEMS_EN})\b|"
+    rf"\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?(?:{_ITEMS_EN})\b|"
+    r"\bwhat should (?:we|i|you) (?:put|include|track|monitor|measure|log|check|watch)\b|\blist (?:the|all|some)\b|"
+    r"有哪些|哪几|几类|几种|几个(?:阶段|步骤|维度|问题|方面|原则|层|部分)|哪[两三四五六](?:个|类|种|点|步)|"
+    r"[两三四五六](?:个|大)(?:阶段|步骤|维度|问题|方面|原则|层|支柱)|列出|列举", re.I)
+_BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\b(?:keep it|make it|be|in) short\b|\bshort (?:answer|version|explanation)\b|一句话|简单说|简短", re.I)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class QuestionKind:
     wants_code: bool = False
     wants_example: bool = False
     brief: bool = False
+    wants_list: bool = False  # several named things: the answer is a list or a table
     aliases: tuple[str, ...] = ()  # other words for the focus (the glossary's: prompt injection → 提示词注入)
 
     def names_focus(self, text: str) -> bool:
@@ -55,7 +67,9 @@ def classify_question(question: str) -> QuestionKind:
     q = question.strip()
     focus = ""
     kind: Kind = "other"
-    match = _DEFINE_EN.match(q) or _DEFINE_ZH.match(q)
+    # "what is GraphRAG exactly? is it basically 知识图谱 + RAG?": the first question says what is asked
+    first = re.split(r"(?<=[?？])", q, maxsplit=1)[0]
+    match = _DEFINE_EN.match(q) or _DEFINE_ZH.match(q) or _DEFINE_EN.match(first) or _DEFINE_ZH.match(first)
     if match:
         focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
         kind = "definition" if focus and len(focus.split()) <= 6 else "other"
@@ -66,7 +80,8 @@ def classify_question(question: str) -> QuestionKind:
     elif kind != "definition" and _HOW.search(q):
         kind = "how"
     return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
-                  wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)))
+                  wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)),
+                  wants_list=bool(_WANTS_LIST.search(q)))
 
 
 def without_style(question: str) -> str:
@@ -89,7 +104,7 @@ def defines(text: str, focus: str) -> bool:
     if CJK.search(focus) or CJK.search(text):
         return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是|{_ROLE_ZH})|(?:就是|是指|叫做|称为|即)\s*{f}|"
                               rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
-    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:is|are|refers? to|means|stands for|describes|solves (?:this|that|it) by)\b", text, re.I)
+    return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:(?:is|are)(?!\s+not\b)|refers? to|means|stands for|describes|solves (?:this|that|it) by)\b", text, re.I)
                 or re.search(rf"\b{f}\b{paren}'s\s+(?:core |main |whole )?(?:job|task|role|purpose)\s+is\b", text, re.I)
                 or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)
                 or re.search(rf"\b{f}\b\s*\([A-Z][\w-]*(?:\s+[A-Za-z][\w-]*)+\)", text)

@@ -195,3 +195,23 @@ async def test_a_question_about_the_atlas_project_is_answered_from_the_project_d
     answer = await ask(services, "in this project's app, how are the dense and BM25 results merged?")
     assert "Reciprocal Rank Fusion" in answer.text, answer.text  # the project README, not the RAG tutorial
     assert answer.citations[0].doc.endswith(("README.md", "ARCHITECTURE.md")), answer.citations[0].doc
+
+
+@pytest.mark.parametrize("question, items", [
+    # the stages are drawn as a figure of arrows too wide for a phone: they come as a list, not as nothing
+    ("what are the 3 training stages an llm goes through before it becomes a chat assistant",
+     ["Pre-Training", "Instruction Tuning", "Alignment"]),
+    # the section opens with a sentence about assets and then lists them: the list is the answer
+    ("威胁模型里说要保护的“资产”一共有哪几类？", ["prompt", "context", "memory", "tool", "model", "workflow"]),
+])
+async def test_a_question_asking_for_several_things_gets_the_items(services, question, items):
+    answer = await ask(services, question)
+    assert not answer.refused and answer.citations, answer.text
+    listed = [line for line in answer.text.split("\n") if line.lstrip().startswith("- ")]
+    assert all(any(item in line for line in listed) for item in items), answer.text
+
+
+async def test_several_questions_in_one_message_start_from_the_first(services):
+    answer = await ask(services, "what is GraphRAG exactly? is it basically 知识图谱 + RAG? when does normal RAG fall short")
+    first = answer.text.split("[1]")[0]
+    assert "Knowledge Graph" in first, answer.text  # the doc's definition, before when to use it

@@ -44,3 +44,7 @@ def test_a_list_item_announcing_its_nested_steps_is_not_dangling():
 ])
 def test_each_problem_is_caught(text, code):
     assert code in shape_problems(text)
+
+
+def test_a_step_heading_with_a_calendar_emoji_is_content():
+    assert shape_problems("**📅 Step 1: Prepare Your Training Data**\n\nUse the Alpaca format. [1]") == []

@@ -56,3 +56,29 @@ def test_the_manner_of_answering_is_not_what_to_search_for(question, content):
 ])
 def test_a_definition_is_told_by_its_verb_not_by_naming_the_term(text, focus, says):
     assert defines(text, focus) is says
+
+
+@pytest.mark.parametrize("question, wants", [
+    ("what are the 3 training stages an llm goes through", True),
+    ("which tools catch leaked API keys before a commit?", True),
+    ("what should we put on a dashboard for our prompts?", True),
+    ("威胁模型里要保护的资产有哪些？", True),
+    ("三维量化指标指的是哪三个维度？", True),
+    ("what is RAG?", False),
+    ("why do LLMs hallucinate", False),
+    ("怎么在自己的笔记本上跑一个本地大模型？", False),
+])
+def test_a_question_asking_for_several_things_wants_a_list(question, wants):
+    assert classify_question(question).wants_list is wants
+
+
+def test_the_first_of_several_questions_says_what_is_asked():
+    intent = classify_question("what is GraphRAG exactly? is it basically 知识图谱 + RAG? when does normal RAG fall short")
+    assert (intent.kind, intent.focus) == ("definition", "GraphRAG")
+    assert not intent.brief  # "fall short" asks nothing about the answer's length
+    assert classify_question("keep it short: what is LoRA").brief
+
+
+def test_a_bold_title_saying_what_x_is_not_is_no_definition():
+    assert not defines("**GraphRAG Is Not Magic** GraphRAG solves structure problems", "GraphRAG")
+    assert defines("GraphRAG is a way to retrieve connected facts", "GraphRAG")
