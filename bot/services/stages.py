@@ -76,6 +76,8 @@ class StageRunner:
         with timer.stage("answer"):
             draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
                                             "fallback" if fallback else "extractive", composition)
+        if not draft.text.strip():  # every section found is a figure or a pointer: nothing to quote
+            return refusal(query.lang, chosen, index.manifest, trace_notes=["nothing quotable in the sections found"])
         if fallback is not None:
             draft.trace_notes[:0] = [fallback.note]
             draft.check, draft.tokens_in, draft.tokens_out, draft.cost_usd = (
