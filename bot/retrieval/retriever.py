@@ -9,6 +9,7 @@ them in a worker thread.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class Retriever:
     def prepare(self, question: str, lang: str, index: LiveIndex, lean: Lean | None = None) -> Query:
         """The question with its typos corrected, its tokens, the glossary's extra terms, and its leanings.
         A question naming a module or chapter searches for the rest of it, leaning to that doc."""
-        named = named_docs(question, index.atlas_map)
+        named = named_docs(question, index.atlas_map) or titled_docs(question, index, self.tokenizer)
         text, corrected = index.spelling.correct(without_reference(question) if named else question)
         tokens = self.tokenizer.tokens(text)
         expansion, synonyms = self.glossary.expand(text, lang, tokens, self.tokenizer)
@@ -76,3 +77,25 @@ def named_docs(question: str, atlas_map: AtlasMap) -> frozenset[str]:
     else:
         entries = []
     return frozenset(d for e in entries for d in (e.doc.en, e.doc.zh) if d)
+
+
+# "in the zero trust chapter, …", "prompt as code chapter: …", "failure modes 那章说…": a chapter named by
+# (part of) its title rather than its number.
+_TITLED = re.compile(
+    r"\b(?:in|from|of)\s+the\s+([\w'&/ -]{3,40}?)\s+(?:chapter|module|deep[- ]dive|lesson)\b|"
+    r"^\s*(?:the\s+)?([\w'&/ -]{3,40}?)\s+(?:chapter|module|deep[- ]dive)\b|"
+    r"^\s*([\w\u4e00-\u9fff /&-]{2,24}?)\s*(?:那一?章|这一?章)", re.I)
+
+
+def titled_docs(question: str, index: LiveIndex, tokenizer: BilingualTokenizer) -> frozenset[str]:
+    """The doc (and its twin) whose title holds every word of the chapter a question names by title —
+    only when that picks out at most two docs, so a generic "the RAG chapter" leans nowhere."""
+    match = _TITLED.search(question)
+    words = set(tokenizer.tokens(next(g for g in match.groups() if g))) if match else set()
+    if not words:
+        return frozenset()
+    docs = {doc for doc, tokens in index.title_tokens.items() if words <= set(tokens)}
+    if not 0 < len(docs) <= 2:
+        return frozenset()
+    twins = {c.twin for c in index.chunks if c.doc in docs and c.twin}
+    return frozenset(docs | twins)

@@ -215,3 +215,12 @@ async def test_several_questions_in_one_message_start_from_the_first(services):
     answer = await ask(services, "what is GraphRAG exactly? is it basically 知识图谱 + RAG? when does normal RAG fall short")
     first = answer.text.split("[1]")[0]
     assert "Knowledge Graph" in first, answer.text  # the doc's definition, before when to use it
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("In the zero trust chapter, what's the point of the dual-LLM guardrail setup?", "03_zero_trust.md"),
+    ("failure modes 那章说 hallucination 不是 model 参数的锅？", "15_failure_modes_zh.md"),
+])
+async def test_a_chapter_named_by_its_title_is_where_the_answer_comes_from(services, question, doc):
+    answer = await ask(services, question)
+    assert not answer.refused and answer.citations[0].doc.endswith(doc), [c.doc for c in answer.citations]
