@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.answering.citations import link_resolver, make_citation
 from bot.answering.extractive import Composition, ExtractiveAnswerer, compose_text
+from bot.answering.sections import is_core_heading
 from bot.answering.llm import GeneratedAnswer
 from bot.corpus.layout import Manifest
 from bot.index.reader import LiveIndex
@@ -78,6 +79,10 @@ class IndexLibrary:
 
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]:
         return self.index.defining_sections(focus, lang)
+
+    def core_sections(self, doc: str) -> list[Chunk]:
+        return [chunks[0] for (d, _), chunks in self.index.sections.items()
+                if d == doc and len(chunks[0].section_path) > 1 and is_core_heading(chunks[0].section)]
 
 
 def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:

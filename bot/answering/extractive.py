@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.text.question_kind import QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, render_unit
-from bot.answering.sections import Section, SectionScorer
+from bot.answering.sections import Section, SectionScorer, is_core_heading
 from bot.domain import Chunk, Lang
 from bot.text.markdown import LinkResolver, escape, plain_text
 from bot.text.tokenizer import BilingualTokenizer
@@ -33,6 +33,7 @@ class Library(Protocol):
     def doc_freq(self, token: str) -> int: ...
     def is_project(self, doc: str) -> bool: ...  # a doc about the Atlas's own project (its app, architecture)
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]: ...  # "What is X" / glossary "3. X"
+    def core_sections(self, doc: str) -> list[Chunk]: ...  # a doc's "Core Concept" / "核心概念" sections
 
 
 @dataclass
@@ -80,6 +81,10 @@ class ExtractiveAnswerer:
             defining = [c for name in (intent.focus, *intent.aliases)
                         for c in library.defining_sections(name, lang)][:2]
             candidates = defining + [c for c in candidates if c not in defining]
+        if candidates and len(candidates[0].section_path) <= 1:
+            # a chapter's opening is a hook that restates the question; its core section says the content
+            core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[: self.scorer.candidates]]
+            candidates = candidates[:1] + core[:1] + candidates[1:]
         sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project)
         links_for = library.links_for
         if not sections:
@@ -119,7 +124,9 @@ class ExtractiveAnswerer:
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             # a short definition goes on with its own doc even when the words are the same ("what is LoRA")
-            goes_on = intent.kind == "definition" and section.chunk.doc == main.chunk.doc and used < main_budget // 2
+            # ... and so does a chapter's short opening, a hook restating the question, with the chapter's core
+            goes_on = section.chunk.doc == main.chunk.doc and used < main_budget // 2 and (
+                intent.kind == "definition" or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section)))
             extra = self._secondary(section, weights, covered, links_for(section.chunk), relevance, budget - used,
                                     min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:

@@ -41,6 +41,11 @@ _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对�
 _SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalogy|\bintuiti|通俗|简单|比喻|类比|形象", re.I)
 
 
+def is_core_heading(heading: str) -> bool:
+    """A chapter's core section ("🧠 Core Concept", "工作原理"), over its analogy or its intro."""
+    return bool(_CORE_HEADING.search(heading))
+
+
 @dataclass
 class Section:
     """One candidate section, its units scored for a question."""
