@@ -80,6 +80,9 @@ class IndexLibrary:
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]:
         return self.index.defining_sections(focus, lang)
 
+    def doc_sections(self, doc: str) -> list[Chunk]:
+        return [chunks[0] for (d, _), chunks in self.index.sections.items() if d == doc and len(chunks[0].section_path) > 1]
+
     def core_sections(self, doc: str) -> list[Chunk]:
         return [chunks[0] for (d, _), chunks in self.index.sections.items()
                 if d == doc and len(chunks[0].section_path) > 1 and is_core_heading(chunks[0].section)]

@@ -34,6 +34,7 @@ class Library(Protocol):
     def is_project(self, doc: str) -> bool: ...  # a doc about the Atlas's own project (its app, architecture)
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]: ...  # "What is X" / glossary "3. X"
     def core_sections(self, doc: str) -> list[Chunk]: ...  # a doc's "Core Concept" / "核心概念" sections
+    def doc_sections(self, doc: str) -> list[Chunk]: ...  # the first chunk of each section below a doc's opening
 
 
 @dataclass
@@ -77,63 +78,61 @@ class ExtractiveAnswerer:
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
         weights = self.scorer.weights(without_style(question), library.doc_freq, expansion)
-        if intent.kind == "definition":
-            defining = [c for name in (intent.focus, *intent.aliases)
-                        for c in library.defining_sections(name, lang)][:2]
-            candidates = defining + [c for c in candidates if c not in defining]
-        if candidates and len(candidates[0].section_path) <= 1:
-            # a chapter's opening is a hook that restates the question; its core section says the content
-            core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[: self.scorer.candidates]]
-            candidates = candidates[:1] + core[:1] + candidates[1:]
-        sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project)
-        links_for = library.links_for
-        if not sections:
-            return Composition([])
-        if intent.brief:
-            budget, main_budget = BRIEF_BUDGET, BRIEF_BUDGET
-        else:
-            budget, main_budget = BUDGET, MAIN_BUDGET
+        candidates, siblings = _candidates(intent, lang, candidates, library, self.scorer.candidates)
+        sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project,
+                                      siblings)
+        budget, main_budget = (BRIEF_BUDGET, BRIEF_BUDGET) if intent.brief else (BUDGET, MAIN_BUDGET)
         relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
         skipped = False
         for place, main in enumerate(sections):  # a section that is all figure gives way to the next one
-            passage, used, skipped_here = self._main_passage(main, main_budget, links_for(main.chunk), relevance,
-                                                             intent)
+            passage, used, skipped_here = self._main_passage(main, main_budget, library.links_for(main.chunk),
+                                                             relevance, intent)
             skipped = skipped or skipped_here
             if passage.text:
-                sections = sections[place:]
                 break
         else:
             return Composition([], diagram_skipped=skipped)
         narrowed = False
         if repeat and passage.chunk_ids and set(passage.chunk_ids) <= repeat[0]:
             own = self.scorer.weights(repeat[1], library.doc_freq, expansion)
-            part = self._part_about(main, own, links_for(main.chunk))
+            part = _part_about(main, lambda text: self.scorer.overlap(text, own), library.links_for(main.chunk))
             if part is not None:
                 passage, narrowed = part, True
-        passages = [passage] if passage.text else []
-        covered = set(self.tokenizer.tokens(passage.text))
+        passages = [passage]
+        if not (intent.brief or narrowed):
+            passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
+                                      budget - used, used < main_budget // 2)
+        return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
+
+    def _further(self, sections: list[Section], main: Section, first: Passage, intent: QuestionKind,
+                 weights: dict[str, float], library: Library, relevance: Relevance, budget: int,
+                 short: bool) -> list[Passage]:
+        """Up to ``max_sources - 1`` passages from the other sections, each covering question terms the
+        answer lacks so far; ``short``: the first passage left most of the budget."""
+        passages: list[Passage] = []
+        covered = set(self.tokenizer.tokens(first.text))
         main_score = self.scorer.score(main)
         names = [frozenset(self.tokenizer.tokens(n)) for n in (intent.focus, *intent.aliases) if n] \
             if intent.kind == "definition" else []
-        for section in sections[1:]:
-            if len(passages) >= self.max_sources or intent.brief or narrowed or budget - used < 80:
+        for section in sections:
+            if len(passages) + 1 >= self.max_sources or budget < 80:
                 break
             if self.scorer.score(section) < self.min_secondary * main_score:
                 break
             words = self.scorer.token_set(" ".join(u.plain for u in section.units))
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
-            # a short definition goes on with its own doc even when the words are the same ("what is LoRA")
-            # ... and so does a chapter's short opening, a hook restating the question, with the chapter's core
-            goes_on = section.chunk.doc == main.chunk.doc and used < main_budget // 2 and (
+            # a short definition goes on with its own doc even when the words are the same ("what is LoRA"),
+            # and so does a chapter's short opening, a hook restating the question, with the chapter's core
+            goes_on = section.chunk.doc == main.chunk.doc and short and (
                 intent.kind == "definition" or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section)))
-            extra = self._secondary(section, weights, covered, links_for(section.chunk), relevance, budget - used,
+            extra = self._secondary(section, weights, covered, library.links_for(section.chunk), relevance, budget,
                                     min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
                 passages.append(extra[0])
-                used += extra[1]
+                budget -= extra[1]
                 covered |= set(self.tokenizer.tokens(extra[0].text))
-        return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
+        return passages
 
     def _main_passage(self, section: Section, budget: int, links: LinkResolver, relevance: Relevance,
                       intent: QuestionKind) -> tuple[Passage, int, bool]:
@@ -169,22 +168,6 @@ class ExtractiveAnswerer:
             texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
         return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
 
-    def _part_about(self, section: Section, own: dict[str, float], links: LinkResolver) -> Passage | None:
-        """The one unit of ``section`` that holds most of a follow-up's own words, cut to its sentences
-        about them; None when no unit holds any."""
-        relevance = lambda text: self.scorer.overlap(text, own)  # noqa: E731
-        scored = [(relevance(u.plain), i) for i, u in enumerate(section.units) if section.scores[i] >= 0]
-        best, i = max(scored, default=(0.0, -1))
-        if best <= 0:
-            return None
-        rendering = render_unit(section.units[i], BRIEF_BUDGET, links, relevance)
-        if not rendering.text:
-            return None
-        texts = [rendering.text]
-        if len(section.chunk.section_path) > 1:
-            texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
-        return Passage(section.chunk, "\n\n".join(texts), [section.units[i].chunk.id])
-
     def _secondary(self, section: Section, weights: dict[str, float], covered: set[str], links: LinkResolver,
                    relevance: Relevance, budget: int, min_gain: float) -> tuple[Passage, int] | None:
         """The section's best run of units, if it covers enough of the question that is not covered yet."""
@@ -219,3 +202,33 @@ def compose_text(composition: Composition, numbers: dict[str, int]) -> str:
         text = passage.text.rstrip()
         blocks.append(f"{text}\n{marker}" if text.endswith(("```", "~~~")) else f"{text} {marker}")
     return "\n\n".join(blocks)
+
+
+def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], library: Library,
+                considered: int) -> tuple[list[Chunk], list[Chunk]]:
+    """The sections to score, as first chunks in rank order, and the best doc's other sections. A
+    definition question puts the sections that define its term by name first; a chapter's opening (a hook
+    that restates the question) has its core section right after it."""
+    if intent.kind == "definition":
+        defining = [c for name in (intent.focus, *intent.aliases) for c in library.defining_sections(name, lang)][:2]
+        candidates = defining + [c for c in candidates if c not in defining]
+    if candidates and len(candidates[0].section_path) <= 1:
+        core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[:considered]]
+        candidates = candidates[:1] + core[:1] + candidates[1:]
+    return candidates, library.doc_sections(candidates[0].doc) if candidates else []
+
+
+def _part_about(section: Section, relevance: Relevance, links: LinkResolver) -> Passage | None:
+    """The one unit of ``section`` that holds most of a follow-up's own words (``relevance``), cut to its
+    sentences about them; None when no unit holds any."""
+    scored = [(relevance(u.plain), i) for i, u in enumerate(section.units) if section.scores[i] >= 0]
+    best, i = max(scored, default=(0.0, -1))
+    if best <= 0:
+        return None
+    rendering = render_unit(section.units[i], BRIEF_BUDGET, links, relevance)
+    if not rendering.text:
+        return None
+    texts = [rendering.text]
+    if len(section.chunk.section_path) > 1:
+        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+    return Passage(section.chunk, "\n\n".join(texts), [section.units[i].chunk.id])

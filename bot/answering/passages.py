@@ -20,12 +20,9 @@ from bot.text.boilerplate import is_pointer
 from bot.text.markdown import Block, LinkResolver, escape, inline_markdown, parse_blocks, plain_text, table_rows
 from bot.text.latex import latex_to_text
 from bot.text.script import reading_width
-from bot.text.sentences import sentences
+from bot.text.sentences import ANNOUNCES, sentences
 
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
-# A sentence that announces the code, list or table after it without a colon ("Here is how you can…").
-_ANNOUNCES = re.compile(r"^\W*(?:here(?:'s| is| are)\b|the following\b|below (?:is|are)\b|以下|下面(?:是|给出|展示)|如下)|如下[。.]?\s*$",
-                        re.I)
 _TITLE_ITEM = re.compile(r"\*\*[^*\n]+\*\*[:：]?")
 _LINK_CELL = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _FOLLOWERS = ("list", "table", "code", "math")
@@ -87,7 +84,7 @@ def section_units(chunks: list[Chunk]) -> list[Unit]:
         follower = pairs[i + 1][0] if i + 1 < len(pairs) else None
         announces = follower is not None and (follower.kind in _FOLLOWERS or (
             follower.kind in ("paragraph", "quote") and len(follower.source) <= SHORT_FOLLOWER))
-        explicit = follower is not None and follower.kind in _FOLLOWERS and _ANNOUNCES.search(block.source.strip())
+        explicit = follower is not None and follower.kind in _FOLLOWERS and ANNOUNCES.search(block.source.strip())
         if block.kind == "paragraph" and ((_LEADIN.search(block.source) and announces) or explicit) or (
                 block.kind == "list" and follower is not None and _list_announces(block, follower)):
             units.append(Unit((block, follower), chunk, len(units)))
@@ -145,8 +142,8 @@ def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance 
         keep = _choose([_visible(p) + 1 for p in parts], [relevance(p) if relevance else -i for i, p in enumerate(parts)],
                        budget)
         parts = [parts[i] for i in sorted(keep)]
-    while len(parts) > 1 and _LEADIN.search(parts[-1]):
-        parts.pop()
+    while len(parts) > 1 and (_LEADIN.search(parts[-1]) or ANNOUNCES.search(parts[-1])):
+        parts.pop()  # "…as follows:" / "以下是…的实施蓝图。": what it announces is not in this block
     parts = _without_teasers(parts)
     parts = [_balanced(p) for p in parts]
     return " ".join(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""

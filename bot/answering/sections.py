@@ -72,15 +72,19 @@ class SectionScorer:
     """``candidates``: sections considered; ``heading_weight``: for a heading that names the question's
     terms; ``rank_penalty``: per place down the retrieval ranking; ``core_bonus``: a chapter's core section
     ("How it works") over its analogy; ``intro_penalty``: the doc's opening, a summary of what its sections
-    say; ``project_bonus``: a doc about the Atlas's own project, for a question about that project. (A table
+    say; ``project_bonus``: a doc about the Atlas's own project, for a question about that project;
+    ``sibling_rank``: the place the best doc's other sections are scored at — the answer is often in a
+    section of the right doc that retrieval did not rank (3 on dev A/B, where 2-5 tie and 1 loses; dev C
+    and the holdout gain a fact or two, a second new set is unchanged). (A table
     of contents counts little through ``_judge``, unless the question asks where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
-                 project_bonus: float = 0.2) -> None:
+                 project_bonus: float = 0.2, sibling_rank: int = 3) -> None:
         self.tokenizer, self.project_bonus = tokenizer, project_bonus
         self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
         self.heading_weight, self.rank_penalty = heading_weight, rank_penalty
+        self.sibling_rank = sibling_rank
         # Sections and their words are the same for every question: rebuild them once per index.
         self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
         self._units = lru_cache(maxsize=2048)(self._section_units)
@@ -96,10 +100,11 @@ class SectionScorer:
 
     def ranked(self, question: str, intent: QuestionKind, candidates: list[Chunk],
                section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
-               is_project: Callable[[str], bool]) -> list[Section]:
-        """The candidates' sections worth quoting, best first."""
+               is_project: Callable[[str], bool], siblings: list[Chunk] | None = None) -> list[Section]:
+        """The candidates' sections worth quoting, best first; ``siblings``: the other sections of the
+        best candidate's doc, scored as if retrieved at ``sibling_rank``."""
         project = about_project(question)
-        sections = self._sections(question, intent, candidates, section_of, weights)
+        sections = self._sections(question, intent, candidates, section_of, weights, siblings)
         for section in sections:
             if project and is_project(section.chunk.doc):
                 section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
@@ -188,12 +193,14 @@ class SectionScorer:
         return 0.0
 
     def _sections(self, question: str, intent: QuestionKind, candidates: list[Chunk],
-                   section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float]) -> list[Section]:
+                   section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
+                   siblings: list[Chunk] | None = None) -> list[Section]:
         navigation = wants_navigation(question)
         sections: list[Section] = []
         seen: set[tuple[str, str]] = set()
         focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
-        for rank, chunk in enumerate(candidates[: self.candidates]):
+        siblings = list(siblings or [])
+        for rank, chunk in [*enumerate(candidates[: self.candidates]), *((self.sibling_rank, c) for c in siblings)]:
             key = (chunk.doc, chunk.anchor or chunk.section)
             if key in seen:
                 continue

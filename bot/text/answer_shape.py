@@ -1,7 +1,8 @@
 """What a reader would stumble on in an answer's text, whatever it says: checked on every eval record
 and held to the baseline by the regression gate (aim: none of them, ever).
 
-- ``dangling_leadin``: a line or a list item ending in ":" / "：" with nothing it announces after it;
+- ``dangling_leadin``: a line or a list item ending in ":" / "：", or a paragraph ending in a sentence
+  that announces ("Below is…", "以下是…。"), with nothing it announces after it;
 - ``raw_latex``: TeX a chat shows as source (``$$``, ``\\frac``, ``\\text{``…);
 - ``mermaid``: diagram source (``flowchart TD``, ``classDef``, a mermaid fence);
 - ``unbalanced_markup``: an odd number of code fences or of ``**`` outside code;
@@ -17,6 +18,7 @@ import re
 
 from bot.text.boilerplate import is_pointer, is_site_chrome
 from bot.text.markdown import FENCE_LINE, FENCED_BLOCK, parse_blocks, plain_text
+from bot.text.sentences import ANNOUNCES, sentences
 
 CODES = ("dangling_leadin", "raw_latex", "mermaid", "unbalanced_markup", "boilerplate", "relative_link",
          "damaged_text")
@@ -65,7 +67,8 @@ def _dangling_leadin(text: str) -> bool:
         if block.kind != "paragraph":
             continue
         last_line = _MARKER.sub("", block.source.rstrip().split("\n")[-1]).rstrip()
-        if not re.search(r"[:：]\**$", last_line):
+        last_sentence = (sentences(last_line) or [""])[-1]
+        if not re.search(r"[:：]\**$", last_line) and not ANNOUNCES.search(last_sentence):
             continue
         follower = blocks[i + 1] if i + 1 < len(blocks) else None
         if follower is None or follower.kind in ("heading", "rule") or _TITLE_ONLY.fullmatch(follower.source.strip()):

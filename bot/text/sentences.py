@@ -40,3 +40,9 @@ def _inside_link(text: str, at: int) -> bool:
 def sentences(text: str) -> list[str]:
     """The sentences of a paragraph, stripped, empty ones dropped."""
     return [s.strip() for s in sentence_spans(text) if s.strip()]
+
+
+# A sentence that announces the code, list or table after it without a colon ("Here is how you can…",
+# "以下是…的实施蓝图。"): without what follows it, it promises what the reader does not get.
+ANNOUNCES = re.compile(r"^\W*(?:here(?:'s| is| are)\b|the following\b|below (?:is|are)\b|以下|下面(?:是|给出|展示)|如下)|"
+                       r"如下[。.]?\s*$", re.I)

@@ -231,3 +231,9 @@ async def test_a_chapter_named_by_its_title_is_where_the_answer_comes_from(servi
 async def test_a_chapter_opening_that_restates_the_question_comes_with_the_chapters_core(services, question):
     answer = await ask(services, question)  # the opening only says the problem; the core section says what to do
     assert "pre-commit" in answer.text.lower() and "CI/CD" in answer.text, answer.text
+
+
+async def test_the_answer_may_come_from_a_section_of_the_right_doc_that_retrieval_did_not_rank(services):
+    answer = await ask(services, "在 LLM 应用里落地零信任，要做到哪几点？")
+    assert "最小权限" in answer.text and "验证输出" in answer.text.replace("全面验证输出", "验证输出"), answer.text
+    assert not re.search(r"以下是[^\n]*。\s*\[\d\]\s*$", answer.text.split("\n\n")[0]), answer.text  # no promise left hanging

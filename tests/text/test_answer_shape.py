@@ -29,6 +29,8 @@ def test_a_list_item_announcing_its_nested_steps_is_not_dangling():
 @pytest.mark.parametrize("text, code", [
     ("Getting the chunk size right is a crucial engineering trade-off: [2]", "dangling_leadin"),
     ("目前主流有两种训练方法：\n\n**DPO**", "dangling_leadin"),
+    ("你必须假设模型已经被攻破。以下是侧重于边界控制的实施蓝图。 [1]\n\n**🧠 核心概念**", "dangling_leadin"),
+    ("Capture latency and cost. Below is an example of an evaluation script. [1]", "dangling_leadin"),
     ("- **Goal**: query a database in plain English.\n- **The Architecture**:\n  - **Workflow**: [1]", "dangling_leadin"),
     ("The rule: $$70 \\times \\frac{4}{8}$$ [1]", "raw_latex"),
     ("flowchart TD\n    A --> B\n    classDef x fill:#fff", "mermaid"),
