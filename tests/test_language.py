@@ -102,3 +102,13 @@ def test_detection_never_raises_on_arbitrary_text(text, last_lang, preferred):
     decision = detect_question_language(text, last_lang=last_lang, preferred=preferred)
     assert decision.lang in ("en", "zh")
     assert decision.reason
+
+
+@pytest.mark.parametrize("question, lang", [
+    ("LLaMA-Factory 的 training data 要什么 format？instruction / input / output 各放啥", "zh"),
+    ("Transformer 里 self-attention 和 multi-head attention", "zh"),
+    ("what is GraphRAG exactly? is it basically 知识图谱 + RAG?", "en"),
+    ("explain 幻觉 please", "en"),
+])
+def test_a_sentence_frame_sets_the_language_of_a_code_switched_question(question, lang):
+    assert detect_question_language(question).lang == lang

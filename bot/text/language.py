@@ -27,7 +27,8 @@ def detect_question_language(text: str, last_lang: str | None = None, preferred:
     1. an explicit preference (/lang) wins;
     2. Chinese words (≈1.7 characters each) weighed against English words: 40 % or more is Chinese,
        so "RAG 的 chunk 怎么切" is Chinese while an English sentence quoting one Chinese term stays
-       English;
+       English; below that, Chinese around English terms with no English function word ("the", "is",
+       "how"…) is a Chinese sentence too;
     3. very short or symbol-only text falls back to the asker's last language, else English;
     4. longer Latin-script text that langdetect confidently reads as another language is answered in
        English with a note.
@@ -41,6 +42,9 @@ def detect_question_language(text: str, last_lang: str | None = None, preferred:
     if share >= QUESTION_ZH_SHARE:
         cjk = len(CJK.findall(text))
         return LanguageDecision(lang="zh", reason=f"{cjk} Chinese characters (~{share:.0%} of the words)")
+    if CJK.search(text) and words and not any(w.lower() in _EN_FRAME for w in words):
+        # "LLaMA-Factory 的 training data 要什么 format？": English terms in a Chinese sentence
+        return LanguageDecision(lang="zh", reason="a Chinese sentence around English terms")
     letters = sum(len(w) for w in words)
     if letters < 8 or len(words) < 2 or _SYMBOLS_ONLY.match(text):
         fallback = last_lang if last_lang in ("en", "zh") else "en"
@@ -63,6 +67,11 @@ _EN_COMMON = frozenset(
     "the a an is are what how why which when where do does can i you we my our to of in for on with and or "
     "it this that be should use using vs from about".split()
 )
+
+
+# The words that make a sentence English rather than English terms in another language's sentence.
+_EN_FRAME = (_EN_COMMON - {"vs", "use", "using", "a", "i"}) | frozenset(
+    "explain please tell me show give between difference there any am was were has have if not".split())
 
 
 def _looks_english(words: list[str]) -> bool:
