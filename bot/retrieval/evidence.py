@@ -38,7 +38,19 @@ _NAME_LIKE = re.compile(r"[A-Za-z].*\d|\d.*[A-Za-z]|^[A-Z]{2,}$|^.+[A-Z]")  # GP
 # questions there, 20k declines answerable ones, 60k misses unanswerable ones; the upper end of the
 # plateau, so "dumber" (34.5k) stays chat; checked on dev C- and the holdout set).
 EVERYDAY_WORDS = 40_000
-_CONTRACTION = re.compile(r"(?:n|ld|ve|re|ll)t?$")  # "couldnt", "dont", "theyre" typed without apostrophes
+# Contractions typed without their apostrophe ("couldnt", "theyre", "im"): the ending, and the words it
+# follows (None: any frequent English word, "could" + "nt").
+_CONTRACTIONS = (("nt", None), ("re", {"you", "we", "they"}), ("ve", {"i", "you", "we", "they", "could", "should", "would"}),
+                 ("ll", {"i", "you", "we", "they", "he", "she", "it"}), ("d", {"i", "you", "we", "they", "he", "she"}),
+                 ("s", {"that", "what", "there", "here", "it", "he", "she", "let", "who", "where", "how"}), ("m", {"i"}))
+
+
+def _unapostrophed(word: str) -> bool:
+    if word in ("cant", "wont", "aint"):
+        return True
+    return any(word.endswith(end) and (word[: -len(end)] in bases if bases else
+                                       word[: -len(end)] in english_words() and english_rank(word[: -len(end)]) < 2000)
+               for end, bases in _CONTRACTIONS)
 
 
 def _is_named(word: str, capitalised_mid_sentence: bool) -> bool:
@@ -53,7 +65,7 @@ def _is_named(word: str, capitalised_mid_sentence: bool) -> bool:
     lowered = word.lower()
     if lowered in english_words():
         return english_rank(lowered) >= EVERYDAY_WORDS
-    return not (_CONTRACTION.search(lowered) and len(lowered) <= 8 and lowered[:-1] in english_words())
+    return not _unapostrophed(lowered)
 
 
 @dataclass(frozen=True)

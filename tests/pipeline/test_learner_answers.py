@@ -103,6 +103,11 @@ async def test_everyday_words_the_docs_never_use_do_not_decline(services):
     assert not answer.refused and not answer.trace.evidence.unknown_terms, answer.text
 
 
+async def test_contractions_typed_without_apostrophes_are_chat_not_topics(services):
+    answer = await ask(services, "why couldnt RNNs use GPUs well? im confused, theyre older than transformers right")
+    assert not answer.refused and not answer.trace.evidence.unknown_terms, answer.trace.evidence
+
+
 @pytest.mark.parametrize("question", [
     "怎么估算一个 70B 的模型要多少显存？",  # a $$ formula in the docs
     "what's in the RAG system design module?",
