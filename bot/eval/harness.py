@@ -89,10 +89,12 @@ def load_run(path: Path) -> dict:
 
 
 def ranked_docs(answer: Answer) -> list[str]:
-    """Distinct docs of the candidates, best fused rank first (unranked candidates last)."""
+    """Distinct docs of the candidates, best fused rank first (unranked candidates last). An answer
+    from the Atlas map ("课程第三阶段都讲哪些内容？") searched no chunks: what it looked up are the docs
+    it cites, in their order."""
     ordered = sorted(answer.trace.candidates, key=lambda c: (c.fused_rank is None, c.fused_rank or 0))
     docs: list[str] = []
-    for c in ordered:
+    for c in ordered or answer.citations:
         doc = PurePosixPath(c.doc).as_posix().removeprefix("./")
         if doc not in docs:
             docs.append(doc)

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from bot.eval import EvalInputError, compute_metrics, evaluate, load_questions, run_eval
-from tests.eval.scripted import BASELINE_SCRIPTS, GOLDEN, ScriptedService, write_golden
+from tests.eval.scripted import BASELINE_SCRIPTS, GOLDEN, Script, ScriptedService, write_golden
 
 
 @pytest.fixture
@@ -56,6 +56,13 @@ async def test_one_record_per_question_with_distinct_ranked_docs(run):
     assert run.records[1]["diagnostics"] == [{"code": "LANG_MISMATCH", "severity": "warn"}]
     assert run.meta | {"created_at": 0} == {"index_id": "idx-1", "embed_model": "fake-embed", "prompt_version": "v1",
                                             "llm_model": None, "created_at": 0, "questions": 5}
+
+
+async def test_an_answer_from_the_atlas_map_is_ranked_by_the_docs_it_cites():
+    scripts = dict(BASELINE_SCRIPTS)  # a navigation answer looks up the map: no chunk was searched
+    scripts["What is alpha?"] = Script([], "Read [Alpha](x) [1], then [Beta](y) [2].", cited=["docs/a.md", "docs/b.md"])
+    run = await run_eval(ScriptedService(scripts), GOLDEN)
+    assert run.records[0]["docs"] == ["docs/a.md", "docs/b.md"] and run.records[0]["gold_rank"] == 1
 
 
 async def test_each_question_is_asked_as_its_own_eval_user():
