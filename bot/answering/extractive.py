@@ -101,14 +101,15 @@ class ExtractiveAnswerer:
         passages = [passage]
         if not (intent.brief or narrowed):
             passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
-                                      budget - used, used < main_budget // 2)
+                                      budget - used, main_budget // 2 - used)
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
     def _further(self, sections: list[Section], main: Section, first: Passage, intent: QuestionKind,
                  weights: dict[str, float], library: Library, relevance: Relevance, budget: int,
-                 short: bool) -> list[Passage]:
+                 short: int) -> list[Passage]:
         """Up to ``max_sources - 1`` passages from the other sections, each covering question terms the
-        answer lacks so far; ``short``: the first passage left most of the budget."""
+        answer lacks so far; ``short``: how far the answer is below half the main passage's budget (a
+        short answer goes on with its own doc)."""
         passages: list[Passage] = []
         covered = set(self.tokenizer.tokens(first.text))
         main_score = self.scorer.score(main)
@@ -124,13 +125,14 @@ class ExtractiveAnswerer:
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             # a short definition goes on with its own doc even when the words are the same ("what is LoRA"),
             # and so does a chapter's short opening, a hook restating the question, with the chapter's core
-            goes_on = section.chunk.doc == main.chunk.doc and short and (
-                intent.kind == "definition" or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section)))
+            goes_on = section.chunk.doc == main.chunk.doc and short > 0 and (
+                (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
+                or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section)))
             extra = self._secondary(section, weights, covered, library.links_for(section.chunk), relevance, budget,
                                     min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
                 passages.append(extra[0])
-                budget -= extra[1]
+                budget, short = budget - extra[1], short - extra[1]
                 covered |= set(self.tokenizer.tokens(extra[0].text))
         return passages
 
@@ -207,12 +209,12 @@ def compose_text(composition: Composition, numbers: dict[str, int]) -> str:
 def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], library: Library,
                 considered: int) -> tuple[list[Chunk], list[Chunk]]:
     """The sections to score, as first chunks in rank order, and the best doc's other sections. A
-    definition question puts the sections that define its term by name first; a chapter's opening (a hook
-    that restates the question) has its core section right after it."""
+    definition question puts the sections that define its term by name first; for any other question a
+    chapter's opening (a hook that restates it) has the chapter's core section right after it."""
     if intent.kind == "definition":
         defining = [c for name in (intent.focus, *intent.aliases) for c in library.defining_sections(name, lang)][:2]
         candidates = defining + [c for c in candidates if c not in defining]
-    if candidates and len(candidates[0].section_path) <= 1:
+    elif candidates and len(candidates[0].section_path) <= 1:
         core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[:considered]]
         candidates = candidates[:1] + core[:1] + candidates[1:]
     return candidates, library.doc_sections(candidates[0].doc) if candidates else []

@@ -61,6 +61,7 @@ class Section:
     heading_prior: float = 0.0  # a chapter's core section over its analogy or its intro
     bonuses: list[float] = field(default_factory=list)  # the part of each unit's score its kind earned
     factors: list[float] = field(default_factory=list)  # how much each unit's overlap counted (1: fully)
+    retrieved: bool = True  # False: a section of the best doc that retrieval did not rank (a sibling)
 
     def score(self, heading_weight: float, rank_penalty: float) -> float:
         if self.window_score <= 0:
@@ -200,7 +201,8 @@ class SectionScorer:
         seen: set[tuple[str, str]] = set()
         focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
         siblings = list(siblings or [])
-        for rank, chunk in [*enumerate(candidates[: self.candidates]), *((self.sibling_rank, c) for c in siblings)]:
+        ranked = [(rank, chunk, True) for rank, chunk in enumerate(candidates[: self.candidates])]
+        for rank, chunk, retrieved in ranked + [(self.sibling_rank, c, False) for c in siblings]:
             key = (chunk.doc, chunk.anchor or chunk.section)
             if key in seen:
                 continue
@@ -213,5 +215,5 @@ class SectionScorer:
             alone, window, window_score = self._windows(units, judged, weights)
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged],
-                                     [f for _, f in judged]))
+                                     [f for _, f in judged], retrieved))
         return sections
