@@ -142,7 +142,7 @@ def auc(usefulness: np.ndarray, useless: np.ndarray) -> float:
 
 def report(rows: list[dict], model: dict, threshold: float) -> None:
     mean, sd, w = (np.array(model[k]) for k in ("mean", "sd", "weights"))
-    print(f"{'part':9s}{'lang':7s}{'useless':>8s}{'good':>6s}{'AUC':>7s}{'flags useless':>15s}{'flags good':>12s}")
+    print(f"{'part':10s}{'lang':7s}{'useless':>8s}{'good':>6s}{'AUC':>7s}{'flags useless':>16s}{'flags good':>16s}")
     for part in (*PARTS, "unseen"):
         for lang in ("en", "zh", "mixed", "all"):
             sub = [r for r in rows if r["part"] in (UNSEEN if part == "unseen" else (part,)) and lang in ("all", r["lang"])]
@@ -152,8 +152,8 @@ def report(rows: list[dict], model: dict, threshold: float) -> None:
             usefulness = 1 / (1 + np.exp(-(((x - mean) / sd) @ w + model["bias"])))
             flagged = usefulness < threshold
             rate = lambda group: f"{group.mean():.2f} ({int(group.sum())}/{len(group)})" if len(group) else "–"  # noqa: E731
-            print(f"{part:9s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.3f}"
-                  f"{rate(flagged[y == 1]):>15s}{rate(flagged[y == 0]):>12s}")
+            print(f"{part:10s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.3f}"
+                  f"{rate(flagged[y == 1]):>16s}{rate(flagged[y == 0]):>16s}")
 
 
 def signal_report(rows: list[dict]) -> None:
