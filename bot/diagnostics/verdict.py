@@ -86,10 +86,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.5626, 0.4512, 6.0418, 0.0444),
-    "sd": (0.1874, 0.3302, 0.6117, 0.2061),
-    "weights": (0.2595, 0.4114, 0.2046, -0.3573),
-    "bias": 0.3345,
+    "mean": (0.6576, 0.3987, 6.0729, 0.0909),
+    "sd": (0.2493, 0.3228, 0.6348, 0.2875),
+    "weights": (-0.0209, 0.3252, 0.2018, -0.5209),
+    "bias": 0.3891,
 }
 
 
