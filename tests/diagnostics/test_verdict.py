@@ -7,7 +7,7 @@ import dataclasses
 
 from bot.diagnostics import DiagnosticsConfig, diagnose
 from bot.domain import AnswerCheck
-from tests.diagnostics.builders import NOW, RAG, VDB, Case, cand, chunk
+from tests.diagnostics.builders import FULL_RAG_ANSWER, NOW, RAG, VDB, Case, cand, chunk
 
 CONFIG = DiagnosticsConfig()
 
@@ -124,8 +124,7 @@ HALL_ZH_DOC = chunk("h2", "docs/curriculum/phase1_0_to_1/06_hallucination_zh.md"
 
 
 def test_an_llm_answer_whose_sentences_the_checks_dropped_is_judged_less_useful():
-    text = ("RAG reduces hallucinations: it retrieves passages from a vector database and pastes them into the prompt, "
-            "so the model answers from evidence instead of memory [1].")
+    text = FULL_RAG_ANSWER
     kept = Case(text=text, answer_mode="llm", answer_check=AnswerCheck(judged_sentences=2, supported_sentences=2))
     dropped = dataclasses.replace(kept, answer_check=AnswerCheck(judged_sentences=4, supported_sentences=1))
     full, cut = verdict(kept), verdict(dropped)
@@ -139,9 +138,7 @@ def test_no_verdict_on_a_refusal():
 
 
 def test_a_good_answer_raises_no_verdict_signal():
-    answer = found(Case(text="**The RAG Solution**\n\nRAG retrieves relevant passages from a vector database and pastes "
-                             "them into the prompt, so the model answers from evidence instead of memory. This reduces "
-                             "hallucinations. [1]", context_ids=["rag1", "hal1"]))
+    answer = found(Case(text=FULL_RAG_ANSWER, context_ids=["rag1", "hal1"]))
     assert answer["ANSWER_VERDICT"].severity == "info"
     assert not {"ANSWER_OFF_QUESTION", "ANSWER_FRAGMENT", "ANSWER_KIND_MISSED", "ANSWER_LINK_LIST",
                 "ANSWER_NO_CLEAR_SOURCE", "ANSWER_SHAPE"} & answer.keys()
@@ -183,6 +180,7 @@ def test_asked_how_two_things_relate_passages_that_each_speak_of_one_do_not_answ
                 candidates=[cand(emb, 1, 2.0, 1, 1, used=True), cand(RAG, 2, 1.9, 2, 2)])
     low = found(case)
     assert low["ANSWER_VERDICT"].severity == "warn"
-    assert low["ANSWER_SIDES_APART"].data["sides"] == ["embedding", "token"]
-    assert "embedding" in low["ANSWER_SIDES_APART"].message and "token" in low["ANSWER_SIDES_APART"].message
+    first, second = low["ANSWER_SIDES_APART"].data["sides"]  # as the search reads them (stems)
+    assert "embedding".startswith(first) and second == "token"
+    assert first in low["ANSWER_SIDES_APART"].message and "token" in low["ANSWER_SIDES_APART"].message
     assert not any(f.startswith("sides_apart") for f in verdict(dataclasses.replace(case, text=together)).data["red_flags"])
