@@ -1,15 +1,18 @@
 """Fit the answer-level verdict (bot/diagnostics/verdict.py) on part of the dev set and check it on the rest.
 
     ATLAS_DATA_DIR=… .venv/bin/python bench/verdict_calibrate.py [--dev ../shared/eval/dev.jsonl]
-        [--holdout tests/questions/holdout.jsonl] [--write]
+        [--holdout tests/questions/holdout.jsonl] [--hand SET …] [--labels FILE] [--show FILE] [--write]
 
-Every answerable question of both sets goes through the real ask path (extractive answers); an answer
+Every answerable question of the sets goes through the real ask path (extractive answers); an answer
 holding none of its key facts is *useless*, one holding two thirds or more *good* (partial ones are left
-out). The dev questions are split by a hash of their id: the ``fit`` half (sha256(id) even) is the only
-one the model and its threshold see; the ``dev-held`` half and the holdout set are never used to choose
-anything. A logistic model over the verdict's signals is fitted on the fit half (standardised features,
-L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of good answers are
-flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
+out). Sets without key facts (the learner trial's single asks, tests/questions/verdict_trial.jsonl) are
+labelled by hand in tests/questions/verdict_labels.jsonl, each label tied to the answer it was given to.
+Dev and the hand labels are split by a hash of their id: the ``fit`` and ``hand-fit`` halves (sha256(id)
+even) are the only ones the model and its threshold see; the ``dev-held`` and ``hand-held`` halves and
+the holdout set are never used to choose anything (``unseen`` sums them). A logistic model over the
+verdict's signals is fitted on the fitted halves (standardised features,
+L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of their good answers
+are flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
 is up on useless vs good answers, and what the verdict check costs per answer. ``--write`` puts the model into verdict.py and the threshold into
 settings.py (re-run it after the answers change). It reads the index under ATLAS_DATA_DIR.
 """

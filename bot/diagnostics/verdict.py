@@ -19,9 +19,9 @@ on the first doc, whether the quoted passage is the best keyword match, the evid
 question's literal terms, and the "why" (cause words) and "what is" (a definition sentence) kinds — good
 answers explain and define in more ways than a pattern catches.
 
-A logistic model over the four (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on a fixed,
-id-hashed half of the dev set and checked on the other half and on tests/questions/holdout.jsonl: the
-README gives the numbers) gives the probability that the answer is useful. For an LLM answer that
+A logistic model over the four (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on fixed,
+id-hashed halves of the dev set and of the hand-labelled answers, and checked on the other halves and on
+tests/questions/holdout.jsonl: the README gives the numbers) gives the probability that the answer is useful. For an LLM answer that
 probability is scaled by the share of the sentences it wrote that survived the checks
 (bot/answering/checks.py). Each signal that speaks against a low-verdict answer is its own coded
 diagnostic with its evidence, so /debug says why.
