@@ -40,7 +40,7 @@ from bot.domain import Diagnostic
 from bot.retrieval.hybrid import wants_navigation
 from bot.text.answer_shape import shape_problems
 from bot.text.markdown import plain_text
-from bot.text.question_kind import classify_question
+from bot.text.question_kind import QuestionKind, classify_question, defines
 from bot.text.script import CJK
 
 _SIDES = re.compile(r"\s+(?:vs\.?|versus|or|and)\s+|\s*(?:和|与|跟|还是|对比|vs\.?)\s*", re.I)
@@ -51,9 +51,10 @@ _PROCEDURE = re.compile(r"\bhow (?:do|can|should) (?:i|we|you)\b|\bhow to\b|\bst
 # an answer that gives one uses (a defence, a filter, a check, a limit).
 _ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix)\b|"
                           r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
-_REMEDY = re.compile(r"mitigat|defen[cs]|prevent|protect|block|sanitiz|filter|guardrail|validat|enforce|restrict|"
-                     r"least privilege|refuse|redact|mask|detect|monitor|scan|isolat|limit|fallback|retry|"
-                     r"缓解|防御|防止|防护|防范|拦截|过滤|清洗|校验|验证|限制|护栏|检测|监控|扫描|拒绝|脱敏|隔离|重试|降级", re.I)
+_REMEDY_WORDS = ("mitigat", "defens", "defenc", "prevent", "protect", "block", "filter", "guardrail", "validat", "enforce",
+                 "restrict", "least privilege", "refuse", "redact", "mask", "detect", "monitor", "scan", "isolat", "limit",
+                 "fallback", "retry", "缓解", "防御", "防止", "防护", "防范", "拦截", "过滤", "清洗", "校验", "验证", "限制", "护栏",
+                 "检测", "监控", "扫描", "拒绝", "脱敏", "隔离", "重试", "降级")  # substrings: one pass each, no regex
 # How two things relate or differ: "X 和 Y 有啥关系", "difference between X and Y", "X vs Y".
 _RELATION = re.compile(r"关系|区别|不同|不一样|差别|差异|\brelat\w*|\bdiffer\w*|\bvs\.?(?!\w)|\bversus\b|\bcompared?\b", re.I)
 _PASSAGE_END = re.compile(r"(?:\s*\[\d+\])+\s*(?:\n|$)")  # an extractive answer's passages each end on their markers
@@ -122,20 +123,20 @@ def fragment(text: str) -> bool:
     return quoted and not _structured(body) and _width(plain_text(_MARKERS_LINKS.sub("", body)).strip()) < FRAGMENT_WIDTH
 
 
-def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
+def kind_missed(question: str, text: str, plain: str, terms, asked: QuestionKind | None = None) -> str | None:
     """What the question asks for that the answer does not give: a number, several items, both sides of
     a comparison, or steps for a how-to; None when it gives it (or asks for nothing in particular)."""
     if _NUMBER.search(question) and not _DIGIT.search(_MARKERS_LINKS.sub("", plain)):
         return "number"
     if _ITEMS.search(question) and len(_LISTED.findall(text)) < 2:
         return "items"
-    asked = classify_question(question).kind
-    if asked == "compare":
+    asked_kind = (asked or classify_question(question)).kind
+    if asked_kind == "compare":
         sides = [s for s in _SIDES.split(question) if terms(s)]
         answer_terms = set(terms(plain)) if len(sides) >= 2 else set()
         if len(sides) >= 2 and not all(set(terms(s)) & answer_terms for s in sides[:2]):
             return "compare"
-    if asked == "how" and _PROCEDURE.search(question) and not _structured(text):
+    if asked_kind == "how" and _PROCEDURE.search(question) and not _structured(text):
         return "how"
     return None
 
@@ -174,7 +175,10 @@ def _margin(f: Facts) -> tuple[float, tuple[tuple[str, float], ...]]:
 def remedy_missed(question: str, plain: str) -> bool:
     """The question asks how to prevent, defend against or fix something and the answer names no defence,
     check or limit: it describes the problem (an attack's profile, a definition) instead."""
-    return bool(_ASKS_REMEDY.search(question)) and not _REMEDY.search(plain)
+    if not _ASKS_REMEDY.search(question):
+        return False
+    low = plain.lower()
+    return not any(word in low for word in _REMEDY_WORDS)
 
 
 def sides_apart(question: str, text: str, terms) -> tuple[str, str] | None:
@@ -205,7 +209,8 @@ def signals(f: Facts) -> Signals:
     red: list[str] = []
     if fragment(text):
         red.append("fragment")
-    missed = kind_missed(inp.searched, text, plain, terms)
+    asked = classify_question(inp.searched)
+    missed = kind_missed(inp.searched, text, plain, terms, asked)
     if missed:
         red.append(f"kind:{missed}")
     if remedy_missed(inp.searched, plain):
@@ -215,6 +220,8 @@ def signals(f: Facts) -> Signals:
     red += [f"damaged:{d}" for d in shape_problems(text)]
     if len(_LINK_ITEM.findall(text)) >= 2 and not (wants_navigation(inp.searched) or _ASKS_WHERE.search(inp.searched)):
         red.append("link_list")
+    if asked.kind == "definition" and defines(plain, asked.focus):
+        margin = max(margin, 1.0)  # many docs speak of what is defined: a definition needs no clear winning doc
     return Signals(coverage, margin, math.log1p(len(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)
 
 
