@@ -87,10 +87,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6576, 0.3987, 6.0729, 0.0909),
-    "sd": (0.2493, 0.3228, 0.6348, 0.2875),
-    "weights": (-0.0209, 0.3252, 0.2018, -0.5209),
-    "bias": 0.3891,
+    "mean": (0.6576, 0.482, 6.0729, 0.1039),
+    "sd": (0.2493, 0.3477, 0.6348, 0.3051),
+    "weights": (-0.0368, 0.412, 0.2429, -0.5627),
+    "bias": 0.503,
 }
 
 
