@@ -9,7 +9,8 @@ two thirds or more is good — ``bench/verdict_calibrate.py`` measures every one
   can hold them, so they say nothing about the answer;
 - ``margin``: how far the best doc's fused score cleared the next doc's — when two docs score nearly
   the same the retrieval had no clear winner and the answer is more often from the wrong one;
-- ``length``: a short answer is more often a fragment;
+- ``length``: a short answer is more often a fragment (its reading width: a CJK character counts two, as a
+  Chinese answer says in fewer characters what an English one says in more);
 - ``flags``: red flags, each rare on a good answer: the answer is only a lead-in (a sentence or two, or it
   announces what follows and stops); the question asks for a number, several items, both sides or steps
   and the answer has none; the text is damaged (``bot.text.answer_shape``: markup, encoding, shredded code);
@@ -87,10 +88,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6576, 0.482, 6.0729, 0.1039),
-    "sd": (0.2493, 0.3477, 0.6348, 0.3051),
-    "weights": (-0.0368, 0.412, 0.2429, -0.5627),
-    "bias": 0.503,
+    "mean": (0.6847, 0.5078, 6.1304, 0.1031),
+    "sd": (0.246, 0.3658, 0.6159, 0.3041),
+    "weights": (0.0335, 0.3461, 0.1233, -0.54),
+    "bias": 0.3352,
 }
 
 
@@ -222,7 +223,7 @@ def signals(f: Facts) -> Signals:
         red.append("link_list")
     if asked.kind == "definition" and defines(plain, asked.focus):
         margin = max(margin, 1.0)  # many docs speak of what is defined: a definition needs no clear winning doc
-    return Signals(coverage, margin, math.log1p(len(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)
+    return Signals(coverage, margin, math.log1p(_width(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)
 
 
 def usefulness(s: Signals, supported_share: float = 1.0) -> float:
