@@ -184,3 +184,16 @@ def test_asked_how_two_things_relate_passages_that_each_speak_of_one_do_not_answ
     assert "embedding".startswith(first) and second == "token"
     assert first in low["ANSWER_SIDES_APART"].message and "token" in low["ANSWER_SIDES_APART"].message
     assert not any(f.startswith("sides_apart") for f in verdict(dataclasses.replace(case, text=together)).data["red_flags"])
+
+
+def test_a_definition_asked_and_given_is_not_doubted_because_many_docs_speak_of_the_term():
+    """"What is RAG?" matches half the docs about equally; an answer that says what RAG is needs no winning doc."""
+    defined = FULL_RAG_ANSWER.replace("RAG retrieves relevant passages", "RAG (retrieval-augmented generation) is a "
+                                      "way to answer from your documents: it retrieves relevant passages")
+    undefined = FULL_RAG_ANSWER.replace("RAG retrieves relevant passages", "In the second phase the system "
+                                        "retrieves relevant passages")
+    tie = [cand(RAG, 1, 1.50, 1, 1, used=True), cand(VDB, 2, 1.49, 2, 2, used=True)]
+    asked = Case(question="What is RAG?", text=defined, candidates=tie, context_ids=["rag1", "vdb1"])
+    given, not_given = found(asked), found(dataclasses.replace(asked, text=undefined))
+    assert given["ANSWER_VERDICT"].severity == "info" and "ANSWER_NO_CLEAR_SOURCE" not in given
+    assert not_given["ANSWER_VERDICT"].data["usefulness"] < given["ANSWER_VERDICT"].data["usefulness"]
