@@ -1,15 +1,18 @@
 """Fit the answer-level verdict (bot/diagnostics/verdict.py) on part of the dev set and check it on the rest.
 
     ATLAS_DATA_DIR=… .venv/bin/python bench/verdict_calibrate.py [--dev ../shared/eval/dev.jsonl]
-        [--holdout tests/questions/holdout.jsonl] [--write]
+        [--holdout tests/questions/holdout.jsonl] [--hand SET …] [--labels FILE] [--show FILE] [--write]
 
-Every answerable question of both sets goes through the real ask path (extractive answers); an answer
+Every answerable question of the sets goes through the real ask path (extractive answers); an answer
 holding none of its key facts is *useless*, one holding two thirds or more *good* (partial ones are left
-out). The dev questions are split by a hash of their id: the ``fit`` half (sha256(id) even) is the only
-one the model and its threshold see; the ``dev-held`` half and the holdout set are never used to choose
-anything. A logistic model over the verdict's signals is fitted on the fit half (standardised features,
-L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of good answers are
-flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
+out). Sets without key facts (the learner trial's single asks, tests/questions/verdict_trial.jsonl) are
+labelled by hand in tests/questions/verdict_labels.jsonl, each label tied to the answer it was given to.
+Dev and the hand labels are split by a hash of their id: the ``fit`` and ``hand-fit`` halves (sha256(id)
+even) are the only ones the model and its threshold see; the ``dev-held`` and ``hand-held`` halves and
+the holdout set are never used to choose anything (``unseen`` sums them). A logistic model over the
+verdict's signals is fitted on the fitted halves (standardised features,
+L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of their good answers
+are flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
 is up on useless vs good answers, and what the verdict check costs per answer. ``--write`` puts the model into verdict.py and the threshold into
 settings.py (re-run it after the answers change). It reads the index under ATLAS_DATA_DIR.
 """
@@ -39,7 +42,9 @@ from bot.domain import Asker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 GOOD_FLAGGED = 0.15  # the share of good answers of the fit half the threshold may flag
-PARTS = ("fit", "dev-held", "holdout")
+PARTS = ("fit", "hand-fit", "dev-held", "holdout", "hand-held")
+FITTED = ("fit", "hand-fit")  # the parts the model and its threshold see
+UNSEEN = ("dev-held", "holdout", "hand-held")  # never used to choose anything
 TIMINGS_MS: list[float] = []
 
 
@@ -53,7 +58,33 @@ def dev_part(question_id: str) -> str:
     return "fit" if int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 0 else "dev-held"
 
 
-async def collect(sets: list[tuple[str | None, Path]]) -> list[dict]:
+def hand_part(question_id: str) -> str:
+    """The same fixed split for the hand-labelled answers: the even half is fitted on, the rest held back."""
+    return "hand-fit" if dev_part(question_id) == "fit" else "hand-held"
+
+
+def fingerprint(text: str) -> str:
+    """Which answer a hand label was given to: a changed answer needs a new label."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def hand_labels(path: Path) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    return {(r := json.loads(line))["id"]: r for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def questions(path: Path) -> list[dict]:
+    """A set's single asks (a follow-up's turns are left out: the verdict reads each answer on its own)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and "turns" not in (q := json.loads(line)) and q.get("answerable", True):
+            out.append({**q, "question": q.get("question") or q["ask"]})
+    return out
+
+
+async def collect(sets: list[tuple[str | None, Path]], labels: dict[str, dict]) -> list[dict]:
+    """Ask every question; label the answer by its key facts, or by hand (``labels``) when the set has none."""
     services = build_services(Settings())
     await services.start()
     index = services.asking.reader.current()
@@ -61,18 +92,22 @@ async def collect(sets: list[tuple[str | None, Path]]) -> list[dict]:
     rows = []
     try:
         for part, path in sets:
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if not line.strip():
-                    continue
-                q = json.loads(line)
-                if not q.get("answerable", True) or not q.get("key_facts"):
-                    continue
+            for q in questions(path):
                 # asked as the eval harness asks: each question on its own, never a follow-up of the one before
                 asker = Asker(platform="eval", user_id=f"eval-{q['id']}", space_id="eval", channel_id=f"eval-{q['id']}")
                 answer = await services.asking.ask(q["question"], asker)
-                tag = label(answer.text, q["key_facts"])
                 judged = any(d.code == "ANSWER_VERDICT" for d in answer.trace.diagnostics)
-                if answer.refused or tag is None or not judged:  # a decline, an empty or a map answer: not judged
+                row = {"part": part or dev_part(q["id"]), "id": q["id"], "lang": q["lang"], "question": q["question"],
+                       "answer": answer.text, "fingerprint": fingerprint(answer.text), "judged": judged}
+                if q.get("key_facts"):
+                    tag = label(answer.text, q["key_facts"])
+                else:
+                    row["part"] = hand_part(q["id"])
+                    hand = labels.get(q["id"], {})
+                    row["stale"] = bool(hand) and hand.get("answer") != row["fingerprint"]
+                    tag = None if row["stale"] else {"useless": "useless", "good": "good"}.get(hand.get("label", ""))
+                if answer.refused or not judged:  # a decline, an empty or a map answer: not judged
+                    rows.append({**row, "useless": None})
                     continue
                 inp = DiagnosisInput(question=q["question"], answer=answer, chunks=index.by_id, index=None,
                                      query_embed_model="", source_changed=None, tokenizer=services.tokenizer,
@@ -82,8 +117,8 @@ async def collect(sets: list[tuple[str | None, Path]]) -> list[dict]:
                 started = time.perf_counter()
                 verdict(facts)  # what the verdict adds to an ask: the whole check, timed
                 TIMINGS_MS.append((time.perf_counter() - started) * 1000)
-                rows.append({"part": part or dev_part(q["id"]), "id": q["id"], "lang": q["lang"],
-                             "useless": int(tag == "useless"), "x": list(s.vector()), "red": list(s.red)})
+                rows.append({**row, "useless": None if tag is None else int(tag == "useless"), "x": list(s.vector()),
+                             "red": list(s.red)})
     finally:
         await services.close()
     return rows
@@ -110,18 +145,18 @@ def auc(usefulness: np.ndarray, useless: np.ndarray) -> float:
 
 def report(rows: list[dict], model: dict, threshold: float) -> None:
     mean, sd, w = (np.array(model[k]) for k in ("mean", "sd", "weights"))
-    print(f"{'part':9s}{'lang':7s}{'useless':>8s}{'good':>6s}{'AUC':>7s}{'flags useless':>15s}{'flags good':>12s}")
-    for part in PARTS:
+    print(f"{'part':10s}{'lang':7s}{'useless':>8s}{'good':>6s}{'AUC':>7s}{'flags useless':>16s}{'flags good':>16s}")
+    for part in (*PARTS, "unseen"):
         for lang in ("en", "zh", "mixed", "all"):
-            sub = [r for r in rows if r["part"] == part and lang in ("all", r["lang"])]
+            sub = [r for r in rows if r["part"] in (UNSEEN if part == "unseen" else (part,)) and lang in ("all", r["lang"])]
             if not sub:
                 continue
             x, y = np.array([r["x"] for r in sub]), np.array([r["useless"] for r in sub])
             usefulness = 1 / (1 + np.exp(-(((x - mean) / sd) @ w + model["bias"])))
             flagged = usefulness < threshold
             rate = lambda group: f"{group.mean():.2f} ({int(group.sum())}/{len(group)})" if len(group) else "–"  # noqa: E731
-            print(f"{part:9s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.3f}"
-                  f"{rate(flagged[y == 1]):>15s}{rate(flagged[y == 0]):>12s}")
+            print(f"{part:10s}{lang:7s}{int(y.sum()):8d}{int((1 - y).sum()):6d}{auc(usefulness, y):7.3f}"
+                  f"{rate(flagged[y == 1]):>16s}{rate(flagged[y == 0]):>16s}")
 
 
 def signal_report(rows: list[dict]) -> None:
@@ -158,17 +193,22 @@ def write(model: dict, threshold: float) -> None:
     print(f"written: {verdict.relative_to(REPO)}, {settings.relative_to(REPO)}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dev", type=Path, default=REPO.parent / "shared" / "eval" / "dev.jsonl")
-    parser.add_argument("--holdout", type=Path, default=REPO / "tests" / "questions" / "holdout.jsonl")
-    parser.add_argument("--write", action="store_true", help="put the model and threshold into the code")
-    parser.add_argument("--rows", type=Path, help="also write each labelled answer's signals here (JSON)")
-    args = parser.parse_args()
-    rows = asyncio.run(collect([(None, args.dev), ("holdout", args.holdout)]))
-    if args.rows:
-        args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    fitted = [r for r in rows if r["part"] == "fit"]
+def show(rows: list[dict], labels: dict[str, dict], path: Path) -> None:
+    """The hand-labelled sets' answers, for reading against the docs: each with its fingerprint and its label
+    (or why it has none). Written outside the repository: it holds the Atlas's text."""
+    out = []
+    for r in rows:
+        if not r["part"].startswith("hand"):
+            continue
+        hand = labels.get(r["id"], {})
+        state = "not judged" if not r["judged"] else "stale" if r.get("stale") else hand.get("label", "unlabelled")
+        out.append(f"=== {r['id']} · {r['lang']} · {state} · answer {r['fingerprint']}\n>>> {r['question']}\n{r['answer']}\n")
+    path.write_text("\n".join(out), encoding="utf-8")
+
+
+def fit_model(rows: list[dict]) -> tuple[dict, float]:
+    """The model and threshold, from the fitted parts only."""
+    fitted = [r for r in rows if r["part"] in FITTED]
     x, y = np.array([r["x"] for r in fitted]), np.array([r["useless"] for r in fitted])
     mean, sd = x.mean(0), x.std(0) + 1e-9
     w = -fit((x - mean) / sd, y)  # the model gives P(useless); the verdict reports usefulness: flip the signs
@@ -178,8 +218,35 @@ def main() -> None:
     good = np.sort(usefulness[y == 0])
     # the largest threshold that flags (usefulness below it) at most GOOD_FLAGGED of the good answers
     threshold = math.floor(float(good[int(np.floor(GOOD_FLAGGED * len(good)))]) * 1000) / 1000  # rounded down: still ≤ 15 %
+    return model, threshold
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    questions_dir = REPO / "tests" / "questions"
+    parser.add_argument("--dev", type=Path, default=REPO.parent / "shared" / "eval" / "dev.jsonl")
+    parser.add_argument("--holdout", type=Path, default=questions_dir / "holdout.jsonl")
+    parser.add_argument("--hand", type=Path, nargs="*", default=[questions_dir / "learner_trial.jsonl",
+                                                                 questions_dir / "verdict_trial.jsonl"],
+                        help="sets without key facts, labelled by hand in --labels")
+    parser.add_argument("--labels", type=Path, default=questions_dir / "verdict_labels.jsonl")
+    parser.add_argument("--write", action="store_true", help="put the model and threshold into the code")
+    parser.add_argument("--rows", type=Path, help="also write each labelled answer's signals here (JSON)")
+    parser.add_argument("--show", type=Path, help="write the hand-labelled sets' answers here, to label them")
+    args = parser.parse_args()
+    labels = hand_labels(args.labels)
+    rows = asyncio.run(collect([(None, args.dev), ("holdout", args.holdout), *(("hand", p) for p in args.hand)], labels))
+    if args.rows:
+        args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.show:
+        show(rows, labels, args.show)
+    stale = sorted(r["id"] for r in rows if r.get("stale"))
+    if stale:
+        print(f"hand labels given to another answer (relabel them, --show): {', '.join(stale)}")
+    rows = [r for r in rows if r["useless"] is not None]
+    model, threshold = fit_model(rows)
     print("VERDICT_MODEL = " + json.dumps({"features": list(FEATURES), **model}))
-    print(f"threshold (≤ {GOOD_FLAGGED:.0%} of the fit half's good answers flagged): {threshold}\n")
+    print(f"threshold (≤ {GOOD_FLAGGED:.0%} of the fitted parts' good answers flagged): {threshold}\n")
     report(rows, model, threshold)
     signal_report(rows)
     ordered = sorted(TIMINGS_MS)

@@ -57,9 +57,9 @@ class DiagnosticsConfig(BaseModel):
     # (Settings._llm_latency_budget); 20 s is for extractive answers.
     stage_budgets_ms: dict[str, float] = Field(default_factory=lambda: {"llm": 60000.0, "total": 20000.0})
     # The answer-level verdict (bot/diagnostics/verdict.py): below this usefulness an answer is flagged and
-    # shown with a caveat (bench/verdict_calibrate.py chooses it: ≤ 15 % of the good answers of the dev
-    # half it fits on are flagged); a low verdict names coverage or the doc margin when under these.
-    verdict_threshold: float = Field(0.482, ge=0, le=1)
+    # shown with a caveat (bench/verdict_calibrate.py chooses it: ≤ 15 % of the good answers of the parts
+    # it fits on are flagged); a low verdict names coverage or the doc margin when under these.
+    verdict_threshold: float = Field(0.542, ge=0, le=1)
     verdict_min_coverage: float = Field(0.5, ge=0, le=1)
     verdict_min_margin: float = Field(0.15, ge=0)
     # Prompt injection: extra regular expressions (case-insensitive) that count as an attack string.

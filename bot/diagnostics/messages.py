@@ -61,6 +61,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A comparison, but the answer speaks of only one side.",
         "这是比较类问题，但回答只讲了其中一方。",
     ),
+    "ANSWER_NO_REMEDY": (
+        "The question asks how to prevent or fix something, but the answer names no defence or remedy.",
+        "问题问的是怎么防止或解决，但回答里没有任何防御或应对措施。",
+    ),
+    "ANSWER_SIDES_APART": (
+        "The question asks how {first} and {second} relate, but no passage of the answer speaks of both.",
+        "问题问的是 {first} 和 {second} 之间的关系，但回答里没有一段同时讲到两者。",
+    ),
     "ANSWER_LINK_LIST": (
         "The answer is a list of chapter links, but the question does not ask where to read.",
         "回答是一串章节链接，但问题并没有问该看哪一章。",

@@ -9,7 +9,8 @@ two thirds or more is good — ``bench/verdict_calibrate.py`` measures every one
   can hold them, so they say nothing about the answer;
 - ``margin``: how far the best doc's fused score cleared the next doc's — when two docs score nearly
   the same the retrieval had no clear winner and the answer is more often from the wrong one;
-- ``length``: a short answer is more often a fragment;
+- ``length``: a short answer is more often a fragment (its reading width: a CJK character counts two, as a
+  Chinese answer says in fewer characters what an English one says in more);
 - ``flags``: red flags, each rare on a good answer: the answer is only a lead-in (a sentence or two, or it
   announces what follows and stops); the question asks for a number, several items, both sides or steps
   and the answer has none; the text is damaged (``bot.text.answer_shape``: markup, encoding, shredded code);
@@ -19,9 +20,9 @@ on the first doc, whether the quoted passage is the best keyword match, the evid
 question's literal terms, and the "why" (cause words) and "what is" (a definition sentence) kinds — good
 answers explain and define in more ways than a pattern catches.
 
-A logistic model over the four (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on a fixed,
-id-hashed half of the dev set and checked on the other half and on tests/questions/holdout.jsonl: the
-README gives the numbers) gives the probability that the answer is useful. For an LLM answer that
+A logistic model over the four (``VERDICT_MODEL``, fitted by ``bench/verdict_calibrate.py`` on fixed,
+id-hashed halves of the dev set and of the hand-labelled answers, and checked on the other halves and on
+tests/questions/holdout.jsonl: the README gives the numbers) gives the probability that the answer is useful. For an LLM answer that
 probability is scaled by the share of the sentences it wrote that survived the checks
 (bot/answering/checks.py). Each signal that speaks against a low-verdict answer is its own coded
 diagnostic with its evidence, so /debug says why.
@@ -40,13 +41,24 @@ from bot.domain import Diagnostic
 from bot.retrieval.hybrid import wants_navigation
 from bot.text.answer_shape import shape_problems
 from bot.text.markdown import plain_text
-from bot.text.question_kind import classify_question
+from bot.text.question_kind import QuestionKind, classify_question, defines
 from bot.text.script import CJK
 
 _SIDES = re.compile(r"\s+(?:vs\.?|versus|or|and)\s+|\s*(?:和|与|跟|还是|对比|vs\.?)\s*", re.I)
 # "how do I set up X" wants steps; "how does RAG reduce hallucination" wants the mechanism, in prose.
 _PROCEDURE = re.compile(r"\bhow (?:do|can|should) (?:i|we|you)\b|\bhow to\b|\bsteps?\b|\bset ?up\b|\binstall|"
-                        r"\bconfigure\b|(?:怎么|如何|怎样)(?:做|搭|装|安装|配置|部署|实现|上手|开始)|步骤|教程", re.I)
+                        r"\bconfigure\b|(?:怎么|如何|怎样)(?:做|搭|装|安装|配置|部署|实现|上手|开始|自动化|评估|接入)|步骤|教程", re.I)
+# A remedy asked for: "how do I stop / prevent / defend against X", "怎么防止…", "…被耗尽了怎么缓解"; and the words
+# an answer that gives one uses (a defence, a filter, a check, a limit).
+_ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix)\b|"
+                          r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
+_REMEDY_WORDS = ("mitigat", "defens", "defenc", "prevent", "protect", "block", "filter", "guardrail", "validat", "enforce",
+                 "restrict", "least privilege", "refuse", "redact", "mask", "detect", "monitor", "scan", "isolat", "limit",
+                 "fallback", "retry", "缓解", "防御", "防止", "防护", "防范", "拦截", "过滤", "清洗", "校验", "验证", "限制", "护栏",
+                 "检测", "监控", "扫描", "拒绝", "脱敏", "隔离", "重试", "降级")  # substrings: one pass each, no regex
+# How two things relate or differ: "X 和 Y 有啥关系", "difference between X and Y", "X vs Y".
+_RELATION = re.compile(r"关系|区别|不同|不一样|差别|差异|\brelat\w*|\bdiffer\w*|\bvs\.?(?!\w)|\bversus\b|\bcompared?\b", re.I)
+_PASSAGE_END = re.compile(r"(?:\s*\[\d+\])+\s*(?:\n|$)")  # an extractive answer's passages each end on their markers
 # A number asked for: "how many", "多少", "what's the default port", "阈值设多少".
 _NUMBER = re.compile(r"多少|几[个条种步秒分类层]|\bhow (?:many|much|long|big|fast)\b|\bwhat (?:is |are |'s )?(?:the )?"
                      r"(?:default|threshold|port|percentage|limit|budget|number|value)s?\b|\bwhich (?:port|url)\b|阈值|端口", re.I)
@@ -76,10 +88,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.5626, 0.4512, 6.0418, 0.0444),
-    "sd": (0.1874, 0.3302, 0.6117, 0.2061),
-    "weights": (0.2595, 0.4114, 0.2046, -0.3573),
-    "bias": 0.3345,
+    "mean": (0.6847, 0.5078, 6.3333, 0.1031),
+    "sd": (0.246, 0.3658, 0.5089, 0.3041),
+    "weights": (0.0369, 0.3515, 0.1321, -0.5378),
+    "bias": 0.3364,
 }
 
 
@@ -90,7 +102,7 @@ class Signals:
     length: float
     flags: float  # 1 when any red flag is up
     missing: tuple[str, ...] = ()  # question words (the docs use) the answer lacks
-    red: tuple[str, ...] = ()  # the red flags: fragment, kind:<what>, damaged:<how>, link_list
+    red: tuple[str, ...] = ()  # the red flags: fragment, kind:<what>, no_remedy, sides_apart:<a | b>, damaged:<how>, link_list
     docs: tuple[tuple[str, float], ...] = ()  # the first two docs and their fused scores
 
     def vector(self) -> tuple[float, ...]:
@@ -112,36 +124,39 @@ def fragment(text: str) -> bool:
     return quoted and not _structured(body) and _width(plain_text(_MARKERS_LINKS.sub("", body)).strip()) < FRAGMENT_WIDTH
 
 
-def kind_missed(question: str, text: str, plain: str, terms) -> str | None:
+def kind_missed(question: str, text: str, plain: str, terms, asked: QuestionKind | None = None) -> str | None:
     """What the question asks for that the answer does not give: a number, several items, both sides of
     a comparison, or steps for a how-to; None when it gives it (or asks for nothing in particular)."""
     if _NUMBER.search(question) and not _DIGIT.search(_MARKERS_LINKS.sub("", plain)):
         return "number"
     if _ITEMS.search(question) and len(_LISTED.findall(text)) < 2:
         return "items"
-    asked = classify_question(question).kind
-    if asked == "compare":
+    asked_kind = (asked or classify_question(question)).kind
+    if asked_kind == "compare":
         sides = [s for s in _SIDES.split(question) if terms(s)]
         answer_terms = set(terms(plain)) if len(sides) >= 2 else set()
         if len(sides) >= 2 and not all(set(terms(s)) & answer_terms for s in sides[:2]):
             return "compare"
-    if asked == "how" and _PROCEDURE.search(question) and not _structured(text):
+    if asked_kind == "how" and _PROCEDURE.search(question) and not _structured(text):
         return "how"
     return None
 
 
-def _coverage(f: Facts, plain: str) -> tuple[float, tuple[str, ...]]:
-    """The idf-weighted share of the question's words the answer holds, over the words the docs use."""
+def _weights(f: Facts) -> dict[str, float]:
+    """The question's words the docs use, each weighted by how rare it is in them."""
     inp = f.inp
     tokens = dict.fromkeys(inp.tokenizer.tokens(inp.searched))
     if inp.idf is None:  # nothing known about the docs: every word counts the same
-        weights = dict.fromkeys(tokens, 1.0)
-    else:
-        unknown = inp.idf("\x00")  # a token no doc holds: the idf every unknown token gets
-        weights = {t: w for t in tokens if (w := inp.idf(t)) < unknown}
+        return dict.fromkeys(tokens, 1.0)
+    unknown = inp.idf("\x00")  # a token no doc holds: the idf every unknown token gets
+    return {t: w for t in tokens if (w := inp.idf(t)) < unknown}
+
+
+def _coverage(f: Facts, plain: str, weights: dict[str, float]) -> tuple[float, tuple[str, ...]]:
+    """The idf-weighted share of the question's words the text holds, over the words the docs use."""
     if not weights:
         return 0.5, ()
-    answer_tokens = set(inp.tokenizer.tokens(plain))
+    answer_tokens = set(f.inp.tokenizer.tokens(plain))
     held = sum(w for t, w in weights.items() if t in answer_tokens)
     missing = tuple(t for t in sorted(weights, key=weights.get, reverse=True) if t not in answer_tokens)
     return held / sum(weights.values()), missing
@@ -158,23 +173,57 @@ def _margin(f: Facts) -> tuple[float, tuple[tuple[str, float], ...]]:
     return top[0][1] - top[1][1], tuple(top)
 
 
+def remedy_missed(question: str, plain: str) -> bool:
+    """The question asks how to prevent, defend against or fix something and the answer names no defence,
+    check or limit: it describes the problem (an attack's profile, a definition) instead."""
+    if not _ASKS_REMEDY.search(question):
+        return False
+    low = plain.lower()
+    return not any(word in low for word in _REMEDY_WORDS)
+
+
+def sides_apart(question: str, text: str, terms) -> tuple[str, str] | None:
+    """A question about how two things relate or differ, answered with passages that each speak of one of
+    them: the relation itself is never stated. The two sides, or None."""
+    if not _RELATION.search(question):
+        return None
+    sides = [t for s in _SIDES.split(_RELATION.split(question)[0] or question) if (t := set(terms(s)))]
+    if len(sides) < 2:
+        return None
+    first, second = sides[0], sides[1] - sides[0]
+    passages = [set(terms(plain_text(p))) for p in _PASSAGE_END.split(text) if p.strip()]
+    if not second or not any(first & p for p in passages) or not any(second & p for p in passages):
+        return None  # a side missing altogether is the comparison kind's miss
+    if any(first & p and second & p for p in passages):
+        return None
+    return min(first), min(second)
+
+
 def signals(f: Facts) -> Signals:
     inp = f.inp
     text = inp.answer.text
     plain = plain_text(text)
-    coverage, missing = _coverage(f, plain)
+    weights = _weights(f)
+    coverage, missing = _coverage(f, plain, weights)
     margin, docs = _margin(f)
     terms = inp.tokenizer.content_terms
     red: list[str] = []
     if fragment(text):
         red.append("fragment")
-    missed = kind_missed(inp.searched, text, plain, terms)
+    asked = classify_question(inp.searched)
+    missed = kind_missed(inp.searched, text, plain, terms, asked)
     if missed:
         red.append(f"kind:{missed}")
+    if remedy_missed(inp.searched, plain):
+        red.append("no_remedy")
+    if apart := sides_apart(inp.searched, text, terms):
+        red.append("sides_apart:" + " | ".join(apart))
     red += [f"damaged:{d}" for d in shape_problems(text)]
     if len(_LINK_ITEM.findall(text)) >= 2 and not (wants_navigation(inp.searched) or _ASKS_WHERE.search(inp.searched)):
         red.append("link_list")
-    return Signals(coverage, margin, math.log1p(len(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)
+    if asked.kind == "definition" and defines(plain, asked.focus):
+        margin = max(margin, 1.0)  # many docs speak of what is defined: a definition needs no clear winning doc
+    return Signals(coverage, margin, math.log1p(_width(plain)), 1.0 if red else 0.0, missing, tuple(red), docs)
 
 
 def usefulness(s: Signals, supported_share: float = 1.0) -> float:
@@ -224,6 +273,11 @@ def verdict(f: Facts) -> list[Diagnostic]:
             out.append(make("ANSWER_FRAGMENT", "warn", f.lang, {"length": len(plain_text(answer.text))}))
         elif name == "kind":
             out.append(make("ANSWER_KIND_MISSED", "warn", f.lang, {"kind": what}, what))
+        elif name == "no_remedy":
+            out.append(make("ANSWER_NO_REMEDY", "warn", f.lang, {}))
+        elif name == "sides_apart":
+            first, _, second = what.partition(" | ")
+            out.append(make("ANSWER_SIDES_APART", "warn", f.lang, {"sides": [first, second]}, first=first, second=second))
         elif name == "link_list":
             out.append(make("ANSWER_LINK_LIST", "warn", f.lang, {"links": len(_LINK_ITEM.findall(answer.text))}))
     damage = [flag.partition(":")[2] for flag in s.red if flag.startswith("damaged:")]

@@ -40,6 +40,16 @@ FT = chunk("ft1", "docs/deep_dives/25_lora.md", "LoRA fine-tunes a model by trai
            section="LoRA")
 
 
+# A healthy answer of the usual length (most good extractive answers run to a few hundred characters; the
+# verdict holds a one-line answer with no clear winning doc in doubt).
+FULL_RAG_ANSWER = (
+    "**The RAG Solution**\n\nRAG retrieves relevant passages from a vector database and pastes them into the prompt, "
+    "so the model answers from evidence instead of memory. This reduces hallucinations, because the model no longer "
+    "has to recall a fact it may never have seen: the fact is in front of it, and the answer can cite where it came "
+    "from. [1]\n\n**Hallucination**\n\nHallucination: the model confidently makes up facts. Grounding answers in "
+    "retrieved text helps, and a reader can check each claim against the cited passage. [2]")
+
+
 @dataclass
 class Case:
     """Everything that goes into one ``DiagnosisInput``; tests change a field and call ``build``."""

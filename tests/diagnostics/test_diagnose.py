@@ -10,7 +10,7 @@ from bot.diagnostics import DiagnosticsConfig, diagnose
 from bot.diagnostics.messages import MESSAGES
 from bot.domain import AnswerCheck
 from bot.text.script import text_lang
-from tests.diagnostics.builders import DAY, HALL, NOW, RAG, VDB, Case, cand, chunk
+from tests.diagnostics.builders import DAY, FULL_RAG_ANSWER, HALL, NOW, RAG, VDB, Case, cand, chunk
 
 CONFIG = DiagnosticsConfig()
 
@@ -180,7 +180,7 @@ QUIET = {
 
 
 def test_a_healthy_answer_has_no_diagnostics():
-    found = diagnose(Case().build(), CONFIG, now=NOW)
+    found = diagnose(Case(text=FULL_RAG_ANSWER).build(), CONFIG, now=NOW)
     assert [d for d in found if d.severity != "info"] == []
     assert [(d.code, d.message.split("(")[0].strip()) for d in found] == [
         ("ANSWER_VERDICT", "Verdict: this answer likely answers the question")]

@@ -7,7 +7,7 @@ import dataclasses
 
 from bot.diagnostics import DiagnosticsConfig, diagnose
 from bot.domain import AnswerCheck
-from tests.diagnostics.builders import NOW, RAG, VDB, Case, cand, chunk
+from tests.diagnostics.builders import FULL_RAG_ANSWER, NOW, RAG, VDB, Case, cand, chunk
 
 CONFIG = DiagnosticsConfig()
 
@@ -124,8 +124,7 @@ HALL_ZH_DOC = chunk("h2", "docs/curriculum/phase1_0_to_1/06_hallucination_zh.md"
 
 
 def test_an_llm_answer_whose_sentences_the_checks_dropped_is_judged_less_useful():
-    text = ("RAG reduces hallucinations: it retrieves passages from a vector database and pastes them into the prompt, "
-            "so the model answers from evidence instead of memory [1].")
+    text = FULL_RAG_ANSWER
     kept = Case(text=text, answer_mode="llm", answer_check=AnswerCheck(judged_sentences=2, supported_sentences=2))
     dropped = dataclasses.replace(kept, answer_check=AnswerCheck(judged_sentences=4, supported_sentences=1))
     full, cut = verdict(kept), verdict(dropped)
@@ -139,9 +138,62 @@ def test_no_verdict_on_a_refusal():
 
 
 def test_a_good_answer_raises_no_verdict_signal():
-    answer = found(Case(text="**The RAG Solution**\n\nRAG retrieves relevant passages from a vector database and pastes "
-                             "them into the prompt, so the model answers from evidence instead of memory. This reduces "
-                             "hallucinations. [1]", context_ids=["rag1", "hal1"]))
+    answer = found(Case(text=FULL_RAG_ANSWER, context_ids=["rag1", "hal1"]))
     assert answer["ANSWER_VERDICT"].severity == "info"
     assert not {"ANSWER_OFF_QUESTION", "ANSWER_FRAGMENT", "ANSWER_KIND_MISSED", "ANSWER_LINK_LIST",
                 "ANSWER_NO_CLEAR_SOURCE", "ANSWER_SHAPE"} & answer.keys()
+
+
+INJECT = chunk("ip1", "docs/threats/16_indirect_injection.md", "Hidden text on a web page can carry orders to an agent.",
+               section="Attack profile")
+
+
+def injection(question: str, text: str) -> Case:
+    return Case(question=question, text=text, chunks=[INJECT, RAG], context_ids=["ip1"],
+                candidates=[cand(INJECT, 1, 2.0, 1, 1, used=True), cand(RAG, 2, 1.2, 2, 2)])
+
+
+ATTACK_ONLY = ("**Attack profile**\n\n- **Pattern**: a web page hides an order in white text.\n- **Intent**: take over what "
+               "the agent was asked to do.\n- **Impact**: the agent sends the chat history to the attacker's server. [1]")
+
+
+def test_asked_how_to_defend_an_answer_that_only_describes_the_attack_says_it_names_no_defence():
+    question = "How do I defend my agent against prompt injection hidden in web pages?"
+    defended = ATTACK_ONLY.replace(" [1]", "\n- **Mitigation**: strip hidden text and keep tool permissions minimal. [1]")
+    low, ok = found(injection(question, ATTACK_ONLY)), found(injection(question, defended))
+    assert "no_remedy" in low["ANSWER_VERDICT"].data["red_flags"] and low["ANSWER_VERDICT"].severity == "warn"
+    assert "ANSWER_NO_REMEDY" in low and "defence" in low["ANSWER_NO_REMEDY"].message
+    assert "no_remedy" not in ok["ANSWER_VERDICT"].data["red_flags"]
+    assert ok["ANSWER_VERDICT"].data["usefulness"] > low["ANSWER_VERDICT"].data["usefulness"]
+    # the same description answers a question that asks what the attack is
+    what = found(injection("What does an indirect prompt injection attack look like?", ATTACK_ONLY))
+    assert "no_remedy" not in what["ANSWER_VERDICT"].data["red_flags"]
+
+
+def test_asked_how_two_things_relate_passages_that_each_speak_of_one_do_not_answer():
+    question = "embedding 和 token 有啥关系"
+    apart = ("向量数据库存储文本的 embedding 坐标，查询时找出距离最近的片段。 [1]\n\n"
+             "为了控制 token 消耗，网关层要设置预算上限。 [2]")
+    together = "embedding 模型先把文本切成 token，再把这些 token 映射成一个向量坐标。 [1]"
+    emb = chunk("e1", "docs/deep_dives/03_embedding_zh.md", "向量坐标", lang="zh", section="嵌入")
+    case = Case(question=question, lang="zh", question_lang="zh", text=apart, chunks=[emb, RAG], context_ids=["e1"],
+                candidates=[cand(emb, 1, 2.0, 1, 1, used=True), cand(RAG, 2, 1.9, 2, 2)])
+    low = found(case)
+    assert low["ANSWER_VERDICT"].severity == "warn"
+    first, second = low["ANSWER_SIDES_APART"].data["sides"]  # as the search reads them (stems)
+    assert "embedding".startswith(first) and second == "token"
+    assert first in low["ANSWER_SIDES_APART"].message and "token" in low["ANSWER_SIDES_APART"].message
+    assert not any(f.startswith("sides_apart") for f in verdict(dataclasses.replace(case, text=together)).data["red_flags"])
+
+
+def test_a_definition_asked_and_given_is_not_doubted_because_many_docs_speak_of_the_term():
+    """"What is RAG?" matches half the docs about equally; an answer that says what RAG is needs no winning doc."""
+    defined = FULL_RAG_ANSWER.replace("RAG retrieves relevant passages", "RAG (retrieval-augmented generation) is a "
+                                      "way to answer from your documents: it retrieves relevant passages")
+    undefined = FULL_RAG_ANSWER.replace("RAG retrieves relevant passages", "In the second phase the system "
+                                        "retrieves relevant passages")
+    tie = [cand(RAG, 1, 1.50, 1, 1, used=True), cand(VDB, 2, 1.49, 2, 2, used=True)]
+    asked = Case(question="What is RAG?", text=defined, candidates=tie, context_ids=["rag1", "vdb1"])
+    given, not_given = found(asked), found(dataclasses.replace(asked, text=undefined))
+    assert given["ANSWER_VERDICT"].severity == "info" and "ANSWER_NO_CLEAR_SOURCE" not in given
+    assert not_given["ANSWER_VERDICT"].data["usefulness"] < given["ANSWER_VERDICT"].data["usefulness"]
