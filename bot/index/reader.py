@@ -23,6 +23,7 @@ import numpy as np
 from bot.corpus.atlas_map import AtlasMap
 from bot.domain import Chunk
 from bot.index.spelling import SpellingIndex
+from bot.index.bridge import TermBridge
 from bot.corpus.layout import INDEX_FORMAT, GenerationFiles, IndexLayout, Manifest, chroma_client, read_manifest
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,11 @@ class LiveIndex:
             elif len(first.section_path) <= 1 and first.order == 0 and title.search(first.title.strip()):
                 found.append(first)
         return found
+
+    @cached_property
+    def term_bridge(self) -> TermBridge:
+        """The Chinese docs' words for English terms ("语义缓存 (Semantic Cache)"); fixed for the index's life."""
+        return TermBridge.from_chunks(self.chunks)
 
     @cached_property
     def title_weights(self) -> dict[str, dict[str, float]]:

@@ -32,6 +32,7 @@ class Query:
     project: bool = False  # about the Atlas's own project
     lean: Lean | None = None  # a follow-up: lean to the conversation's docs
     named_docs: frozenset[str] = frozenset()  # the docs of the module, chapter or phase the question names
+    bridged: list[str] = field(default_factory=list)  # the Chinese docs' words for its English terms (search only)
 
     def notes(self) -> list[str]:
         """What /debug says about how the question was read."""
@@ -40,6 +41,8 @@ class Query:
             out.append("read " + ", ".join(f"{a}→{b}" for a, b in self.corrections.items()))
         if self.synonyms:
             out.append("also searched for: " + ", ".join(self.synonyms))
+        if self.bridged:
+            out.append("also searched, as the Chinese docs write it: " + ", ".join(self.bridged))
         if self.named_docs:
             out.append("leaning to the docs it names: " + ", ".join(sorted(self.named_docs)))
         return out

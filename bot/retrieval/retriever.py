@@ -44,9 +44,11 @@ class Retriever:
         text, corrected = index.spelling.correct(without_reference(question) if named else question)
         tokens = self.tokenizer.tokens(text)
         expansion, synonyms = self.glossary.expand(text, lang, tokens, self.tokenizer)
+        # "semantic cache 命中…": the Chinese docs write 语义缓存 (searched for; the answer is judged on the question)
+        bridged = index.term_bridge.terms(text) if lang == "zh" else []
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
                      synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text),
-                     lean=lean, named_docs=named)
+                     lean=lean, named_docs=named, bridged=bridged)
 
     def embeds_for(self, index: LiveIndex) -> bool:
         """Whether this embedder's vectors are comparable with the index's."""
@@ -56,8 +58,9 @@ class Retriever:
         return self.embedder.encode([question])[0]
 
     def search(self, index: LiveIndex, query: Query, vector: np.ndarray | None) -> Retrieval:
+        bridged = [t for term in query.bridged for t in self.tokenizer.tokens(term) if t not in query.tokens]
         return retrieve(index, query.tokens, vector, query.lang, self.weights, self.candidates, query.navigation,
-                        query.project, query.expansion, query.lean, query.named_docs)
+                        query.project, list(dict.fromkeys(query.expansion + bridged)), query.lean, query.named_docs)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
         return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence)

@@ -242,3 +242,8 @@ async def test_the_answer_may_come_from_a_section_of_the_right_doc_that_retrieva
     answer = await ask(services, "在 LLM 应用里落地零信任，要做到哪几点？")
     assert "最小权限" in answer.text and "验证输出" in answer.text.replace("全面验证输出", "验证输出"), answer.text
     assert not re.search(r"以下是[^\n]*。\s*\[\d\]\s*$", answer.text.split("\n\n")[0]), answer.text  # no promise left hanging
+
+
+async def test_an_english_term_in_a_chinese_question_searches_the_chinese_docs_word(services):
+    answer = await ask(services, "semantic cache 命中的时候还会去调 LLM API 吗？")  # the docs write 语义缓存
+    assert "语义缓存" in " ".join(answer.trace.notes) and "拦截" in answer.text, (answer.trace.notes, answer.text)
