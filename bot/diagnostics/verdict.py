@@ -88,10 +88,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6847, 0.5078, 6.3333, 0.1031),
-    "sd": (0.246, 0.3658, 0.5089, 0.3041),
-    "weights": (0.0369, 0.3515, 0.1321, -0.5378),
-    "bias": 0.3364,
+    "mean": (0.6855, 0.5336, 6.3699, 0.0722),
+    "sd": (0.2443, 0.3815, 0.4693, 0.2588),
+    "weights": (0.0668, 0.3697, -0.0211, -0.4922),
+    "bias": 0.3081,
 }
 
 
