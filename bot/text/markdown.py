@@ -99,7 +99,7 @@ def parse_blocks(text: str) -> list[Block]:
 
 @lru_cache(maxsize=8192)  # chunks are parsed again for every answer that quotes them
 def _parse_blocks(text: str) -> tuple[Block, ...]:
-    lines = text.split("\n")
+    lines = re.split(r"\r\n?|\n", text)  # markdown-it's line numbers count a lone "\r" as a line break too
     tokens = _parser().parse(text)
     blocks: list[Block] = []
     for i, token in enumerate(tokens):
@@ -124,7 +124,7 @@ def _parse_blocks(text: str) -> tuple[Block, ...]:
 
 
 def _closes(fence_lines: list[str]) -> bool:
-    opening = FENCE_LINE.match(fence_lines[0])
+    opening = FENCE_LINE.match(fence_lines[0]) if fence_lines else None
     if opening is None or len(fence_lines) < 2:
         return False
     closing = FENCE_LINE.match(fence_lines[-1])

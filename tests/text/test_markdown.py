@@ -62,3 +62,9 @@ def test_inline_markdown_keeps_only_balanced_chat_markup():
 def test_relative_links_become_absolute_through_a_resolver():
     text = inline_markdown("read [chapter 6](../deep_dives/06_x.md#why)", resolve=lambda href: "https://h/" + href)
     assert text == "read [chapter 6](https://h/../deep_dives/06_x.md#why)"
+
+
+def test_a_lone_carriage_return_is_a_line_break_as_the_parser_reads_it():
+    blocks = parse_blocks("\r0```python\n```")  # found by the Telegram renderer's property test
+    assert [(b.kind, b.source) for b in blocks] == [("paragraph", "0```python"), ("code", "```")]
+    assert not blocks[1].closed  # a fence opened on the last line and never closed
