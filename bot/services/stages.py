@@ -5,6 +5,8 @@ fallback). Blocking work runs in worker threads."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,7 +32,8 @@ class StageRunner:
         self.generator, self.top_k = generator, top_k
 
     async def run(self, question: str, lang: str, index: LiveIndex, timer: Timer,
-                  lean: Lean | None = None, on_draft: OnText | None = None) -> Stages:
+                  lean: Lean | None = None, on_draft: OnText | None = None,
+                  on_preview: Callable[[Draft], None] | None = None) -> Stages:
         """The stages of ``question`` (the one to search: a follow-up already made standalone), each timed."""
         retriever = self.retriever
         with timer.stage("tokenize"):
@@ -47,7 +50,7 @@ class StageRunner:
         if evidence.decline or not selection.chosen:
             own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
             return stages.with_draft(refusal(lang, own or [s.chunk for s in retrieval.ranked], index.manifest))
-        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft))
+        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft, on_preview))
 
     async def _query_vector(self, question: str, index: LiveIndex) -> np.ndarray | None:
         """The question's embedding (cached); None when the index was embedded by another model."""
@@ -61,21 +64,34 @@ class StageRunner:
         return vector
 
     async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
-                     timer: Timer, on_draft: OnText | None = None) -> Draft:
+                     timer: Timer, on_draft: OnText | None = None,
+                     on_preview: Callable[[Draft], None] | None = None) -> Draft:
+        """The LLM's checked draft, else the extractive one. When the LLM is about to be asked and
+        ``on_preview`` is given, the extractive draft is made first and handed to it (a learner can read
+        it while the model writes); it is the fallback too."""
         chosen = [s.chunk for s in selection.chosen]
         with timer.stage("compose"):
             composition = await asyncio.to_thread(compose, self.extractive, query, chosen, index)
         fallback: Fallback | None = None
+        early: Draft | None = None
         if self.generator is not None:
+            if on_preview is not None and self.generator.available():
+                with timer.stage("answer"):
+                    early = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
+                                                    "extractive", composition)
+                on_preview(early)
             with timer.stage("llm"):
                 generated = await self.generator.draft(query, quoted_context(composition, chosen), evidence, index,
                                                        on_draft)
             if isinstance(generated, Draft):
                 return generated
             fallback = generated
-        with timer.stage("answer"):
-            draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
-                                            "fallback" if fallback else "extractive", composition)
+        if early is not None:
+            draft = replace(early, mode="fallback" if fallback else "extractive", trace_notes=list(early.trace_notes))
+        else:
+            with timer.stage("answer"):
+                draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
+                                                "fallback" if fallback else "extractive", composition)
         if fallback is not None:
             draft.trace_notes[:0] = [fallback.note]
             draft.check, draft.tokens_in, draft.tokens_out, draft.cost_usd = (
