@@ -16,12 +16,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from bot.answering.drafts import Draft
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import OnText
 from bot.corpus.layout import Manifest
-from bot.domain import Answer, Asker, IndexInfo, LanguageDecision, Note
+from bot.domain import Answer, Asker, IndexInfo, LanguageDecision, Note, Trace
 from bot.index.reader import IndexMissing, IndexReader, LiveIndex
 from bot.messages import message
 from bot.retrieval.retriever import Retriever
@@ -74,9 +75,8 @@ class AskService:
                   on_preview: Callable[[Answer], None] | None = None) -> Answer:
         """Answer a question. Never raises for bad input or a failing dependency. ``on_draft`` sees an
         LLM's answer as it streams, before any check: an adapter may show it as a draft that the
-        returned (checked) answer replaces. ``on_preview`` gets the docs' own (extractive) answer the
-        moment it is ready, when an LLM is about to be asked: an adapter may show it while the LLM
-        writes (the returned answer replaces it; it is the same text when the LLM's is not shown)."""
+        returned (checked) answer replaces. ``on_preview`` gets the docs' own answer before an LLM is asked,
+        to show while it writes (the returned answer replaces it: the same text if the LLM's is not shown)."""
         timer = Timer()
         extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
         prepared = prepare_question(question, MAX_QUESTION_CHARS, extra)
@@ -137,12 +137,8 @@ class AskService:
         if cached is not None:
             hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
             return await self._finish(hit, asker, timer, turn)
-        early = None
-        if on_preview is not None:
-            def early(draft: Draft) -> None:  # the docs' own answer, shown while the LLM writes
-                trace = early_trace(trace_id, question, decision, self.models, self.store, timer, draft.mode)
-                on_preview(Answer(text=draft.text, lang=lang, citations=draft.citations, notes=notes + draft.notes,
-                                  trace=trace))
+        early = None if on_preview is None else partial(_preview, on_preview, lambda mode: early_trace(
+            trace_id, question, decision, self.models, self.store, timer, mode), lang, notes)
         stages = await self.stages.run(turn.question, lang, index, timer, turn.lean, on_draft, early)
         trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer,
                                prepared.notes)
@@ -199,6 +195,13 @@ class AskService:
         if asker.platform != "eval":
             ttl = self.traces.ttl_s if self.traces is not None else self.cache.ttl_s
             await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl, mirror=True)
+
+
+def _preview(show: Callable[[Answer], None], trace: Callable[[str], Trace], lang: str, notes: list[Note],
+             draft: Draft) -> None:
+    """The docs' own answer as an ``Answer``, for an adapter to show while the LLM writes."""
+    show(Answer(text=draft.text, lang=lang, citations=draft.citations, notes=notes + draft.notes,
+                trace=trace(draft.mode)))
 
 
 def _language_notes(decision: LanguageDecision) -> list[Note]:
