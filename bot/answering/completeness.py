@@ -28,6 +28,7 @@ LIST_SHARE = 0.5  # of the passage's non-empty lines must be list items for it t
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)、]|[（(]?\d+[）)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_LINK_FIRST = re.compile(r"\s*(?:\*\*)?\[[^\]]+\]\([^)]*\)")
 _BOLD = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
 _NAME_END = re.compile(r"\s*(?:[:：—–]|\s-\s|（|\()")
 _AMOUNT = re.compile(r"\b(?:how (?:much|many|large|big|long|fast|slow)|what size|how expensive)\b|多少|几[个种步层次倍]|多大|多长|多久|多快",
@@ -60,6 +61,15 @@ def missing_items(answer: str, passage: str, question: str) -> list[str]:
         if counted and not given & {n for p in counted for n in _NUMBER.findall(p)}:
             return [_BULLET.sub("", p)[:PIECE_CHARS] for p in counted[:2]]
     return []
+
+
+def is_link_list(passage: str) -> bool:
+    """The passage is mostly a list of links (three or more items that open with one): a map of chapters.
+    The docs' answer — each chapter linked — is what the asker needs; a written answer can only lose the
+    links (measured: "The curriculum explains quantization in 27 [1].")."""
+    lines = [line for line in passage.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    linked = [line for line in lines if _BULLET.match(line) and _LINK_FIRST.match(_BULLET.sub("", line, count=1))]
+    return len(linked) >= 3 and len(linked) >= LIST_SHARE * len(lines)
 
 
 def list_items(passage: str) -> list[str]:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from bot.answering.completeness import is_link_list
 from bot.answering.drafts import Draft, compose, extractive_draft, quoted_context, refusal
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import OnText
@@ -66,15 +67,17 @@ class StageRunner:
     async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
                      timer: Timer, on_draft: OnText | None = None,
                      on_preview: Callable[[Draft], None] | None = None) -> Draft:
-        """The LLM's checked draft, else the extractive one. When the LLM is about to be asked and
-        ``on_preview`` is given, the extractive draft is made first and handed to it (a learner can read
-        it while the model writes); it is the fallback too."""
+        """The LLM's checked draft, else the extractive one. The LLM is not asked when the docs' answer is
+        a list of linked chapters (``is_link_list``): the links are the answer. When the LLM is about to be
+        asked and ``on_preview`` is given, the extractive draft is made first and handed to it (a learner
+        can read it while the model writes); it is the fallback too."""
         chosen = [s.chunk for s in selection.chosen]
         with timer.stage("compose"):
             composition = await asyncio.to_thread(compose, self.extractive, query, chosen, index)
         fallback: Fallback | None = None
         early: Draft | None = None
-        if self.generator is not None:
+        mapped = bool(composition.passages) and is_link_list(composition.passages[0].text)
+        if self.generator is not None and not mapped:
             if on_preview is not None and self.generator.available():
                 with timer.stage("answer"):
                     early = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
@@ -92,6 +95,8 @@ class StageRunner:
             with timer.stage("answer"):
                 draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
                                                 "fallback" if fallback else "extractive", composition)
+        if mapped and self.generator is not None:
+            draft.trace_notes.append("the docs' answer is a list of linked chapters: shown as it is, no LLM asked")
         if fallback is not None:
             draft.trace_notes[:0] = [fallback.note]
             draft.check, draft.tokens_in, draft.tokens_out, draft.cost_usd = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.completeness import list_items, missing_items
+from bot.answering.completeness import is_link_list, list_items, missing_items
 from bot.answering.llm import LLMClient, Timeouts, generate_answer
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.domain import Chunk
@@ -66,3 +66,9 @@ async def test_an_incomplete_answer_is_asked_once_more_naming_what_is_missing(ll
     assert answer.check.retried == "INCOMPLETE" and answer.verdict.action == shown
     if shown == "fallback":
         assert answer.verdict.reason == "INCOMPLETE"
+
+
+def test_a_list_of_linked_chapters_is_a_map_and_a_list_of_labels_is_not():
+    assert is_link_list(CHAPTERS)
+    assert not is_link_list("- Goal: answer questions over a database\n- Tools: a SQL runner\n- Workflow: ask, query")
+    assert not is_link_list("See [11. Retrieval Basics](11_retrieval.md) for how a search finds passages.")
