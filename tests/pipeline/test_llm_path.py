@@ -272,3 +272,14 @@ async def test_the_docs_answer_is_handed_over_before_the_llm_writes_and_stays_wh
         assert [(w, t) for w, _, t in seen] == [("docs", kept.text)]
     finally:
         await pipeline.close()
+
+
+async def test_a_question_the_docs_answer_with_a_list_of_linked_chapters_gets_the_links_without_the_llm(
+        llm_settings, use_embedder, llm_standin):
+    """A written answer to "which chapter…" named "27" and lost the links (issue #15); the docs' list of
+    linked chapters is shown as it is."""
+    llm_standin.script(Reply.from_passages(1))
+    answer = await ask_with(llm_settings(), use_embedder, "where does the curriculum explain quantization?")
+    assert llm_standin.requests == []
+    assert answer.trace.answer_mode == "extractive" and "Model Quantization" in answer.text
+    assert "](https://github.com/" in answer.text  # each chapter linked
