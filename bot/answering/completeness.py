@@ -7,8 +7,12 @@ asker would otherwise have read:
 - a passage that is mostly a list (three items or more): the answer must name all but one of the
   items the question points at (those sharing a word with it); when it points at none but asks for
   several ("which", "what are", "哪些"…), all but one of the first ``MAX_ITEMS`` items;
+- the terms the passage sets in bold inside its sentences (its key terms): all but one, up to
+  ``MAX_ITEMS`` (and not none of one or two);
 - a question asking for an amount ("how much", "多少"…) whose passage holds numbers: the answer must
-  give at least one of them.
+  give at least one of them;
+- a question asking how to do something ("how do I", "怎么"…) whose passage shows code: the answer
+  must show code too.
 
 ``missing_items`` returns what is left out (item names, or the passage's lines with the numbers), empty when the answer is
 complete by these two tests. Nothing here reads the golden key facts of the eval set.
@@ -19,16 +23,22 @@ from __future__ import annotations
 import math
 import re
 
+from bot.text.markdown import FENCED_BLOCK
+
 
 MAX_ITEMS = 6  # items of a long list an answer must name; a small model's four sentences hold about this many
 ALLOWED_MISSING = 1  # items an answer may leave out (issue #15: no answer more than one fact below the docs')
 NAME_WORDS = 5  # an item without a marked name is known by its first words
+TERM_CHARS = 40  # a bold span longer than this is an emphasised sentence, not a term
+CODE_ITEM = "the code example of passage [1]"
 PIECE_CHARS = 120  # of a passage line with numbers, named in the correction
 LIST_SHARE = 0.5  # of the passage's non-empty lines must be list items for it to count as a list
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)、]|[（(]?\d+[）)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _LINK_FIRST = re.compile(r"\s*(?:\*\*)?\[[^\]]+\]\([^)]*\)")
+_BOLD_LINE = re.compile(r"^\s*(?:#+\s*)?\*\*[^*]+\*\*\s*$")
+_HOW = re.compile(r"\bhow (?:do|to|can|should)\b|\bcode\b|\bexample\b|怎么|如何|代码|示例|例子", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*([^*]+)\*\*|__([^_]+)__")
 _NAME_END = re.compile(r"\s*(?:[:：—–]|\s-\s|（|\()")
 _AMOUNT = re.compile(r"\b(?:how (?:much|many|large|big|long|fast|slow)|what size|how expensive)\b|多少|几[个种步层次倍]|多大|多长|多久|多快",
@@ -51,9 +61,14 @@ def missing_items(answer: str, passage: str, question: str) -> list[str]:
         wanted = [name for name in items if _terms(name) & asked][:MAX_ITEMS]
         if not wanted and _SEVERAL.search(question):
             wanted = items[:MAX_ITEMS]
-        missing = [name for name in wanted if not mentions(answer, name)]
-        if len(missing) > ALLOWED_MISSING:
+        missing = _left_out(answer, wanted)
+        if missing:
             return missing
+    missing = _left_out(answer, key_terms(passage))
+    if missing:
+        return missing
+    if _HOW.search(question) and FENCED_BLOCK.search(passage) and not FENCED_BLOCK.search(answer):
+        return [CODE_ITEM]
     if _AMOUNT.search(question):
         pieces = [p.strip() for p in _PIECE.split(passage) if p.strip()]
         counted = [p for p in pieces if any(n not in ("0", "1") for n in _NUMBER.findall(_BULLET.sub("", p)))]
@@ -61,6 +76,26 @@ def missing_items(answer: str, passage: str, question: str) -> list[str]:
         if counted and not given & {n for p in counted for n in _NUMBER.findall(p)}:
             return [_BULLET.sub("", p)[:PIECE_CHARS] for p in counted[:2]]
     return []
+
+
+def _left_out(answer: str, wanted: list[str]) -> list[str]:
+    """The ``wanted`` names the answer does not mention, when more than ``ALLOWED_MISSING`` or all of them."""
+    missing = [name for name in wanted if not mentions(answer, name)]
+    return missing if len(missing) > ALLOWED_MISSING or (missing and len(missing) == len(wanted)) else []
+
+
+def key_terms(passage: str) -> list[str]:
+    """The terms the passage sets in bold inside its sentences (a bold line is a heading, not a term):
+    the docs' own key terms, which the extractive answer shows as they are."""
+    terms = []
+    for line in passage.splitlines():
+        if _BOLD_LINE.match(line):
+            continue
+        for match in _BOLD.finditer(line):
+            term = next(g for g in match.groups() if g).strip(" `*:：")
+            if 1 < len(term) <= TERM_CHARS and _BULLET.sub("", line).strip() != match.group(0):
+                terms.append(term)
+    return list(dict.fromkeys(terms))[:MAX_ITEMS]
 
 
 def is_link_list(passage: str) -> bool:

@@ -76,7 +76,7 @@ class StageRunner:
             composition = await asyncio.to_thread(compose, self.extractive, query, chosen, index)
         fallback: Fallback | None = None
         early: Draft | None = None
-        mapped = bool(composition.passages) and is_link_list(composition.passages[0].text)
+        mapped = any(is_link_list(p.text) for p in composition.passages)
         if self.generator is not None and not mapped:
             if on_preview is not None and self.generator.available():
                 with timer.stage("answer"):

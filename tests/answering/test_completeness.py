@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answering.completeness import is_link_list, list_items, missing_items
+from bot.answering.completeness import is_link_list, key_terms, list_items, missing_items
 from bot.answering.llm import LLMClient, Timeouts, generate_answer
 from bot.answering.prompts import DEFAULT_PROMPTS_DIR, PromptSet
 from bot.domain import Chunk
@@ -72,3 +72,25 @@ def test_a_list_of_linked_chapters_is_a_map_and_a_list_of_labels_is_not():
     assert is_link_list(CHAPTERS)
     assert not is_link_list("- Goal: answer questions over a database\n- Tools: a SQL runner\n- Workflow: ask, query")
     assert not is_link_list("See [11. Retrieval Basics](11_retrieval.md) for how a search finds passages.")
+
+
+def test_the_passages_bold_key_terms_must_stay_in_the_answer():
+    passage = ("**How spam filters used to work**\n"
+               "Engineers spent their time on **Feature Engineering**, writing rules by hand.\n"
+               "- **The Limit**: a changed spelling broke the **handcrafted feature**.")
+    assert key_terms(passage) == ["Feature Engineering", "The Limit", "handcrafted feature"]
+    vague = "Old filters matched exact words, so a changed spelling slipped through [1]."
+    assert missing_items(vague, passage, "Why did old spam filters break?") == [
+        "Feature Engineering", "The Limit", "handcrafted feature"]
+    kept = "Filters relied on Feature Engineering: each handcrafted feature broke when a spelling changed [1]."
+    assert missing_items(kept, passage, "Why did old spam filters break?") == []
+
+
+def test_a_how_to_question_whose_passage_shows_code_needs_code_in_the_answer():
+    passage = "Change the base URL:\n```python\nclient = OpenAI(base_url=\"https://api.example.com\")\n```"
+    prose = "Point the client at the provider's base URL [1]."
+    assert missing_items(prose, passage, "How do I point my script at another provider?") == [
+        "the code example of passage [1]"]
+    with_code = prose + "\n```python\nclient = OpenAI(base_url=\"https://api.example.com\")\n```"
+    assert missing_items(with_code, passage, "How do I point my script at another provider?") == []
+    assert missing_items(prose, passage, "Why use a base URL?") == []
