@@ -68,7 +68,8 @@ async def test_an_llm_answer_carries_citations_tokens_and_cost(llm_settings, use
     assert trace.llm_model == "llm_standin-model" and trace.prompt_version.startswith("v2-")
     assert [c.n for c in answer.citations] == [1, 2]
     assert [c.chunk_id for c in answer.citations] == trace.context_ids[:2]
-    assert trace.answer_check.markers_supported == 2 and trace.answer_check.first_token_ms is not None
+    check = trace.answer_check  # the stand-in restates a sentence per passage, and the first passage's key terms
+    assert check.markers_supported == check.markers_checked >= 2 and check.first_token_ms is not None
     sent = llm_standin.requests[0].body
     assert sent["model"] == "llm_standin-model" and sent["stream"] is True
     assert QUESTION in sent["messages"][-1]["content"]
