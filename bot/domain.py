@@ -139,6 +139,8 @@ class AnswerCheck(BaseModel):
     cited_any: bool = True  # the model cited at least one valid passage
     copy_share: float = 0.0  # share of the shown answer copied verbatim from the passages
     answer_chars: int = 0  # length of the shown answer, markers left out
+    missing_items: list[str] = Field(default_factory=list)  # what the docs' first passage lists/counts and the
+    # answer leaves out (``bot.answering.completeness``)
     declined: bool = False  # the model said the passages do not answer
     answer_lang: Lang | None = None  # language the answer is actually written in
     truncated: bool = False  # the model stopped at its token limit

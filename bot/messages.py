@@ -12,6 +12,16 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "✍️ Writing… (a draft, not yet checked against the docs: the checked answer replaces it)",
         "zh": "✍️ 正在撰写……（草稿，尚未对照文档检查，检查后的答案会替换它）",
     },
+    "written_answer_coming": {
+        "en": "⏳ The docs' own passages first. A written answer is on its way and replaces this once it is "
+              "checked against them.",
+        "zh": "⏳ 先看文档原文。正在撰写的答案对照文档检查后会替换这里。",
+    },
+    "written_answer_progress": {
+        "en": "✍️ The docs' own passages first. A written answer is on its way ({n} words so far) and replaces "
+              "this once it is checked against them.",
+        "zh": "✍️ 先看文档原文。正在撰写答案（已写 {n} 字），对照文档检查后会替换这里。",
+    },
     "not_covered": {
         "en": "The Atlas does not seem to cover this. The nearest sections are:",
         "zh": "Atlas 似乎没有涉及这个问题。最接近的章节是：",

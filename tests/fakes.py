@@ -58,6 +58,7 @@ class FakeService:
     last: dict[tuple[str, str, str], str] = field(default_factory=dict)
     delay_s: float = 0.0
     drafts: list[str] = field(default_factory=list)  # streamed to on_draft before the answer, one per draft_gap_s
+    preview: str | None = None  # handed to on_preview (as the docs' answer) before any draft
     draft_gap_s: float = 0.1
     started: bool = False
 
@@ -79,9 +80,11 @@ class FakeService:
     async def close(self) -> None:
         self.started = False
 
-    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft=None, on_preview=None) -> Answer:
         import asyncio
 
+        if self.preview is not None and on_preview is not None:
+            on_preview(make_answer(question, self.preview))
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         for draft in self.drafts if on_draft else []:
@@ -99,8 +102,8 @@ class FakeService:
 class _Asking:
     fake: FakeService
 
-    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
-        return await self.fake.ask(question, asker, on_draft)
+    async def ask(self, question: str, asker: Asker, on_draft=None, on_preview=None) -> Answer:
+        return await self.fake.ask(question, asker, on_draft, on_preview)
 
 
 @dataclass

@@ -223,6 +223,24 @@ def _grounded_answer(body: dict, numbers: tuple[int, ...]) -> str:
                  if not ln.strip().startswith(("#", "|", "`"))]
         lines = [ln for ln in lines if len(ln) > (12 if re.search("[\u4e00-\u9fff]", ln) else 30)]
         if lines:
-            sentence = re.split(r"(?<=[.!?。！？])\s*", lines[0])[0].rstrip(".。")
-            out.append(f"{sentence} [{n}]" + ("。" if re.search("[\u4e00-\u9fff]", sentence) else "."))
+            sentences = [re.split(r"(?<=[.!?。！？])\s*", lines[0])[0]]
+            if n == numbers[0]:  # a good model keeps the first passage's key (bold) terms: the sentences holding them
+                sentences += _key_sentences(blocks.get(str(n), ""), sentences[0])
+            for sentence in sentences:
+                sentence = sentence.rstrip(".。")
+                out.append(f"{sentence} [{n}]" + ("。" if re.search("[\u4e00-\u9fff]", sentence) else "."))
     return " ".join(out) or "The stand-in found no passage to restate."
+
+
+def _key_sentences(block: str, first: str, most: int = 2) -> list[str]:
+    """Up to ``most`` sentences of ``block`` (bold marks removed) holding a bold term that ``first`` lacks."""
+    out = []
+    for line in block.splitlines():
+        if re.fullmatch(r"\s*\*\*[^*]+\*\*\s*", line):
+            continue  # a bold line is a heading
+        for sentence in re.split(r"(?<=[.!?。！？])\s*", re.sub(r"^[-*>\d.\s]+", "", line.strip())):
+            terms = re.findall(r"\*\*([^*]+)\*\*", sentence)
+            plain = sentence.replace("**", "").strip()
+            if terms and any(t not in first for t in terms) and plain not in out and plain != first:
+                out.append(plain)
+    return out[:most]

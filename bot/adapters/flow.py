@@ -55,10 +55,11 @@ async def admit(services: Services, question: str, asker: Asker, lang: Lang) -> 
 
 
 async def ask(services: Services, question: str, asker: Asker, lang: Lang, member: Member | None = None,
-              on_draft: Callable[[str], None] | None = None) -> Outcome:
+              on_draft: Callable[[str], None] | None = None,
+              on_preview: Callable[[Answer], None] | None = None) -> Outcome:
     """A study request goes to the companion (for ``member``); anything else is admitted, then answered.
-    ``lang`` is the language of any notice; ``on_draft`` sees an LLM answer streaming, unchecked
-    (``AskService.ask``)."""
+    ``lang`` is the language of any notice; ``on_draft`` sees an LLM answer streaming, unchecked, and
+    ``on_preview`` the docs' own answer shown while the LLM writes (``AskService.ask``)."""
     if member is not None:
         reply = await study(services, question, member, lang)
         if reply is not None:
@@ -66,4 +67,4 @@ async def ask(services: Services, question: str, asker: Asker, lang: Lang, membe
     notice = await admit(services, question, asker, lang)
     if notice is not None:
         return Outcome(notice=notice)
-    return Outcome(answer=await services.asking.ask(question.strip(), asker, on_draft=on_draft))
+    return Outcome(answer=await services.asking.ask(question.strip(), asker, on_draft=on_draft, on_preview=on_preview))

@@ -95,7 +95,7 @@ class _Line:
 class Verdict:
     """What to do with a checked answer: ``show`` it, ``retry`` once with a correction, or ``fallback``
     to the extractive answer; ``reason`` is a code (LLM_DECLINED, WRONG_LANGUAGE, NO_CITATION,
-    UNSUPPORTED, COPYING, REPEATED) the trace, the diagnostics and the correction prompt use."""
+    UNSUPPORTED, COPYING, REPEATED, INCOMPLETE) the trace, the diagnostics and the correction prompt use."""
 
     action: str
     reason: str | None = None
@@ -207,6 +207,8 @@ def verdict(check: AnswerCheck, lang: Lang) -> Verdict:
         return Verdict("retry", "COPYING")
     if not supported:
         return Verdict("retry", "UNSUPPORTED")
+    if check.missing_items:
+        return Verdict("retry", "INCOMPLETE")
     return Verdict("show")
 
 

@@ -20,6 +20,7 @@ from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_rando
 from bot.answering.breaker import CircuitBreaker
 from bot.answering.chat_stream import AttemptFailed, ChatStream, OnText, Timeouts
 from bot.answering.checks import Verdict, check_answer, verdict
+from bot.answering.completeness import missing_items
 from bot.answering.prompts import DEFAULT_MAX_CONTEXT_CHARS, PromptSet
 from bot.domain import AnswerCheck, Chunk, Lang
 from bot.text.script import CJK_WIDE
@@ -219,6 +220,8 @@ async def generate_answer(
         result = await client.complete(messages, max_tokens=max_tokens, deadline=deadline, on_text=on_text)
         text, check = await asyncio.to_thread(check_answer, result.text, lang, prompt.context_chunks, tokenizer,
                                              result.finish_reason, idf=idf, encode=encode, question=question)
+        if prompt.context_chunks and not check.declined:
+            check.missing_items = missing_items(text, prompt.context_chunks[0].text, question)
         return result, text, check
 
     first, text, check = await ask(prompt.messages)
@@ -231,8 +234,10 @@ async def generate_answer(
             check.error = f"no time left in the {client.budget_s:g} s budget to ask again"
             judged = Verdict("fallback", reason)
         else:
-            correction = [{"role": "assistant", "content": first.text},
-                          {"role": "user", "content": prompts.correction(reason, lang)}]
+            fix = prompts.correction(reason, lang)
+            if reason == "INCOMPLETE":  # name what is missing: a small model follows a list better than a hint
+                fix += " " + ("；".join(check.missing_items) if lang == "zh" else "; ".join(check.missing_items))
+            correction = [{"role": "assistant", "content": first.text}, {"role": "user", "content": fix}]
             try:
                 second, text, check = await ask(prompt.messages + correction)
                 results.append(second)

@@ -7,8 +7,10 @@ extractively, so the LLM is judged against what the bot would have said without 
   it (``model``); and of the markers in the answer shown, re-checked (``shown``);
 - declines: how often the model said "not covered" to an answerable question, and how often that
   reached the user as a refusal;
-- fallbacks (by reason), corrective retries, the share copied verbatim, latency and time to the first
-  streamed token (p50 / p95).
+- fallbacks (by reason), corrective retries, the share copied verbatim, and (p50 / p95) the answer
+  time and two waits, measured from the question as the adapters see them: ``first visible text`` —
+  the first thing a chat adapter can show (the docs' own answer handed over while the LLM writes, else
+  the LLM's first streamed text) — and ``first LLM token`` (the model's first streamed text).
 
 Only answerable questions are used (the decline decision for the others is retrieval's, measured by
 the plain eval). The subset is stratified by language and drawn with a fixed seed.
@@ -42,12 +44,20 @@ def _facts(answer: Answer, question: dict) -> int:
     return sum(fact.lower() in answer.text.lower() for fact in question.get("key_facts") or [])
 
 
-async def _ask(service: AskService, question: dict, tag: str) -> tuple[Answer, float]:
+async def _ask(service: AskService, question: dict, tag: str) -> tuple[Answer, float, dict[str, float]]:
+    """The answer, its time (ms), and when (ms from the question) the docs' answer was handed over
+    (``preview``) and the LLM's first text came (``llm``), as an adapter would see them."""
     asker = Asker(platform="eval", user_id=f"eval-{tag}-{question['id']}", space_id="eval",
                   channel_id=f"eval-{tag}-{question['id']}")
     started = time.perf_counter()
-    answer = await service.ask(question["question"], asker)
-    return answer, (time.perf_counter() - started) * 1000
+    seen: dict[str, float] = {}
+
+    def saw(what: str) -> None:
+        seen.setdefault(what, round((time.perf_counter() - started) * 1000, 1))
+
+    answer = await service.ask(question["question"], asker, on_draft=lambda _: saw("llm"),
+                               on_preview=lambda _: saw("preview"))
+    return answer, (time.perf_counter() - started) * 1000, seen
 
 
 def _shown_precision(service: AskService, answer: Answer) -> tuple[int, int]:
@@ -65,8 +75,8 @@ async def run_llm_eval(llm: AskService, extractive: AskService, questions: list[
     """One record per question, and a summary per language (``en``, ``zh``, ``mixed``, ``overall``)."""
     records = []
     for i, q in enumerate(questions, 1):
-        answer, latency = await _ask(llm, q, "llm")
-        base, _ = await _ask(extractive, q, "extractive")
+        answer, latency, seen = await _ask(llm, q, "llm")
+        base, _, _ = await _ask(extractive, q, "extractive")
         check = answer.trace.answer_check
         supported, checked = _shown_precision(llm, answer)
         records.append({
@@ -81,7 +91,8 @@ async def run_llm_eval(llm: AskService, extractive: AskService, questions: list[
             "shown_markers": [supported, checked],
             "copy_share": check.copy_share if check and answer.trace.answer_mode == "llm" else None,
             "latency_ms": round(latency, 1),
-            "first_token_ms": check.first_token_ms if check else None,
+            "first_visible_text_ms": min(seen.values(), default=round(latency, 1)),
+            "first_llm_token_ms": seen.get("llm"),
             "answer": answer.text, "extractive": base.text, "raw": check.raw if check else "",
             "dropped": {"outside": check.outside_knowledge, "contradictions": check.contradictions,
                         "repeated": check.repeated_sentences} if check else {},
@@ -101,7 +112,8 @@ def _summary(records: list[dict]) -> dict:
     shown = [sum(r["shown_markers"][k] for r in records) for k in (0, 1)]
     copies = [r["copy_share"] for r in records if r["copy_share"] is not None]
     latencies = [r["latency_ms"] for r in records]
-    firsts = [r["first_token_ms"] for r in records if r["first_token_ms"] is not None]
+    visible = [r["first_visible_text_ms"] for r in records]
+    tokens = [r["first_llm_token_ms"] for r in records if r["first_llm_token_ms"] is not None]
     return {
         "n": len(records),
         "llm_shown": sum(r["mode"] == "llm" for r in records),
@@ -116,5 +128,6 @@ def _summary(records: list[dict]) -> dict:
         "citation_precision_shown": round(shown[0] / shown[1], 3) if shown[1] else None,
         "copy_share_mean": round(sum(copies) / len(copies), 3) if copies else None,
         "latency_p50_ms": percentile(latencies, 50), "latency_p95_ms": percentile(latencies, 95),
-        "first_token_p50_ms": percentile(firsts, 50), "first_token_p95_ms": percentile(firsts, 95),
+        "first_visible_text_p50_ms": percentile(visible, 50), "first_visible_text_p95_ms": percentile(visible, 95),
+        "first_llm_token_p50_ms": percentile(tokens, 50), "first_llm_token_p95_ms": percentile(tokens, 95),
     }

@@ -16,11 +16,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 
+from bot.answering.drafts import Draft
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import OnText
 from bot.corpus.layout import Manifest
-from bot.domain import Answer, Asker, IndexInfo, LanguageDecision, Note
+from bot.domain import Answer, Asker, IndexInfo, LanguageDecision, Note, Trace
 from bot.index.reader import IndexMissing, IndexReader, LiveIndex
 from bot.messages import message
 from bot.retrieval.retriever import Retriever
@@ -69,10 +71,12 @@ class AskService:
         self.models = Models(embed_model=retriever.embedder.name, prompt_version=cache.prompt_version,
                              llm_model=cache.llm_model)
 
-    async def ask(self, question: str, asker: Asker, on_draft: OnText | None = None) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft: OnText | None = None,
+                  on_preview: Callable[[Answer], None] | None = None) -> Answer:
         """Answer a question. Never raises for bad input or a failing dependency. ``on_draft`` sees an
         LLM's answer as it streams, before any check: an adapter may show it as a draft that the
-        returned (checked) answer replaces."""
+        returned (checked) answer replaces. ``on_preview`` gets the docs' own answer before an LLM is asked,
+        to show while it writes (the returned answer replaces it: the same text if the LLM's is not shown)."""
         timer = Timer()
         extra = tuple(self.diagnostics.injection_patterns_extra) if self.diagnostics else ()
         prepared = prepare_question(question, MAX_QUESTION_CHARS, extra)
@@ -118,11 +122,12 @@ class AskService:
             decision = decision.model_copy(update={"lang": lang, "reason": f"the follow-up asks for the {lang} docs"})
         if turn.followup:
             notes.append(Note(key="followup_read_as", values={"question": turn.question}))
-        return await self._searched(prepared, decision, turn, notes, trace_id, index, asker, timer, on_draft)
+        return await self._searched(prepared, decision, turn, notes, trace_id, index, asker, timer, on_draft,
+                                    on_preview)
 
     async def _searched(self, prepared: PreparedQuestion, decision: LanguageDecision, turn: Resolution,
                         notes: list[Note], trace_id: str, index: LiveIndex, asker: Asker, timer: Timer,
-                        on_draft: OnText | None) -> Answer:
+                        on_draft: OnText | None, on_preview: Callable[[Answer], None] | None = None) -> Answer:
         """A question that goes to the docs: the cached answer, or the stages run and their answer
         diagnosed and cached; a decline or a doubted answer is logged as a gap."""
         question, lang = prepared.shown, decision.lang
@@ -132,7 +137,9 @@ class AskService:
         if cached is not None:
             hit = await self._from_cache(cached, question, decision, trace_id, index, timer)
             return await self._finish(hit, asker, timer, turn)
-        stages = await self.stages.run(turn.question, lang, index, timer, turn.lean, on_draft)
+        early = None if on_preview is None else partial(_preview, on_preview, lambda mode: early_trace(
+            trace_id, question, decision, self.models, self.store, timer, mode), lang, notes)
+        stages = await self.stages.run(turn.question, lang, index, timer, turn.lean, on_draft, early)
         trace = assemble_trace(trace_id, question, decision, self.models, self.store, index, stages, timer,
                                prepared.notes)
         answer = Answer(text=stages.draft.text, lang=lang, refused=stages.draft.refused,
@@ -188,6 +195,13 @@ class AskService:
         if asker.platform != "eval":
             ttl = self.traces.ttl_s if self.traces is not None else self.cache.ttl_s
             await self.store.set(f"lastlang:{asker.platform}:{asker.user_id}", lang, ttl, mirror=True)
+
+
+def _preview(show: Callable[[Answer], None], trace: Callable[[str], Trace], lang: str, notes: list[Note],
+             draft: Draft) -> None:
+    """The docs' own answer as an ``Answer``, for an adapter to show while the LLM writes."""
+    show(Answer(text=draft.text, lang=lang, citations=draft.citations, notes=notes + draft.notes,
+                trace=trace(draft.mode)))
 
 
 def _language_notes(decision: LanguageDecision) -> list[Note]:

@@ -54,6 +54,10 @@ class Generator:
         self.ttl_s, self.weak_margin = ttl_s, weak_margin
         self._breaker_reported: str | None = None
 
+    def available(self) -> bool:
+        """Whether the LLM will be asked now (its circuit breaker is not open)."""
+        return self.generation.llm.breaker.allows()
+
     async def draft(self, query: Query, chunks: list[Chunk], evidence: EvidenceReport, index: LiveIndex,
                     on_draft: OnText | None = None) -> Draft | Fallback:
         """The LLM's checked draft (an answer, or its decline when the evidence was weak), or why the

@@ -5,9 +5,12 @@ fallback). Blocking work runs in worker threads."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from bot.answering.completeness import is_link_list
 from bot.answering.drafts import Draft, compose, extractive_draft, quoted_context, refusal
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.llm import OnText
@@ -30,7 +33,8 @@ class StageRunner:
         self.generator, self.top_k = generator, top_k
 
     async def run(self, question: str, lang: str, index: LiveIndex, timer: Timer,
-                  lean: Lean | None = None, on_draft: OnText | None = None) -> Stages:
+                  lean: Lean | None = None, on_draft: OnText | None = None,
+                  on_preview: Callable[[Draft], None] | None = None) -> Stages:
         """The stages of ``question`` (the one to search: a follow-up already made standalone), each timed."""
         retriever = self.retriever
         with timer.stage("tokenize"):
@@ -47,7 +51,7 @@ class StageRunner:
         if evidence.decline or not selection.chosen:
             own = [s.chunk for s in retrieval.ranked if s.chunk.lang == lang and not s.chunk.boilerplate]
             return stages.with_draft(refusal(lang, own or [s.chunk for s in retrieval.ranked], index.manifest))
-        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft))
+        return stages.with_draft(await self._draft(query, selection, evidence, index, timer, on_draft, on_preview))
 
     async def _query_vector(self, question: str, index: LiveIndex) -> np.ndarray | None:
         """The question's embedding (cached); None when the index was embedded by another model."""
@@ -61,21 +65,38 @@ class StageRunner:
         return vector
 
     async def _draft(self, query: Query, selection: Selection, evidence: EvidenceReport, index: LiveIndex,
-                     timer: Timer, on_draft: OnText | None = None) -> Draft:
+                     timer: Timer, on_draft: OnText | None = None,
+                     on_preview: Callable[[Draft], None] | None = None) -> Draft:
+        """The LLM's checked draft, else the extractive one. The LLM is not asked when the docs' answer is
+        a list of linked chapters (``is_link_list``): the links are the answer. When the LLM is about to be
+        asked and ``on_preview`` is given, the extractive draft is made first and handed to it (a learner
+        can read it while the model writes); it is the fallback too."""
         chosen = [s.chunk for s in selection.chosen]
         with timer.stage("compose"):
             composition = await asyncio.to_thread(compose, self.extractive, query, chosen, index)
         fallback: Fallback | None = None
-        if self.generator is not None:
+        early: Draft | None = None
+        mapped = any(is_link_list(p.text) for p in composition.passages)
+        if self.generator is not None and not mapped:
+            if on_preview is not None and self.generator.available():
+                with timer.stage("answer"):
+                    early = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
+                                                    "extractive", composition)
+                on_preview(early)
             with timer.stage("llm"):
                 generated = await self.generator.draft(query, quoted_context(composition, chosen), evidence, index,
                                                        on_draft)
             if isinstance(generated, Draft):
                 return generated
             fallback = generated
-        with timer.stage("answer"):
-            draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
-                                            "fallback" if fallback else "extractive", composition)
+        if early is not None:
+            draft = replace(early, mode="fallback" if fallback else "extractive", trace_notes=list(early.trace_notes))
+        else:
+            with timer.stage("answer"):
+                draft = await asyncio.to_thread(extractive_draft, self.extractive, query, chosen, index,
+                                                "fallback" if fallback else "extractive", composition)
+        if mapped and self.generator is not None:
+            draft.trace_notes.append("the docs' answer is a list of linked chapters: shown as it is, no LLM asked")
         if not draft.text.strip():  # every section found is a figure or a pointer: nothing to quote
             return refusal(query.lang, chosen, index.manifest, trace_notes=["nothing quotable in the sections found"])
         if fallback is not None:

@@ -130,6 +130,28 @@ async def test_a_streaming_answer_shows_as_a_draft_in_the_thinking_message_then_
         assert final.custom_ids() == [f"atlas:debug:{trace_id}", f"atlas:up:{trace_id}", f"atlas:down:{trace_id}"]
 
 
+async def test_the_docs_answer_shows_at_once_while_the_llm_writes_then_the_checked_answer_replaces_it(discord_world):
+    """Issue #15: with an LLM, the first thing in the "thinking…" message is the docs' own answer under a
+    line saying a written one is coming; while the model streams only that line changes (no unchecked
+    text), and the checked answer replaces it all in the same message."""
+    service = FakeService(preview="Retrieval fetches the passages first, the docs say [1].", delay_s=0.3,
+                          drafts=[f"RAG retrieves{' text' * n}" for n in range(1, 16)], draft_gap_s=0.1)
+    async with discord_world(service) as (standin, bot):
+        interaction = await standin.slash("ask", question="What is RAG?")
+        token = interaction["token"]
+        await standin.wait_for(lambda calls: any(c.method == "PATCH" and token in c.path and c.custom_ids()
+                                                 for c in calls))
+        callback, *edits = standin.replies_to(interaction)
+        *shown, final = edits
+        assert shown[0].content.startswith("*⏳ The docs' own passages first. A written answer is on its way")
+        assert all("Retrieval fetches the passages first, the docs say [1]." in e.content for e in shown)
+        assert all("RAG retrieves text" not in e.content for e in shown)  # the unchecked draft is not shown
+        assert any("words so far" in e.content for e in shown[1:])
+        assert all(b.at - a.at >= 1.0 for a, b in zip(shown, shown[1:]))
+        assert "RAG retrieves relevant text and pastes it into the prompt [1]." in final.content
+        assert "Retrieval fetches" not in final.content and "on its way" not in final.content
+
+
 async def test_debug_is_ephemeral_and_says_so_when_there_is_no_previous_answer(discord_world):
     service = FakeService()
     async with discord_world(service) as (standin, bot):
@@ -331,9 +353,9 @@ class ThreadWorkService(FakeService):
 
     work_s: float = 0.3
 
-    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft=None, on_preview=None) -> Answer:
         await asyncio.to_thread(time.sleep, self.work_s)
-        return await super().ask(question, asker, on_draft)
+        return await super().ask(question, asker, on_draft, on_preview)
 
 
 @pytest.mark.parametrize("make_service", [lambda: FakeService(delay_s=1.0), lambda: ThreadWorkService(work_s=0.3)],
@@ -360,7 +382,7 @@ async def test_twenty_concurrent_asks_all_answered_while_heartbeats_keep_time(di
 
 
 class BrokenService(FakeService):
-    async def ask(self, question: str, asker: Asker, on_draft=None) -> Answer:
+    async def ask(self, question: str, asker: Asker, on_draft=None, on_preview=None) -> Answer:
         raise RuntimeError("the index exploded")
 
 

@@ -143,6 +143,26 @@ async def test_a_streaming_answer_shows_as_an_unchecked_draft_that_the_checked_a
     assert all(later - earlier >= 1.0 for earlier, later in zip(edits, edits[1:-1]))
 
 
+async def test_the_docs_answer_comes_first_while_the_llm_writes_and_the_checked_answer_replaces_it(bot, standin,
+                                                                                                  service):
+    """Issue #15: with an LLM, the first message is the docs' own answer (HTML, with its sources) under a
+    line saying a written one is coming; while the model streams only that line changes, and the checked
+    answer then takes the same message."""
+    service.preview, service.delay_s = "Retrieval fetches the passages first, the docs say [1].", 0.3
+    service.drafts = [f"RAG retrieves{' text' * n}" for n in range(1, 16)]
+    service.draft_gap_s = 0.1
+    standin.push_update(message("What is RAG?"))
+    [first] = await standin.wait_for("sendMessage")
+    assert first.params["parse_mode"] == "HTML"
+    assert first.params["text"].startswith("<i>⏳ The docs' own passages first. A written answer is on its way")
+    assert "Retrieval fetches the passages first, the docs say [1]." in html_of(first)
+    [*updates, final] = await _until_keyboard(standin)
+    assert len(standin.calls_of("sendMessage")) == 1
+    assert updates and all("words so far" in html_of(u) and "RAG retrieves text" not in html_of(u) for u in updates)
+    assert "RAG retrieves relevant text" in html_of(final) and "on its way" not in html_of(final)
+    assert int(final.params["message_id"]) == first.result["message_id"]
+
+
 async def _until_keyboard(standin) -> list:
     deadline = time.monotonic() + 10
     while True:

@@ -68,8 +68,9 @@ async def ask(interaction: discord.Interaction, question: Question) -> None:
         await interaction.response.send_message(notice, ephemeral=True)
         return
     await interaction.response.defer(thinking=True)
-    draft = InteractionDraft(interaction, message("draft_unchecked", lang))
-    answer = await bot.services.asking.ask(question.strip(), asker, on_draft=draft.update)
+    draft = InteractionDraft(interaction, message("draft_unchecked", lang), lang)
+    answer = await bot.services.asking.ask(question.strip(), asker, on_draft=draft.update,
+                                           on_preview=lambda early: draft.preview(render.render_answer(early)))
     if not await draft.finish(render.render_answer(answer), answer_view(answer.trace.trace_id)):
         await bot.deliver_answer(followup_sender(interaction), answer)
 

@@ -1,25 +1,35 @@
-"""An LLM answer shown while it streams, in the message of a deferred interaction ("thinking…"): edited at
-most every ``EDIT_EVERY_S`` under an "unchecked draft" header; the checked answer (which may be the
-extractive fallback) then replaces it in the same message."""
+"""An answer in the making, in the message of a deferred interaction ("thinking…"): the docs' own answer
+at once (``preview``) under a line saying a written one is coming, or the LLM's text while it streams
+under an "unchecked draft" header; edited at most every ``EDIT_EVERY_S``. The checked answer (which may
+be the extractive fallback) then replaces it in the same message."""
 
 from __future__ import annotations
 
 import discord
 
 from bot.adapters.drafting import ThrottledDraft
-from bot.render.discord import NO_PINGS
+from bot.render.discord import MESSAGE_LIMIT, NO_PINGS
 
 EDIT_EVERY_S = 1.5  # Discord allows about 5 edits per 5 s per channel; leave room for other answers
 MAX_CHARS = 1800  # under the 2000 limit with the header
 
 
 class InteractionDraft:
-    def __init__(self, interaction: discord.Interaction, header: str) -> None:
+    def __init__(self, interaction: discord.Interaction, header: str, lang: str = "en") -> None:
         self.interaction = interaction
         self.shown = False
         self._draft = ThrottledDraft(self._edit, header, every_s=EDIT_EVERY_S, max_chars=MAX_CHARS,
-                                     failures=discord.HTTPException)
+                                     failures=discord.HTTPException, show_over=self._edit_over, lang=lang)
         self.update = self._draft.update  # called from the stream
+
+    def preview(self, messages: list[str]) -> None:
+        """The docs' own answer, rendered, shown first (its first message: the sources may follow later)."""
+        if messages:
+            self._draft.preview(messages[0])
+
+    async def _edit_over(self, line: str, base: str) -> None:
+        body = f"*{line}*\n\n{base}"
+        await self._edit(body if len(body) <= MESSAGE_LIMIT else body[: MESSAGE_LIMIT - 1] + "…")
 
     async def _edit(self, body: str) -> None:
         await self.interaction.edit_original_response(content=body, allowed_mentions=NO_PINGS)

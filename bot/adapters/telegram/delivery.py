@@ -13,7 +13,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.adapters.drafting import ThrottledDraft
-from bot.render.telegram import TelegramMessage
+from bot.render.telegram import MAX_CHARS, TelegramMessage, escape, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +60,24 @@ async def edit_one(bot: Bot, sent: Message, message: TelegramMessage,
 
 
 class DraftMessage:
-    """An LLM answer while it streams: one plain-text message under an "unchecked draft" header, edited at
-    most every ``DRAFT_EDIT_EVERY_S``; ``finish`` turns it into the checked answer (which may be the
-    extractive fallback) — the draft never stays. ``update`` is called from the stream, so it only
-    records the text; a task does the sending."""
+    """An answer in the making, in one message: the docs' own answer at once (``preview``, HTML) under a
+    line saying a written one is coming, or the LLM's text while it streams (plain text, under an
+    "unchecked draft" header); edited at most every ``DRAFT_EDIT_EVERY_S``. ``finish`` turns it into the
+    checked answer (which may be the extractive fallback) — a draft never stays. ``update`` and
+    ``preview`` are called from the pipeline, so they only record; a task does the sending."""
 
-    def __init__(self, bot: Bot, chat_id: int, header: str, reply_to: int | None = None) -> None:
+    def __init__(self, bot: Bot, chat_id: int, header: str, reply_to: int | None = None, lang: str = "en") -> None:
         self.bot, self.chat_id, self.reply_to = bot, chat_id, reply_to
         self.sent: Message | None = None
         self._shown = ""
         self._draft = ThrottledDraft(self._show, header, every_s=DRAFT_EDIT_EVERY_S, max_chars=DRAFT_MAX_CHARS,
-                                     failures=TelegramError)
+                                     failures=TelegramError, show_over=self._show_over, lang=lang)
         self.update = self._draft.update  # called from the stream
+
+    def preview(self, messages: Sequence[TelegramMessage]) -> None:
+        """The docs' own answer, rendered, shown first (its first message: the sources may follow later)."""
+        if messages:
+            self._draft.preview(messages[0])
 
     async def _show(self, body: str) -> None:
         if self.sent is None:
@@ -81,6 +87,18 @@ class DraftMessage:
         elif body != self._shown:
             await self.bot.edit_message_text(body, self.chat_id, self.sent.message_id, link_preview_options=NO_PREVIEW)
         self._shown = body
+
+    async def _show_over(self, line: str, base: TelegramMessage) -> None:
+        body = TelegramMessage(f"<i>{escape(line)}</i>\n\n{base.html}", f"{line}\n\n{base.plain}")
+        if max(utf16_len(body.html), utf16_len(body.plain)) > MAX_CHARS:  # a long first passage: the line alone
+            body = TelegramMessage(f"<i>{escape(line)}</i>", line)
+        if body.html == self._shown:
+            return
+        if self.sent is None:
+            self.sent = await send_one(self.bot, self.chat_id, body, self.reply_to)
+        else:
+            await edit_one(self.bot, self.sent, body)
+        self._shown = body.html
 
     async def finish(self, messages: Sequence[TelegramMessage], keyboard: InlineKeyboardMarkup | None = None
                      ) -> list[Message]:

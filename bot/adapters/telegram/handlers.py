@@ -116,9 +116,10 @@ async def answer_question(update: Update, context: Context, question: str) -> An
     asker = asker_of(update, context)
     lang = ui_lang(update, context)
     reply_to = message.message_id if chat.type != ChatType.PRIVATE else None
-    draft = DraftMessage(context.bot, chat.id, text("draft_unchecked", lang), reply_to)
+    draft = DraftMessage(context.bot, chat.id, text("draft_unchecked", lang), reply_to, lang)
     async with typing(context.bot, chat.id):
-        outcome = await flow.ask(services_of(context), question, asker, lang, member_of(update), on_draft=draft.update)
+        outcome = await flow.ask(services_of(context), question, asker, lang, member_of(update), on_draft=draft.update,
+                                 on_preview=lambda early: draft.preview(render_answer(early)))
     if outcome.study is not None:
         await draft.finish([])
         await send_study(context, chat, services_of(context).companion, outcome.study)
