@@ -81,11 +81,10 @@ class IndexLibrary:
         return self.index.defining_sections(focus, lang)
 
     def doc_sections(self, doc: str) -> list[Chunk]:
-        return [chunks[0] for (d, _), chunks in self.index.sections.items() if d == doc and len(chunks[0].section_path) > 1]
+        return self.index.doc_sections.get(doc, [])
 
     def core_sections(self, doc: str) -> list[Chunk]:
-        return [chunks[0] for (d, _), chunks in self.index.sections.items()
-                if d == doc and len(chunks[0].section_path) > 1 and is_core_heading(chunks[0].section)]
+        return [first for first in self.index.doc_sections.get(doc, []) if is_core_heading(first.section)]
 
 
 def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:

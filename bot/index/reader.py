@@ -46,6 +46,7 @@ class LiveIndex:
     hubs: set[str]  # index pages: docs that link to many other docs
     project_docs: set[str]  # docs about the source's own project (sources.toml: project_docs)
     atlas_map: AtlasMap  # the Atlas's series, phases, entries, tracks and next pointers (written by the ingest job)
+    term_bridge: TermBridge  # the Chinese docs' words for English terms ("语义缓存 (Semantic Cache)")
 
     @classmethod
     def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
@@ -64,7 +65,7 @@ class LiveIndex:
         return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex.from_texts([c.text for c in chunks], doc_freq),
                    title_tokens, _hubs(chunks),
                    {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)},
-                   read_atlas_map(gen_dir))
+                   read_atlas_map(gen_dir), TermBridge.from_chunks(chunks))
 
     @property
     def index_id(self) -> str:
@@ -81,6 +82,15 @@ class LiveIndex:
         for chunk in sorted(self.chunks, key=lambda c: (c.doc, c.order)):
             grouped.setdefault((chunk.doc, chunk.anchor or chunk.section), []).append(chunk)
         return grouped
+
+    @cached_property
+    def doc_sections(self) -> dict[str, list[Chunk]]:
+        """doc -> the first chunk of each of its sections below the doc's opening, in doc order."""
+        by_doc: dict[str, list[Chunk]] = {}
+        for chunks in self.sections.values():
+            if len(chunks[0].section_path) > 1:
+                by_doc.setdefault(chunks[0].doc, []).append(chunks[0])
+        return by_doc
 
     def section_of(self, chunk: Chunk) -> list[Chunk]:
         """Every chunk of ``chunk``'s section, in order (a long section is cut into several chunks)."""
@@ -107,11 +117,6 @@ class LiveIndex:
             elif len(first.section_path) <= 1 and first.order == 0 and title.search(first.title.strip()):
                 found.append(first)
         return found
-
-    @cached_property
-    def term_bridge(self) -> TermBridge:
-        """The Chinese docs' words for English terms ("语义缓存 (Semantic Cache)"); fixed for the index's life."""
-        return TermBridge.from_chunks(self.chunks)
 
     @cached_property
     def title_weights(self) -> dict[str, dict[str, float]]:

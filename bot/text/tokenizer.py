@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -47,6 +48,9 @@ ZH_STOPWORDS = frozenset(
 )
 
 
+TEXTS_REMEMBERED = 8192  # texts whose words are kept: about four times the index's sections
+
+
 class BilingualTokenizer:
     """Holds its own jieba instance (no global state): built once, passed to whoever reads text."""
 
@@ -60,6 +64,9 @@ class BilingualTokenizer:
             self._jieba.tmp_dir = str(cache_dir)
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # jieba's lazy initialise is not thread-safe
+        # Every ask reads the same sections, chunks and headings again: remember their words.
+        self._tokens = lru_cache(maxsize=TEXTS_REMEMBERED)(self._tokenize)
+        self._content_terms = lru_cache(maxsize=TEXTS_REMEMBERED)(self._find_content_terms)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> BilingualTokenizer:
@@ -77,6 +84,14 @@ class BilingualTokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Lexical tokens: stemmed English words and jieba search-mode Chinese words, stopwords dropped."""
+        return list(self._tokens(text))
+
+    def content_terms(self, text: str, *, stem: bool = True) -> list[str]:
+        """The words that carry meaning, in order, lowercased, repeats kept; with ``stem=False`` as
+        written, one for one with the stemmed list."""
+        return list(self._content_terms(text, stem))
+
+    def _tokenize(self, text: str) -> tuple[str, ...]:
         if not self._jieba.initialized:
             self.warm_up()
         out: list[str] = []
@@ -87,11 +102,9 @@ class BilingualTokenizer:
                 word = run.lower().replace("’", "'").split("'")[0]
                 if word not in EN_STOPWORDS:
                     out.append(self.stem(word))
-        return out
+        return tuple(out)
 
-    def content_terms(self, text: str, *, stem: bool = True) -> list[str]:
-        """The words that carry meaning, in order, lowercased, repeats kept; with ``stem=False`` as
-        written, one for one with the stemmed list."""
+    def _find_content_terms(self, text: str, stem: bool) -> tuple[str, ...]:
         if not self._jieba.initialized:
             self.warm_up()
         terms: list[str] = []
@@ -102,4 +115,4 @@ class BilingualTokenizer:
             word = run.lower().rstrip(".")
             if len(word) > 1 and word not in EN_STOPWORDS:
                 terms.append(self.stem(word) if stem else word)
-        return terms
+        return tuple(terms)
