@@ -10,6 +10,7 @@ cover question terms the main passage lacks.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,6 +24,11 @@ from bot.text.tokenizer import BilingualTokenizer
 # How much the answer text gives to read (``reading_width``: an ideograph counts as two Latin
 # characters): the whole answer, the main passage within it, and a "brief" answer ("in one sentence").
 BUDGET, MAIN_BUDGET, BRIEF_BUDGET = 1000, 700, 320
+MIN_CODE_OVERLAP = 0.1  # share of the question's weight a code block must hold to be shown for "用代码怎么写"
+_CODE_FENCE = re.compile(r"^(?:```|~~~)", re.M)
+# "what command do I run": a command in the text (`ollama run …`) answers it; "用代码怎么实现" wants a block
+_COMMAND = re.compile(r"^(?!.*(?:\bcode\b|\bsnippet\b|\bscript\b|\bpython\b|代码|脚本)).*(?:\bcommands?\b|\binstall|\bcli\b|命令|安装)",
+                      re.I | re.S)
 
 
 class Library(Protocol):
@@ -102,6 +108,9 @@ class ExtractiveAnswerer:
         if not (intent.brief or narrowed):
             passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
+            if intent.wants_code and not any(_CODE_FENCE.search(p.text) for p in passages) and not (
+                    _COMMAND.search(question) and any("`" in p.text for p in passages)):
+                passages += [code for code in [_code_passage(sections, main, library, relevance)] if code]
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
     def _further(self, sections: list[Section], main: Section, first: Passage, intent: QuestionKind,
@@ -218,6 +227,25 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
         core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[:considered]]
         candidates = candidates[:1] + core[:1] + candidates[1:]
     return candidates, library.doc_sections(candidates[0].doc) if candidates else []
+
+
+def _code_passage(sections: list[Section], main: Section, library: Library, relevance: Relevance) -> Passage | None:
+    """For a question that asks for code ("思维树用代码要怎么实现", "show me the config") and got none: the
+    code block of the candidate sections that holds most of the question's words, the main passage's doc
+    first. Its own words must be on the question (``MIN_CODE_OVERLAP``), not only its kind."""
+    found = [(s.chunk.doc == main.chunk.doc, s.scores[i] - s.bonuses[i], s, i) for s in sections
+             for i, unit in enumerate(s.units)
+             if unit.kind == "code" and not unit.is_diagram and s.scores[i] - s.bonuses[i] >= MIN_CODE_OVERLAP]
+    if not found:
+        return None
+    _, _, section, i = max(found, key=lambda f: f[:2])
+    rendering = render_unit(section.units[i], BUDGET, library.links_for(section.chunk), relevance)
+    if not rendering.text:
+        return None
+    texts = [rendering.text]
+    if len(section.chunk.section_path) > 1:
+        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+    return Passage(section.chunk, "\n\n".join(texts), [section.units[i].chunk.id])
 
 
 def _part_about(section: Section, relevance: Relevance, links: LinkResolver) -> Passage | None:

@@ -20,9 +20,10 @@ from bot.text.boilerplate import is_pointer
 from bot.text.markdown import Block, LinkResolver, escape, inline_markdown, parse_blocks, plain_text, table_rows
 from bot.text.latex import latex_to_text
 from bot.text.script import reading_width
-from bot.text.sentences import ANNOUNCES, sentences
+from bot.text.sentences import ANNOUNCES, announces, sentences
 
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
+_CJK_END = re.compile(r"[。！？；”’」』）]\**$")
 _TITLE_ITEM = re.compile(r"\*\*[^*\n]+\*\*[:：]?")
 _LINK_CELL = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _FOLLOWERS = ("list", "table", "code", "math")
@@ -142,11 +143,20 @@ def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance 
         keep = _choose([_visible(p) + 1 for p in parts], [relevance(p) if relevance else -i for i, p in enumerate(parts)],
                        budget)
         parts = [parts[i] for i in sorted(keep)]
-    while len(parts) > 1 and (_LEADIN.search(parts[-1]) or ANNOUNCES.search(parts[-1])):
+    while len(parts) > 1 and (_LEADIN.search(parts[-1]) or announces(parts[-1])):
         parts.pop()  # "…as follows:" / "以下是…的实施蓝图。": what it announces is not in this block
     parts = _without_teasers(parts)
     parts = [_balanced(p) for p in parts]
-    return " ".join(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""
+    return _joined(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""
+
+
+def _joined(parts: list[str]) -> str:
+    """Sentences back into one paragraph: a space after an English sentence, none after a Chinese one
+    ("…是什么？”它…", not "…是什么？” 它…")."""
+    text = ""
+    for part in parts:
+        text += part if not text or _CJK_END.search(text) else " " + part
+    return text
 
 
 def _without_teasers(parts: list[str]) -> list[str]:

@@ -38,7 +38,7 @@ _RHETORICAL_END = re.compile(r"[?？]\s*$")
 _CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
                            r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
 _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
-_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalogy|\bintuiti|通俗|简单|比喻|类比|形象", re.I)
+_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么", re.I)
 
 
 def is_core_heading(heading: str) -> bool:

@@ -18,7 +18,7 @@ import re
 
 from bot.text.boilerplate import is_pointer, is_site_chrome
 from bot.text.markdown import FENCE_LINE, FENCED_BLOCK, parse_blocks, plain_text
-from bot.text.sentences import ANNOUNCES, sentences
+from bot.text.sentences import announces, sentences
 
 CODES = ("dangling_leadin", "raw_latex", "mermaid", "unbalanced_markup", "boilerplate", "relative_link",
          "damaged_text")
@@ -68,7 +68,7 @@ def _dangling_leadin(text: str) -> bool:
             continue
         last_line = _MARKER.sub("", block.source.rstrip().split("\n")[-1]).rstrip()
         last_sentence = (sentences(last_line) or [""])[-1]
-        if not re.search(r"[:：]\**$", last_line) and not ANNOUNCES.search(last_sentence):
+        if not re.search(r"[:：]\**$", last_line) and not announces(last_sentence):
             continue
         follower = blocks[i + 1] if i + 1 < len(blocks) else None
         if follower is None or follower.kind in ("heading", "rule") or _TITLE_ONLY.fullmatch(follower.source.strip()):

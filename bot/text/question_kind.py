@@ -18,7 +18,8 @@ _DEFINE_EN = re.compile(
     r"(?P<x>[^?？,，]{1,60}?)(?:\s+(?:mean|stand for|do|exactly|actually))?\s*(?:[,，].*)?[?？.!]*\s*$", re.I)
 _DEFINE_ZH = re.compile(
     r"^\s*(?:请问|请)?(?:用一句话|简单|简单地)?(?:什么是|什么叫|啥是|何为|解释一下|解释|介绍一下)\s*(?P<x>[^？?，,。]{1,30}?)\s*[？?。]*\s*$|"
-    r"^\s*(?P<y>[^？?，,。]{1,30}?)\s*(?:是什么东西|是什么意思|是什么|是啥|指的是什么|指什么|是指什么)\s*(?:呢|啊)?\s*[？?。]*\s*$")
+    r"^\s*(?P<y>[^？?，,。]{1,30}?)\s*(?:到底|究竟)?\s*(?:是什么东西|是什么意思|是啥意思|啥意思|什么意思|是什么|是啥|"
+    r"是(?:在)?干(?:嘛|啥|什么)的?|指的是什么|指什么|是指什么)\s*(?:呢|啊)?\s*[？?。]*\s*$")
 _HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bsteps?\b|\bset ?up\b|\binstall\b|"
                   r"怎么|如何|怎样|步骤|流程|教程|方法", re.I)
 _WHY = re.compile(r"\bwhy\b|\breason|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
@@ -28,7 +29,9 @@ _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifferen
                       r"\b(?:pick|choose|select|decide (?:on|between))\b|怎么选|如何选择?|选哪|该选", re.I)
 _WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|install|cli|python|api call|curl)\b|"
                          r"代码|命令|脚本|配置|安装|调用", re.I)
-_WANTS_EXAMPLE = re.compile(r"\bexample|\be\.g\.|\bfor instance|\bshow me\b|举个?例|例子|示例|比如", re.I)
+# "give me an example", not "few-shot examples" (a topic that happens to be called examples)
+_WANTS_EXAMPLE = re.compile(r"(?<!shot )(?<!shot-)(?<!training )(?<!labeled )(?<!context )\bexamples?\b|\be\.g\.|\bfor instance|"
+                            r"\bshow me\b|举个?例|例子|示例|比如", re.I)
 # How to say it, not what to say: "in simple words" must not find the glossary's "words".
 _STYLE = re.compile(r"\b(?:in (?:simple|plain|layman'?s?|easy|basic) (?:words|terms|english|language)|(?:explain )?like i'?m (?:five|5)|"
                     r"eli5|for (?:a )?(?:beginners?|dummies|newbies?|non-?experts?)|in a nutshell)\b|"
@@ -69,15 +72,18 @@ def classify_question(question: str) -> QuestionKind:
     kind: Kind = "other"
     # "what is GraphRAG exactly? is it basically 知识图谱 + RAG?": the first question says what is asked
     first = re.split(r"(?<=[?？])", q, maxsplit=1)[0]
-    match = _DEFINE_EN.match(q) or _DEFINE_ZH.match(q) or _DEFINE_EN.match(first) or _DEFINE_ZH.match(first)
+    match = _DEFINE_EN.match(q) or _DEFINE_ZH.match(q)
+    asked = q  # what the kind is read from
+    if not match and (match := _DEFINE_EN.match(first) or _DEFINE_ZH.match(first)):
+        asked = first  # "量化到底是啥意思？为什么能省显存": a definition, whatever the next question asks
     if match:
         focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
         kind = "definition" if focus and len(focus.split()) <= 6 else "other"
-    if _COMPARE.search(q):
+    if _COMPARE.search(asked):
         kind = "compare"
-    elif _WHY.search(q):
+    elif _WHY.search(asked):
         kind = "why"
-    elif kind != "definition" and _HOW.search(q):
+    elif kind != "definition" and _HOW.search(asked):
         kind = "how"
     return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)),

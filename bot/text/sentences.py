@@ -1,7 +1,7 @@
 """Where a sentence ends, in English and Chinese — for choosing answer sentences, cutting long
 paragraphs into chunks, splitting messages and checking LLM citations.
 
-English: after . ! ? followed by whitespace and a capital, digit, quote, bracket or emphasis mark
+English: after . ! ? (and any closing ``**``, ``*``, quote) followed by whitespace and a capital, digit, quote, bracket or emphasis mark
 ("e.g. the" does not end a sentence; "GPT-4. The" does). Chinese: after 。！？ (and their
 full-width variants), whatever follows. Never inside a link's text or address ("[推理模型是怎么思考的？](…)"
 is one piece with the sentence around it). The pieces keep their whitespace, so joining them gives the
@@ -14,7 +14,9 @@ import re
 
 from bot.text.script import CJK_CLASS
 
-_END = re.compile(rf"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘*`(\[_${CJK_CLASS}])|(?<=[。！？!?])(?=[^\s。！？!?])")
+# the end mark may sit inside closing emphasis or quotes: "…not a bug.** The", "…他说。**然后"
+_END = re.compile(rf"(?:(?<=[.!?])|(?<=[.!?]\*\*)|(?<=[.!?][*_”’\"]))\s+(?=[A-Z0-9\"'“‘*`(\[_${CJK_CLASS}])|"
+                  r"(?:(?<=[。！？!?])|(?<=[。！？!?]\*\*)|(?<=[。！？!?][”’」』）]))(?=[^\s。！？!?*”’」』）,，、；;：:])")
 
 
 def sentence_spans(text: str) -> list[str]:
@@ -46,3 +48,9 @@ def sentences(text: str) -> list[str]:
 # "以下是…的实施蓝图。"): without what follows it, it promises what the reader does not get.
 ANNOUNCES = re.compile(r"^\W*(?:here(?:'s| is| are)\b|the following\b|below (?:is|are)\b|以下|下面(?:是|给出|展示)|如下)|"
                        r"如下[。.]?\s*$", re.I)
+
+
+def announces(sentence: str) -> bool:
+    """The sentence announces what comes after it ("Here is how you can…", "以下是…的实施蓝图。"), and
+    does not itself go on to say it ("Here is the secret: **hallucinations are a feature**" does)."""
+    return bool(ANNOUNCES.search(sentence)) and not re.search(r"[:：]\s*\S", sentence.strip())
