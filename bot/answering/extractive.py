@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.text.question_kind import QuestionKind, classify_question, without_style
+from bot.text.question_kind import REMEDY_TERMS, QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, render_unit
 from bot.answering.sections import Section, SectionScorer, is_core_heading
 from bot.domain import Chunk, Lang
@@ -83,6 +83,8 @@ class ExtractiveAnswerer:
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
+        if intent.wants_remedy:  # "how do we stop that?": the docs' "**Mitigation**:" is the answer
+            expansion = [*(expansion or []), *self.tokenizer.tokens(REMEDY_TERMS)]
         weights = self.scorer.weights(without_style(question), library.doc_freq, expansion)
         candidates, siblings = _candidates(intent, lang, candidates, library, self.scorer.candidates)
         sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project,

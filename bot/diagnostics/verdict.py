@@ -41,17 +41,14 @@ from bot.domain import Diagnostic
 from bot.retrieval.hybrid import wants_navigation
 from bot.text.answer_shape import shape_problems
 from bot.text.markdown import plain_text
-from bot.text.question_kind import QuestionKind, classify_question, defines
+from bot.text.question_kind import ASKS_REMEDY, QuestionKind, classify_question, defines
 from bot.text.script import CJK
 
 _SIDES = re.compile(r"\s+(?:vs\.?|versus|or|and)\s+|\s*(?:和|与|跟|还是|对比|vs\.?)\s*", re.I)
 # "how do I set up X" wants steps; "how does RAG reduce hallucination" wants the mechanism, in prose.
 _PROCEDURE = re.compile(r"\bhow (?:do|can|should) (?:i|we|you)\b|\bhow to\b|\bsteps?\b|\bset ?up\b|\binstall|"
                         r"\bconfigure\b|(?:怎么|如何|怎样)(?:做|搭|装|安装|配置|部署|实现|上手|开始|自动化|评估|接入)|步骤|教程", re.I)
-# A remedy asked for: "how do I stop / prevent / defend against X", "怎么防止…", "…被耗尽了怎么缓解"; and the words
-# an answer that gives one uses (a defence, a filter, a check, a limit).
-_ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix)\b|"
-                          r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
+# The words an answer that gives a remedy uses (a defence, a filter, a check, a limit).
 _REMEDY_WORDS = ("mitigat", "defens", "defenc", "prevent", "protect", "block", "filter", "guardrail", "validat", "enforce",
                  "restrict", "least privilege", "refuse", "redact", "mask", "detect", "monitor", "scan", "isolat", "limit",
                  "fallback", "retry", "缓解", "防御", "防止", "防护", "防范", "拦截", "过滤", "清洗", "校验", "验证", "限制", "护栏",
@@ -176,7 +173,7 @@ def _margin(f: Facts) -> tuple[float, tuple[tuple[str, float], ...]]:
 def remedy_missed(question: str, plain: str) -> bool:
     """The question asks how to prevent, defend against or fix something and the answer names no defence,
     check or limit: it describes the problem (an attack's profile, a definition) instead."""
-    if not _ASKS_REMEDY.search(question):
+    if not ASKS_REMEDY.search(question):
         return False
     low = plain.lower()
     return not any(word in low for word in _REMEDY_WORDS)

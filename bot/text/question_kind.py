@@ -48,6 +48,11 @@ _WANTS_LIST = re.compile(
     r"\bwhat should (?:we|i|you) (?:put|include|track|monitor|measure|log|check|watch)\b|\blist (?:the|all|some)\b|"
     r"有哪些|哪几|几类|几种|几个(?:阶段|步骤|维度|问题|方面|原则|层|部分)|哪[两三四五六](?:个|类|种|点|步)|"
     r"[两三四五六](?:个|大)(?:阶段|步骤|维度|问题|方面|原则|层|支柱)|列出|列举", re.I)
+# A remedy asked for: "how do I stop / prevent / defend against X", "怎么防止…", "…被耗尽了怎么缓解".
+ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix)\b|"
+                         r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
+# The words the docs label a remedy with ("**Mitigation**:", "防御策略"): a remedy question also looks for them.
+REMEDY_TERMS = "mitigation defense prevention 缓解 防御 防范"
 _BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\b(?:keep it|make it|be|in) short\b|\bshort (?:answer|version|explanation)\b|一句话|简单说|简短", re.I)
 
 
@@ -59,6 +64,7 @@ class QuestionKind:
     wants_example: bool = False
     brief: bool = False
     wants_list: bool = False  # several named things: the answer is a list or a table
+    wants_remedy: bool = False  # how to stop, prevent or fix something: the answer names a defence
     aliases: tuple[str, ...] = ()  # other words for the focus (the glossary's: prompt injection → 提示词注入)
 
     def names_focus(self, text: str) -> bool:
@@ -87,7 +93,7 @@ def classify_question(question: str) -> QuestionKind:
         kind = "how"
     return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)),
-                  wants_list=bool(_WANTS_LIST.search(q)))
+                  wants_list=bool(_WANTS_LIST.search(q)), wants_remedy=bool(ASKS_REMEDY.search(q)))
 
 
 def without_style(question: str) -> str:
