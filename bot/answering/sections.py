@@ -38,6 +38,7 @@ _RHETORICAL_END = re.compile(r"[?？]\s*$")
 _CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
                            r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
 _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
+_ANALOGY_HEADING = re.compile(r"analogy|类比|比喻", re.I)
 _SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么", re.I)
 
 
@@ -76,16 +77,19 @@ class SectionScorer:
     say; ``project_bonus``: a doc about the Atlas's own project, for a question about that project;
     ``sibling_rank``: the place the best doc's other sections are scored at — the answer is often in a
     section of the right doc that retrieval did not rank (3 on dev A/B, where 2-5 tie and 1 loses; dev C
-    and the holdout gain a fact or two, a second new set is unchanged). (A table
+    and the holdout gain a fact or two, a second new set is unchanged); ``count_bonus``: a list or table with
+    as many items as the question asks for ("what are the 4 things"); ``analogy_penalty``: an analogy, for a
+    question that asks for steps or for several things (not for a picture of them). (A table
     of contents counts little through ``_judge``, unless the question asks where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
-                 project_bonus: float = 0.2, sibling_rank: int = 3) -> None:
+                 project_bonus: float = 0.2, sibling_rank: int = 3, count_bonus: float = 0.2,
+                 analogy_penalty: float = 0.3) -> None:
         self.tokenizer, self.project_bonus = tokenizer, project_bonus
         self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
         self.heading_weight, self.rank_penalty = heading_weight, rank_penalty
-        self.sibling_rank = sibling_rank
+        self.sibling_rank, self.count_bonus, self.analogy_penalty = sibling_rank, count_bonus, analogy_penalty
         # Sections and their words are the same for every question: rebuild them once per index.
         self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
         self._units = lru_cache(maxsize=2048)(self._section_units)
@@ -148,6 +152,8 @@ class SectionScorer:
             bonus += 0.25 if kind == "table" else 0.15 if _CONTRAST.search(plain) else 0.0
         if intent.wants_list and kind in ("list", "table"):
             bonus += 0.15  # "what are the three stages", "有哪些": the items, not the sentence about them
+        if intent.count and kind in ("list", "table") and len(unit.rows) == intent.count:
+            bonus += self.count_bonus  # "the 4 things": the list of four, not the analogy's three bullets
         if intent.wants_example and _EXAMPLE.search(plain):
             bonus += 0.2
         if kind == "code" and not intent.wants_code:
@@ -184,12 +190,14 @@ class SectionScorer:
                     best, best_score = (start, end + 1), score
         return alone, best, best_score
 
-    def _heading_prior(self, chunk: Chunk, question: str) -> float:
+    def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind) -> float:
         if len(chunk.section_path) <= 1:
             return -self.intro_penalty  # the doc's opening: a summary of what its sections say
         if _CORE_HEADING.search(chunk.section):
             return self.core_bonus
         if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
+            if _ANALOGY_HEADING.search(chunk.section) and (intent.wants_list or intent.kind == "how"):
+                return -self.analogy_penalty  # "what are the 4 things we should do": not a picture of them
             return -self.core_bonus
         return 0.0
 
@@ -214,6 +222,6 @@ class SectionScorer:
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
-                                     self._heading_prior(chunk, question), [max(b, 0.0) for b, _ in judged],
+                                     self._heading_prior(chunk, question, intent), [max(b, 0.0) for b, _ in judged],
                                      [f for _, f in judged], retrieved))
         return sections

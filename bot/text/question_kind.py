@@ -53,6 +53,11 @@ ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w
                          r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
 # The words the docs label a remedy with ("**Mitigation**:", "防御策略"): a remedy question also looks for them.
 REMEDY_TERMS = "mitigation defense prevention 缓解 防御 防范"
+# "what are the 4 things", "three stages", "哪三个维度": how many items the answer lists.
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                 "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)\s+(?:[\w-]+\s+){{0,3}}?(?:{_ITEMS_EN})\b|"
+                    r"(?:哪|这|那)?([两二三四五六七八九十2-9])\s*(?:个|种|类|大|点|步|层|项|条)", re.I)
 _BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\b(?:keep it|make it|be|in) short\b|\bshort (?:answer|version|explanation)\b|一句话|简单说|简短", re.I)
 
 
@@ -65,6 +70,7 @@ class QuestionKind:
     brief: bool = False
     wants_list: bool = False  # several named things: the answer is a list or a table
     wants_remedy: bool = False  # how to stop, prevent or fix something: the answer names a defence
+    count: int | None = None  # how many items it asks for ("the 4 things", "哪三个维度")
     aliases: tuple[str, ...] = ()  # other words for the focus (the glossary's: prompt injection → 提示词注入)
 
     def names_focus(self, text: str) -> bool:
@@ -93,7 +99,16 @@ def classify_question(question: str) -> QuestionKind:
         kind = "how"
     return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)),
-                  wants_list=bool(_WANTS_LIST.search(q)), wants_remedy=bool(ASKS_REMEDY.search(q)))
+                  wants_list=bool(_WANTS_LIST.search(q)), wants_remedy=bool(ASKS_REMEDY.search(q)),
+                  count=_count(q))
+
+
+def _count(question: str) -> int | None:
+    match = _COUNT.search(question)
+    if not match:
+        return None
+    word = (match.group(1) or match.group(2)).lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
 
 
 def without_style(question: str) -> str:
