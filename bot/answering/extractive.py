@@ -26,9 +26,9 @@ from bot.text.tokenizer import BilingualTokenizer
 BUDGET, MAIN_BUDGET, BRIEF_BUDGET = 1000, 700, 320
 MIN_CODE_OVERLAP = 0.1  # share of the question's weight a code block must hold to be shown for "用代码怎么写"
 _CODE_FENCE = re.compile(r"^(?:```|~~~)", re.M)
-# "what command do I run": a command in the text (`ollama run …`) answers it; "用代码怎么实现" wants a block
-_COMMAND = re.compile(r"^(?!.*(?:\bcode\b|\bsnippet\b|\bscript\b|\bpython\b|代码|脚本)).*(?:\bcommands?\b|\binstall|\bcli\b|命令|安装)",
-                      re.I | re.S)
+# Asks to see code ("用代码怎么实现", "show me the script"), not only about a format or a command ("clean JSON
+# out of it", "what command do I run": the passage's own words answer those).
+_ASKS_CODE = re.compile(r"\b(?:code|snippet|script)\b|代码|脚本", re.I)
 
 
 class Library(Protocol):
@@ -110,8 +110,7 @@ class ExtractiveAnswerer:
         if not (intent.brief or narrowed):
             passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
-            if intent.wants_code and not any(_CODE_FENCE.search(p.text) for p in passages) and not (
-                    _COMMAND.search(question) and any("`" in p.text for p in passages)):
+            if _ASKS_CODE.search(question) and not any(_CODE_FENCE.search(p.text) for p in passages):
                 passages += [code for code in [_code_passage(sections, main, library, relevance)] if code]
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
@@ -233,11 +232,12 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
 
 def _code_passage(sections: list[Section], main: Section, library: Library, relevance: Relevance) -> Passage | None:
     """For a question that asks for code ("思维树用代码要怎么实现", "show me the config") and got none: the
-    code block of the candidate sections that holds most of the question's words, the main passage's doc
-    first. Its own words must be on the question (``MIN_CODE_OVERLAP``), not only its kind."""
-    found = [(s.chunk.doc == main.chunk.doc, s.scores[i] - s.bonuses[i], s, i) for s in sections
-             for i, unit in enumerate(s.units)
-             if unit.kind == "code" and not unit.is_diagram and s.scores[i] - s.bonuses[i] >= MIN_CODE_OVERLAP]
+    code block of the candidate sections that holds most of the question's words, in itself or in its
+    heading ("Python 伪代码：思维树调度器"), the main passage's doc first. Those words must be on the question
+    (``MIN_CODE_OVERLAP``), not only its kind."""
+    found = [(s.chunk.doc == main.chunk.doc, s.scores[i] - s.bonuses[i] + s.heading_overlap, s, i) for s in sections
+             for i, unit in enumerate(s.units) if unit.kind == "code" and not unit.is_diagram
+             and s.scores[i] - s.bonuses[i] + s.heading_overlap >= MIN_CODE_OVERLAP]
     if not found:
         return None
     _, _, section, i = max(found, key=lambda f: f[:2])

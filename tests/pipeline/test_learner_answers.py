@@ -247,3 +247,18 @@ async def test_the_answer_may_come_from_a_section_of_the_right_doc_that_retrieva
 async def test_an_english_term_in_a_chinese_question_searches_the_chinese_docs_word(services):
     answer = await ask(services, "semantic cache 命中的时候还会去调 LLM API 吗？")  # the docs write 语义缓存
     assert "语义缓存" in " ".join(answer.trace.notes) and "拦截" in answer.text, (answer.trace.notes, answer.text)
+
+
+async def test_a_question_asking_for_code_gets_the_docs_code(services):
+    answer = await ask(services, "思维树用代码怎么写？")
+    assert "```python" in answer.text and "def " in answer.text, answer.text  # the chapter's ToT orchestrator
+
+
+async def test_asking_how_to_stop_an_attack_keeps_the_mitigation_the_docs_list(services):
+    answer = await ask(services, "what if someone hides instructions inside a csv our bot reads - how do we detect and stop it?")
+    assert "context isolation" in answer.text, answer.text  # the attack's "Mitigation" item, not only its anatomy
+
+
+async def test_a_definition_asked_before_a_why_gets_the_definition(services):
+    answer = await ask(services, "量化是啥意思？为什么量化完显存就省了")
+    assert "降低模型参数的数学精度" in answer.text, answer.text  # "量化是指：通过降低模型参数的数学精度…"

@@ -82,3 +82,41 @@ def test_the_first_of_several_questions_says_what_is_asked():
 def test_a_bold_title_saying_what_x_is_not_is_no_definition():
     assert not defines("**GraphRAG Is Not Magic** GraphRAG solves structure problems", "GraphRAG")
     assert defines("GraphRAG is a way to retrieve connected facts", "GraphRAG")
+
+
+@pytest.mark.parametrize("question, count", [
+    ("what are the 4 things we should do about dependencies", 4),
+    ("what are the three training stages", 3),
+    ("系统级护栏在哪两个环节做检查", 2),
+    ("三维量化指标指的是哪三个维度？", 3),
+    ("I have 2 GPUs, which model fits?", None),
+    ("用一句话解释 RAG", None),
+])
+def test_a_question_naming_how_many_things_it_wants_is_counted(question, count):
+    assert classify_question(question).count == count
+
+
+@pytest.mark.parametrize("question, wants", [
+    ("can you give me an example of a system prompt?", True),
+    ("举个例子", True),
+    ("how do you pick few-shot examples per query?", False),  # the examples are the topic
+    ("how many training examples does LoRA need?", False),
+])
+def test_only_a_request_for_an_example_wants_one(question, wants):
+    assert classify_question(question).wants_example is wants
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("量化到底是啥意思？为什么能省显存", "量化"),
+    ("fine-tune 到底是在干嘛？就是再训一遍吗", "fine-tune"),
+    ("Agent 是干嘛的", "Agent"),
+])
+def test_a_chinese_what_is_it_in_other_words_is_a_definition(question, focus):
+    intent = classify_question(question)
+    assert (intent.kind, intent.focus) == ("definition", focus)
+
+
+def test_asking_how_to_stop_something_wants_a_remedy():
+    assert classify_question("how do we stop duplicate generations?").wants_remedy
+    assert classify_question("怎么防止提示词泄露").wants_remedy
+    assert not classify_question("how does LoRA work?").wants_remedy
