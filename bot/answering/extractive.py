@@ -110,7 +110,8 @@ class ExtractiveAnswerer:
         if not (intent.brief or narrowed):
             passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
-            if _ASKS_CODE.search(question) and not any(_CODE_FENCE.search(p.text) for p in passages):
+            if (_ASKS_CODE.search(question) and intent.kind != "why"  # "为什么不直接写在代码里": code is the topic
+                    and not any(_CODE_FENCE.search(p.text) for p in passages)):
                 passages += [code for code in [_code_passage(sections, main, library, relevance)] if code]
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
