@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.text.question_kind import REMEDY_TERMS, QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, render_unit
-from bot.answering.sections import Section, SectionScorer, is_core_heading
+from bot.answering.sections import Section, SectionScorer, is_core_heading, is_remedy_heading
 from bot.domain import Chunk, Lang
 from bot.text.markdown import LinkResolver, escape, plain_text
 from bot.text.tokenizer import BilingualTokenizer
@@ -227,6 +227,8 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
         candidates = defining + [c for c in candidates if c not in defining]
     elif candidates and len(candidates[0].section_path) <= 1:
         core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[:considered]]
+        if intent.wants_remedy:  # "how do we prevent it": the chapter's defence before its mechanism
+            core.sort(key=lambda c: not is_remedy_heading(c.section))
         candidates = candidates[:1] + core[:1] + candidates[1:]
     return candidates, library.doc_sections(candidates[0].doc) if candidates else []
 

@@ -38,6 +38,7 @@ _RHETORICAL_END = re.compile(r"[?？]\s*$")
 _CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
                            r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
 _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
+_REMEDY_HEADING = re.compile(r"mitigat|defen[cs]|prevent|protect|缓解|防御|防范|防护|防止", re.I)
 _ANALOGY_HEADING = re.compile(r"analogy|类比|比喻", re.I)
 _SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么", re.I)
 
@@ -45,6 +46,11 @@ _SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|�
 def is_core_heading(heading: str) -> bool:
     """A chapter's core section ("🧠 Core Concept", "工作原理"), over its analogy or its intro."""
     return bool(_CORE_HEADING.search(heading))
+
+
+def is_remedy_heading(heading: str) -> bool:
+    """A section about stopping something ("🛡️ Detection & Mitigation", "防御策略")."""
+    return bool(_REMEDY_HEADING.search(heading))
 
 
 @dataclass
@@ -79,17 +85,20 @@ class SectionScorer:
     section of the right doc that retrieval did not rank (3 on dev A/B, where 2-5 tie and 1 loses; dev C
     and the holdout gain a fact or two, a second new set is unchanged); ``count_bonus``: a list or table with
     as many items as the question asks for ("what are the 4 things"); ``analogy_penalty``: an analogy, for a
-    question that asks for steps or for several things (not for a picture of them). (A table
+    question that asks for steps or for several things (not for a picture of them); ``remedy_bonus``: a
+    section whose heading names a defence ("Detection & Mitigation"), for a question asking how to stop
+    something. (A table
     of contents counts little through ``_judge``, unless the question asks where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
                  project_bonus: float = 0.2, sibling_rank: int = 3, count_bonus: float = 0.2,
-                 analogy_penalty: float = 0.3) -> None:
+                 analogy_penalty: float = 0.3, remedy_bonus: float = 0.3) -> None:
         self.tokenizer, self.project_bonus = tokenizer, project_bonus
         self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
         self.heading_weight, self.rank_penalty = heading_weight, rank_penalty
         self.sibling_rank, self.count_bonus, self.analogy_penalty = sibling_rank, count_bonus, analogy_penalty
+        self.remedy_bonus = remedy_bonus
         # Sections and their words are the same for every question: rebuild them once per index.
         self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
         self._units = lru_cache(maxsize=2048)(self._section_units)
@@ -190,9 +199,12 @@ class SectionScorer:
                     best, best_score = (start, end + 1), score
         return alone, best, best_score
 
-    def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind) -> float:
+    def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_doc: str | None) -> float:
+        """``remedy_doc``: the doc whose defence sections a remedy question prefers (the best-ranked one)."""
         if len(chunk.section_path) <= 1:
             return -self.intro_penalty  # the doc's opening: a summary of what its sections say
+        if intent.wants_remedy and chunk.doc == remedy_doc and is_remedy_heading(chunk.section):
+            return self.core_bonus + self.remedy_bonus  # "how do we defend against X": X's "Mitigation" section
         if _CORE_HEADING.search(chunk.section):
             return self.core_bonus
         if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
@@ -209,6 +221,7 @@ class SectionScorer:
         seen: set[tuple[str, str]] = set()
         focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
         siblings = list(siblings or [])
+        remedy_doc = candidates[0].doc if candidates and not navigation else None
         ranked = [(rank, chunk, True) for rank, chunk in enumerate(candidates[: self.candidates])]
         for rank, chunk, retrieved in ranked + [(self.sibling_rank, c, False) for c in siblings]:
             key = (chunk.doc, chunk.anchor or chunk.section)
@@ -221,7 +234,7 @@ class SectionScorer:
                 re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
+            prior = self._heading_prior(chunk, question, intent, remedy_doc)
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
-                                     self._heading_prior(chunk, question, intent), [max(b, 0.0) for b, _ in judged],
-                                     [f for _, f in judged], retrieved))
+                                     prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections

@@ -48,9 +48,10 @@ _WANTS_LIST = re.compile(
     r"\bwhat should (?:we|i|you) (?:put|include|track|monitor|measure|log|check|watch)\b|\blist (?:the|all|some)\b|"
     r"有哪些|哪几|几类|几种|几个(?:阶段|步骤|维度|问题|方面|原则|层|部分)|哪[两三四五六](?:个|类|种|点|步)|"
     r"[两三四五六](?:个|大)(?:阶段|步骤|维度|问题|方面|原则|层|支柱)|列出|列举", re.I)
-# A remedy asked for: "how do I stop / prevent / defend against X", "怎么防止…", "…被耗尽了怎么缓解".
+# A remedy asked for: "how do I stop / prevent / defend against X", "怎么防止…", "…被耗尽了怎么缓解" (not
+# "防御性的系统提示词": a defensive prompt is a topic).
 ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix)\b|"
-                         r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
+                         r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御(?!性)|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
 # The words the docs label a remedy with ("**Mitigation**:", "防御策略"): a remedy question also looks for them.
 REMEDY_TERMS = "mitigation defense prevention 缓解 防御 防范"
 # "what are the 4 things", "three stages", "哪三个维度": how many items the answer lists.
@@ -58,6 +59,8 @@ _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 
                  "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)\s+(?:[\w-]+\s+){{0,3}}?(?:{_ITEMS_EN})\b|"
                     r"(?:哪|这|那)?([两二三四五六七八九十2-9])\s*(?:个|种|类|大|点|步|层|项|条)", re.I)
+# "what's the defence against X", "what is the fix for Y": a way to stop something, not a term to define
+_REMEDY_FOCUS = re.compile(r"(?:best |right |usual )?(?:defen[cs]es?|fix|fixes|solution|remedy|mitigation|way to|ways to)\b", re.I)
 _BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\b(?:keep it|make it|be|in) short\b|\bshort (?:answer|version|explanation)\b|一句话|简单说|简短", re.I)
 
 
@@ -90,7 +93,7 @@ def classify_question(question: str) -> QuestionKind:
         asked = first  # "量化到底是啥意思？为什么能省显存": a definition, whatever the next question asks
     if match:
         focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
-        kind = "definition" if focus and len(focus.split()) <= 6 else "other"
+        kind = "definition" if focus and len(focus.split()) <= 6 and not _REMEDY_FOCUS.match(focus) else "other"
     if _COMPARE.search(asked):
         kind = "compare"
     elif _WHY.search(asked):

@@ -262,3 +262,8 @@ async def test_asking_how_to_stop_an_attack_keeps_the_mitigation_the_docs_list(s
 async def test_a_definition_asked_before_a_why_gets_the_definition(services):
     answer = await ask(services, "量化是啥意思？为什么量化完显存就省了")
     assert "降低模型参数的数学精度" in answer.text, answer.text  # "量化是指：通过降低模型参数的数学精度…"
+
+
+async def test_asking_how_to_defend_leads_with_the_chapters_mitigation_section(services):
+    answer = await ask(services, "what is the defense against indirect prompt injection? how do we prevent it")
+    assert "Least Privilege" in answer.text.split("[1]")[0], answer.text  # "🛡️ Detection & Mitigation", first
