@@ -227,9 +227,9 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
         candidates = defining + [c for c in candidates if c not in defining]
     elif candidates and len(candidates[0].section_path) <= 1:
         core = [c for c in library.core_sections(candidates[0].doc) if c not in candidates[:considered]]
-        if intent.wants_remedy:  # "how do we prevent it": the chapter's defence before its mechanism
-            core.sort(key=lambda c: not is_remedy_heading(c.section))
-        candidates = candidates[:1] + core[:1] + candidates[1:]
+        # "how do we prevent it": the chapter's defence comes too, before its mechanism
+        first = [c for c in core if is_remedy_heading(c.section)][:1] if intent.wants_remedy else []
+        candidates = candidates[:1] + first + [c for c in core if c not in first][:1] + candidates[1:]
     return candidates, library.doc_sections(candidates[0].doc) if candidates else []
 
 

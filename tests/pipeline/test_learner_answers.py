@@ -231,7 +231,7 @@ async def test_a_chapter_named_by_its_title_is_where_the_answer_comes_from(servi
     assert not answer.refused and answer.citations[0].doc.endswith(doc), [c.doc for c in answer.citations]
 
 
-@pytest.mark.parametrize("question", ["how do we stop hardcoded prompt templates and AI keys from reaching version control?",
+@pytest.mark.parametrize("question", ["how do teams keep hardcoded prompt templates and AI keys out of version control?",
                                       "提交代码前怎么拦截硬编码的提示词和密钥？"])
 async def test_a_chapter_opening_that_restates_the_question_comes_with_the_chapters_core(services, question):
     answer = await ask(services, question)  # the opening only says the problem; the core section says what to do
