@@ -38,7 +38,7 @@ _RHETORICAL_END = re.compile(r"[?？]\s*$")
 _CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
                            r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
 _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
-_REMEDY_HEADING = re.compile(r"mitigat|defen[cs]|prevent|protect|缓解|防御|防范|防护|防止", re.I)
+_REMEDY_HEADING = re.compile(r"mitigat|defen[cs]|prevent|缓解|防御|防范|防止", re.I)
 _ANALOGY_HEADING = re.compile(r"analogy|类比|比喻", re.I)
 _SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么", re.I)
 
@@ -199,11 +199,11 @@ class SectionScorer:
                     best, best_score = (start, end + 1), score
         return alone, best, best_score
 
-    def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_doc: str | None) -> float:
-        """``remedy_doc``: the doc whose defence sections a remedy question prefers (the best-ranked one)."""
+    def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_docs: set[str]) -> float:
+        """``remedy_docs``: the docs whose defence sections a remedy question prefers."""
         if len(chunk.section_path) <= 1:
             return -self.intro_penalty  # the doc's opening: a summary of what its sections say
-        if intent.wants_remedy and chunk.doc == remedy_doc and is_remedy_heading(chunk.section):
+        if intent.wants_remedy and chunk.doc in remedy_docs and is_remedy_heading(chunk.section):
             return self.core_bonus + self.remedy_bonus  # "how do we defend against X": X's "Mitigation" section
         if _CORE_HEADING.search(chunk.section):
             return self.core_bonus
@@ -221,7 +221,8 @@ class SectionScorer:
         seen: set[tuple[str, str]] = set()
         focus_tokens = set(self.tokenizer.tokens(intent.focus)) if intent.focus else set()
         siblings = list(siblings or [])
-        remedy_doc = candidates[0].doc if candidates and not navigation else None
+        # the docs a remedy question's defence sections count in: the two best-ranked (the first is often an index)
+        remedy_docs = set() if navigation else {c.doc for c in candidates[:2]}
         ranked = [(rank, chunk, True) for rank, chunk in enumerate(candidates[: self.candidates])]
         for rank, chunk, retrieved in ranked + [(self.sibling_rank, c, False) for c in siblings]:
             key = (chunk.doc, chunk.anchor or chunk.section)
@@ -234,7 +235,7 @@ class SectionScorer:
                 re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
-            prior = self._heading_prior(chunk, question, intent, remedy_doc)
+            prior = self._heading_prior(chunk, question, intent, remedy_docs)
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections
