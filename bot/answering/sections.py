@@ -235,7 +235,8 @@ class SectionScorer:
                 re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
-            prior = self._heading_prior(chunk, question, intent, remedy_docs)
+            prose = any(units[i].kind != "code" for i in range(*window))  # a config alone is an example, not the defence
+            prior = self._heading_prior(chunk, question, intent, remedy_docs if prose else set())
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections
