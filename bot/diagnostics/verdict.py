@@ -85,10 +85,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6855, 0.5336, 6.3699, 0.0722),
-    "sd": (0.2443, 0.3815, 0.4693, 0.2588),
-    "weights": (0.0668, 0.3697, -0.0211, -0.4922),
-    "bias": 0.3081,
+    "mean": (0.6727, 0.5306, 6.3624, 0.0714),
+    "sd": (0.243, 0.3807, 0.4647, 0.2575),
+    "weights": (0.0539, 0.3656, -0.0273, -0.4915),
+    "bias": 0.3073,
 }
 
 
