@@ -22,5 +22,8 @@ def test_chroma_candidates_equal_an_exhaustive_search(atlas_data_dir, use_embedd
     questions = [json.loads(line)["question"] for line in DEV_SET.read_text().splitlines()[:12]]
     for question in questions:
         query = use_embedder.encode([question])[0]
-        exact = [index.chunks[i].id for i in np.argsort(-(vectors @ query), kind="stable")[:80]]
-        assert [cid for cid, _ in index.dense(query, 80)] == exact, question
+        exact = np.sort(vectors @ query)[::-1][:80]
+        found = np.array([score for _, score in index.dense(query, 80)])
+        # the same similarities in the same order: nothing nearer was skipped (two chunks at an equal
+        # distance may come in either order, so ids are not compared)
+        assert np.allclose(found, exact, atol=1e-5), question
