@@ -131,6 +131,10 @@ def eval_command(
                                          help="Blank the answer texts in the run JSON (for a baseline kept in git)."),
     llm: bool = typer.Option(False, "--llm", help="Judge the configured LLM against the extractive answers."),
     limit: int = typer.Option(30, "--limit", help="With --llm: how many answerable questions (stratified)."),
+    ids: Optional[str] = typer.Option(None, "--ids", help="With --llm: only these question ids of the subset "
+                                      "(comma-separated), e.g. to rerun the ones a change concerns."),
+    langs: Optional[str] = typer.Option(None, "--langs", help="With --llm: only these languages of the subset "
+                                        "(comma-separated: en, zh, mixed)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run a golden set through the real ask path; report metrics; gate on regressions."""
@@ -142,7 +146,7 @@ def eval_command(
         raise _fail(f"golden set not found: {set_path}", 2)
     settings = _settings()
     if llm:
-        raise typer.Exit(_eval_llm(settings, set_path, out, limit))
+        raise typer.Exit(_eval_llm(settings, set_path, out, limit, _csv(ids), _csv(langs)))
 
     async def run() -> int:
         services = build_services(settings)
@@ -186,8 +190,13 @@ def map_command(
     print_atlas_map(console, atlas_map, lang, series)
 
 
-def _eval_llm(settings, set_path: Path, out: Path, limit: int) -> int:
-    """``eval --llm``: the subset through the LLM path and the extractive path; per-language table."""
+def _csv(value: Optional[str]) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _eval_llm(settings, set_path: Path, out: Path, limit: int, ids: list[str], langs: list[str]) -> int:
+    """``eval --llm``: the subset (``ids`` / ``langs`` of it, when given) through the LLM path and the
+    extractive path; per-language table."""
     from rich.table import Table
 
     from bot.bootstrap import build_services
@@ -201,6 +210,10 @@ def _eval_llm(settings, set_path: Path, out: Path, limit: int) -> int:
         questions = pick_subset(load_questions(set_path), limit)
     except EvalInputError as exc:
         raise _fail(f"eval: {exc}", 2) from None
+    unknown = sorted(set(ids) - {q["id"] for q in questions}) + sorted(set(langs) - {"en", "zh", "mixed"})
+    if unknown:
+        raise _fail(f"eval --llm: not in the {limit}-question subset: {', '.join(unknown)}", 2)
+    questions = [q for q in questions if (not ids or q["id"] in ids) and (not langs or q["lang"] in langs)]
     console = Console()
     partial = out.with_suffix(".partial.jsonl")  # one record per line as it comes: a long run can be read early
     out.parent.mkdir(parents=True, exist_ok=True)

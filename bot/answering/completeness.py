@@ -9,19 +9,26 @@ asker would otherwise have read:
   several ("which", "what are", "哪些"…), all but one of the first ``MAX_ITEMS`` items;
 - the terms the passage sets in bold inside its sentences (its key terms): all but one, up to
   ``MAX_ITEMS`` (and not none of one or two);
-- a question asking for an amount ("how much", "多少"…) whose passage holds numbers: the answer must
-  give at least one of them;
+- the numbers the docs give for what was asked: for a question asking for an amount ("how much",
+  "多少"…), those of the passage line that answers it (the one sharing most words with the question; when
+  the question names what it counts — "多少条", "how many layers" — the numbers counting that; a formula's
+  result when the line has one), not just any number of the passage; for any other answer, those of the
+  passage line it restates (most of its own words come from that line), so a shortened answer keeps the
+  line's specifics ("90% of the tokens to one expert"), not only its name. All but one, and not none;
 - a question asking how to do something ("how do I", "怎么"…) whose passage shows code: the answer
   must show code too.
 
-``missing_items`` returns what is left out (item names, or the passage's lines with the numbers), empty when the answer is
-complete by these two tests. Nothing here reads the golden key facts of the eval set.
+``missing_items`` returns what is left out (item names, or the passage's sentences with the numbers), empty when the
+answer is complete by these tests. Words are compared through ``terms`` (the bot's tokenizer: jieba words for
+Chinese, which has no spaces; stemmed English words), else through English words and Chinese character pairs.
+Nothing here reads the golden key facts of the eval set.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from bot.text.markdown import FENCED_BLOCK
 
@@ -33,6 +40,8 @@ TERM_CHARS = 40  # a bold span longer than this is an emphasised sentence, not a
 CODE_ITEM = "the code example of passage [1]"
 PIECE_CHARS = 120  # of a passage line with numbers, named in the correction
 LIST_SHARE = 0.5  # of the passage's non-empty lines must be list items for it to count as a list
+FOCUS_SHARE = 0.4  # of the answer's own words (those not in the question) from one passage line: it restates that line
+FOCUS_MIN = 2  # ... and at least this many of them
 
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)、]|[（(]?\d+[）)])\s+")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
@@ -48,13 +57,21 @@ _SEVERAL = re.compile(r"\b(?:which|what are|list|where|chapters|modules|steps|ty
 _STOP = frozenset("the and for with what which where how does are is was this that from into about can should "
                   "you your our use using when why not just".split())
 _PIECE = re.compile(r"\n|(?<=[。！？；])|(?<=[.!?;])\s+(?=[A-Z])")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w.])")
+_NUMBER = re.compile(r"(?<![\w.\-])\d+(?:[.,]\d+)?(?![\w.])")  # not a name's part: GPT-4, V1agra, 70B
+_ANY_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # what an answer or a question gives, however written
+_RESULT = re.compile(r"[=≈]\s*(\d+(?:[.,]\d+)?)")
+_FORMULA = re.compile(r"\d\s*[×*/÷+]\s*\d")
+_UNIT_ZH = re.compile(r"(?:多少|几)\s*([A-Za-z]+|[\u4e00-\u9fff])")
+_UNIT_EN = re.compile(r"\bhow many\s+([a-z]+)", re.IGNORECASE)
+_MARKERS = re.compile(r"\[\d+\]")
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-+.]*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def missing_items(answer: str, passage: str, question: str) -> list[str]:
-    """What of ``passage`` (the first one the extractive answer quotes) the answer leaves out."""
+def missing_items(answer: str, passage: str, question: str,
+                  terms: Callable[[str], list[str]] | None = None) -> list[str]:
+    """What of ``passage`` (the first one the extractive answer quotes) the answer leaves out. ``terms``:
+    the words of a text as the bot's tokenizer reads them (``BilingualTokenizer.content_terms``)."""
     items = list_items(passage)
     if len(items) >= 3:
         asked = _terms(question)
@@ -69,13 +86,97 @@ def missing_items(answer: str, passage: str, question: str) -> list[str]:
         return missing
     if _HOW.search(question) and FENCED_BLOCK.search(passage) and not FENCED_BLOCK.search(answer):
         return [CODE_ITEM]
+    return numbers_left_out(answer, passage, question, terms)
+
+
+def numbers_left_out(answer: str, passage: str, question: str,
+                     terms: Callable[[str], list[str]] | None = None) -> list[str]:
+    """The sentences of the passage line the answer should take its numbers from, when it leaves out more
+    than one of them or all: the line answering an amount question, else the line the answer restates."""
+    words = terms or (lambda text: sorted(_terms(text)))
+    lines = _content_lines(passage)
+    asked = _numbers_in(question)
     if _AMOUNT.search(question):
-        pieces = [p.strip() for p in _PIECE.split(passage) if p.strip()]
-        counted = [p for p in pieces if any(n not in ("0", "1") for n in _NUMBER.findall(_BULLET.sub("", p)))]
-        given = set(_NUMBER.findall(answer))
-        if counted and not given & {n for p in counted for n in _NUMBER.findall(p)}:
-            return [_BULLET.sub("", p)[:PIECE_CHARS] for p in counted[:2]]
-    return []
+        focus, wanted = _amount_line(lines, question, asked, words)
+        if not focus:  # no line is on the question: any of the passage's numbers will do
+            counted = [line for line in lines if _line_numbers(line, asked)]
+            given = _numbers_in(_MARKERS.sub(" ", answer))
+            if counted and not given & {n for line in counted for n in _line_numbers(line, asked)}:
+                return [_BULLET.sub("", line).strip()[:PIECE_CHARS] for line in counted[:2]]
+            return []
+    else:
+        focus = _restated_line(lines, answer, question, words)
+        wanted = _line_numbers(focus, asked) if focus else []
+    if not wanted:
+        return []
+    given = _numbers_in(_MARKERS.sub(" ", answer))
+    missing = [n for n in wanted if n not in given]
+    if not missing or (len(missing) <= ALLOWED_MISSING and len(missing) < len(wanted)):
+        return []
+    pieces = [p.strip() for p in _PIECE.split(_BULLET.sub("", focus)) if p.strip()]
+    named = [p for p in pieces if any(n in missing for n in _numbers_in(p))] or pieces
+    return [p[:PIECE_CHARS] for p in named[:2]]
+
+
+def _content_lines(passage: str) -> list[str]:
+    """The passage's lines that say something: not headings, bold title lines, code or blank lines."""
+    text = FENCED_BLOCK.sub("", passage)
+    return [line for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#") and not _BOLD_LINE.match(line)]
+
+
+def _numbers_in(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _ANY_NUMBER.findall(text)}
+
+
+def _line_numbers(line: str, asked: set[str]) -> list[str]:
+    """A line's numbers that the question does not give: a formula's result alone when it has one."""
+    body = _BULLET.sub("", line)
+    results = [n.replace(",", "") for n in _RESULT.findall(body)] if _FORMULA.search(body) else []
+    found = results or [n.replace(",", "") for n in _NUMBER.findall(body)]
+    return [n for n in dict.fromkeys(found) if n not in asked][:MAX_ITEMS]
+
+
+def _amount_line(lines: list[str], question: str, asked: set[str],
+                 words: Callable[[str], list[str]]) -> tuple[str, list[str]]:
+    """The line answering an amount question and the numbers it gives for what is counted: the line with
+    numbers that shares most words with the question (the first on a tie; none shared: no demand)."""
+    unit = _UNIT_ZH.search(question) or _UNIT_EN.search(question)
+    counting = None
+    if unit:
+        name = unit.group(1)
+        name = name[:-1] if len(name) > 3 and name.lower().endswith("s") else name
+        counting = re.compile(rf"(?<![\w.\-])(\d+(?:[.,]\d+)?)\s*{re.escape(name)}", re.IGNORECASE)
+        if not any(counting.search(line) for line in lines):
+            counting = None
+    asked_words = set(words(question))
+    best, best_score, best_numbers = "", 0, []
+    for line in lines:
+        if counting:
+            numbers = [n.replace(",", "") for n in counting.findall(_BULLET.sub("", line))]
+            numbers = [n for n in dict.fromkeys(numbers) if n not in asked]
+        else:
+            numbers = _line_numbers(line, asked)
+        if not numbers:
+            continue
+        score = len(asked_words & set(words(line)))
+        if score > best_score or (counting and not best_numbers):
+            best, best_score, best_numbers = line, score, numbers
+    return best, best_numbers
+
+
+def _restated_line(lines: list[str], answer: str, question: str, words: Callable[[str], list[str]]) -> str:
+    """The passage line the answer restates: the one holding most of the answer's own words (those the
+    question does not bring), when that is at least ``FOCUS_SHARE`` of them and ``FOCUS_MIN``; else ''."""
+    own = set(words(_MARKERS.sub(" ", answer))) - set(words(question))
+    if len(own) < FOCUS_MIN:
+        return ""
+    best, best_overlap = "", 0
+    for line in lines:
+        overlap = len(own & set(words(line)))
+        if overlap > best_overlap:
+            best, best_overlap = line, overlap
+    return best if best_overlap >= max(FOCUS_MIN, FOCUS_SHARE * len(own)) else ""
 
 
 def _left_out(answer: str, wanted: list[str]) -> list[str]:

@@ -221,7 +221,8 @@ async def generate_answer(
         text, check = await asyncio.to_thread(check_answer, result.text, lang, prompt.context_chunks, tokenizer,
                                              result.finish_reason, idf=idf, encode=encode, question=question)
         if prompt.context_chunks and not check.declined:
-            check.missing_items = missing_items(text, prompt.context_chunks[0].text, question)
+            check.missing_items = missing_items(text, prompt.context_chunks[0].text, question,
+                                               tokenizer.content_terms)
         return result, text, check
 
     first, text, check = await ask(prompt.messages)

@@ -56,3 +56,14 @@ async def test_an_answer_and_a_declined_question_are_counted_against_the_extract
     assert overall["key_fact_recall_extractive"] == round(
         (first["facts_extractive"] + second["facts_extractive"]) / 3, 3)
     assert result["summary"]["zh"] == {"n": 0}
+
+
+def test_ids_and_languages_pick_from_the_subset_and_an_unknown_one_is_refused(monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setenv("ATLAS_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    done = CliRunner().invoke(app, ["eval", "--llm", "--set", str(DEV), "--ids", "NOPE-1", "--langs", "fr"])
+    assert done.exit_code == 2
+    assert "not in the 30-question subset: NOPE-1, fr" in " ".join(done.output.split())
