@@ -194,18 +194,11 @@ def _csv(value: Optional[str]) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-def _eval_llm(settings, set_path: Path, out: Path, limit: int, ids: list[str], langs: list[str]) -> int:
-    """``eval --llm``: the subset (``ids`` / ``langs`` of it, when given) through the LLM path and the
-    extractive path; per-language table."""
-    from rich.table import Table
-
-    from bot.bootstrap import build_services
-    from bot.corpus.embedders import load_embedder
+def _llm_subset(set_path: Path, limit: int, ids: list[str], langs: list[str]) -> list[dict]:
+    """The stratified ``limit``-question subset, cut to ``ids`` / ``langs`` when given (exit 2 on one not in it)."""
     from bot.eval.harness import EvalInputError, load_questions
-    from bot.eval.llm_eval import pick_subset, run_llm_eval
+    from bot.eval.llm_eval import pick_subset
 
-    if not settings.llm_base_url:
-        raise _fail("eval --llm needs an LLM: set ATLAS_LLM_BASE_URL and ATLAS_LLM_MODEL", 2)
     try:
         questions = pick_subset(load_questions(set_path), limit)
     except EvalInputError as exc:
@@ -213,7 +206,21 @@ def _eval_llm(settings, set_path: Path, out: Path, limit: int, ids: list[str], l
     unknown = sorted(set(ids) - {q["id"] for q in questions}) + sorted(set(langs) - {"en", "zh", "mixed"})
     if unknown:
         raise _fail(f"eval --llm: not in the {limit}-question subset: {', '.join(unknown)}", 2)
-    questions = [q for q in questions if (not ids or q["id"] in ids) and (not langs or q["lang"] in langs)]
+    return [q for q in questions if (not ids or q["id"] in ids) and (not langs or q["lang"] in langs)]
+
+
+def _eval_llm(settings, set_path: Path, out: Path, limit: int, ids: list[str], langs: list[str]) -> int:
+    """``eval --llm``: the subset (``ids`` / ``langs`` of it, when given) through the LLM path and the
+    extractive path; per-language table."""
+    from rich.table import Table
+
+    from bot.bootstrap import build_services
+    from bot.corpus.embedders import load_embedder
+    from bot.eval.llm_eval import run_llm_eval
+
+    if not settings.llm_base_url:
+        raise _fail("eval --llm needs an LLM: set ATLAS_LLM_BASE_URL and ATLAS_LLM_MODEL", 2)
+    questions = _llm_subset(set_path, limit, ids, langs)
     console = Console()
     partial = out.with_suffix(".partial.jsonl")  # one record per line as it comes: a long run can be read early
     out.parent.mkdir(parents=True, exist_ok=True)

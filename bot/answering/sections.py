@@ -177,27 +177,8 @@ class SectionScorer:
 
     def _windows(self, units: list[Unit], judged: list[tuple[float, float]], weights: dict[str, float],
                  ) -> tuple[list[float], tuple[int, int], float]:
-        """Each unit's own score, and the best run of up to three consecutive quotable units: the
-        share of the question's weight their words cover together, plus the best bonus among them."""
-        total = sum(weights.values()) or 1.0
-        tokens = [self.token_set(u.plain) & weights.keys() for u in units]
-        alone = [-1.0 if b < 0 else sum(weights[t] for t in tokens[i]) / total * f + b
-                 for i, (b, f) in enumerate(judged)]
-        best, best_score = (0, 0), -1.0
-        for start in range(len(units)):
-            covered: set[str] = set()
-            factors, bonus = [], 0.0
-            for end in range(start, min(start + 3, len(units))):
-                if judged[end][0] < 0:
-                    break
-                covered |= tokens[end]
-                factors.append(judged[end][1])
-                bonus = max(bonus, judged[end][0])
-                score = sum(weights[t] for t in covered) / total * (sum(factors) / len(factors)) + bonus
-                score -= 0.02 * (end - start)  # of two equal runs, the shorter
-                if score > best_score:
-                    best, best_score = (start, end + 1), score
-        return alone, best, best_score
+        """Each unit's own score, and the best run of up to three consecutive quotable units."""
+        return best_run([self.token_set(u.plain) & weights.keys() for u in units], judged, weights)
 
     def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_docs: set[str]) -> float:
         """``remedy_docs``: the docs whose defence sections a remedy question prefers."""
@@ -240,3 +221,27 @@ class SectionScorer:
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections
+
+
+def best_run(tokens: list[frozenset[str]], judged: list[tuple[float, float]], weights: dict[str, float],
+             ) -> tuple[list[float], tuple[int, int], float]:
+    """Each unit's own score (``tokens``: its words among the question's; ``judged``: its (bonus, factor)),
+    and the best run of up to three consecutive quotable units: the share of the question's weight their
+    words cover together, plus the best bonus among them."""
+    total = sum(weights.values()) or 1.0
+    alone = [-1.0 if b < 0 else sum(weights[t] for t in tokens[i]) / total * f + b for i, (b, f) in enumerate(judged)]
+    best, best_score = (0, 0), -1.0
+    for start in range(len(tokens)):
+        covered: set[str] = set()
+        factors, bonus = [], 0.0
+        for end in range(start, min(start + 3, len(tokens))):
+            if judged[end][0] < 0:
+                break
+            covered |= tokens[end]
+            factors.append(judged[end][1])
+            bonus = max(bonus, judged[end][0])
+            score = sum(weights[t] for t in covered) / total * (sum(factors) / len(factors)) + bonus
+            score -= 0.02 * (end - start)  # of two equal runs, the shorter
+            if score > best_score:
+                best, best_score = (start, end + 1), score
+    return alone, best, best_score

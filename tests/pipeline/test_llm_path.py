@@ -3,6 +3,8 @@ cited LLM answers, the extractive fallback when the LLM fails, and what gets cac
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from dataclasses import replace
 
@@ -212,7 +214,8 @@ async def test_a_hung_llm_opens_the_breaker_and_later_questions_do_not_wait(llm_
     assert [c.fallback for c in checks] == ["UNAVAILABLE"] * 2 + ["BREAKER_OPEN"] * 4
     assert all(a.trace.timings_ms["llm"] < 50 for a in answers[2:])
     facts = dict(build_debug_view(answers[0].trace).facts)
-    assert facts["llm calls"].startswith("1 attempt, 0.4") and "first token: none" in facts["llm calls"]
+    waited = re.match(r"1 attempt, ([\d.]+) s in all", facts["llm calls"])  # the one timed-out attempt, however slow the machine
+    assert waited and float(waited.group(1)) >= 0.35 and "first token: none" in facts["llm calls"], facts["llm calls"]
     assert dict(build_debug_view(answers[-1].trace).facts)["llm breaker"].startswith("open after 2 failures")
     assert any("switched off" in d.message for d in answers[-1].trace.diagnostics if d.code == "LLM_FALLBACK")
 
