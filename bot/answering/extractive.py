@@ -244,13 +244,7 @@ def _code_passage(sections: list[Section], main: Section, library: Library, rele
     if not found:
         return None
     _, _, section, i = max(found, key=lambda f: f[:2])
-    rendering = render_unit(section.units[i], BUDGET, library.links_for(section.chunk), relevance)
-    if not rendering.text:
-        return None
-    texts = [rendering.text]
-    if len(section.chunk.section_path) > 1:
-        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
-    return Passage(section.chunk, "\n\n".join(texts), [section.units[i].chunk.id])
+    return _unit_passage(section, i, BUDGET, library.links_for(section.chunk), relevance)
 
 
 def _part_about(section: Section, relevance: Relevance, links: LinkResolver) -> Passage | None:
@@ -260,7 +254,12 @@ def _part_about(section: Section, relevance: Relevance, links: LinkResolver) -> 
     best, i = max(scored, default=(0.0, -1))
     if best <= 0:
         return None
-    rendering = render_unit(section.units[i], BRIEF_BUDGET, links, relevance)
+    return _unit_passage(section, i, BRIEF_BUDGET, links, relevance)
+
+
+def _unit_passage(section: Section, i: int, budget: int, links: LinkResolver, relevance: Relevance) -> Passage | None:
+    """Unit ``i`` of ``section`` alone, under the sub-section's title; None when nothing of it renders."""
+    rendering = render_unit(section.units[i], budget, links, relevance)
     if not rendering.text:
         return None
     texts = [rendering.text]
