@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from bot.answering.citations import link_resolver, make_citation
 from bot.answering.extractive import Composition, ExtractiveAnswerer, compose_text
 from bot.answering.sections import is_core_heading
@@ -62,8 +64,12 @@ def refusal(lang: Lang, nearest: list[Chunk], manifest: Manifest, *, declined_by
 class IndexLibrary:
     """The live index as the extractive answerer reads it (``bot.answering.extractive.Library``)."""
 
-    def __init__(self, index: LiveIndex) -> None:
+    def __init__(self, index: LiveIndex, query_vector: np.ndarray | None = None) -> None:
         self.index = index
+        self._closeness = index.closeness(query_vector) if query_vector is not None else None
+
+    def closeness(self, chunk: Chunk) -> float:
+        return self._closeness(chunk) if self._closeness else 0.0
 
     def section_of(self, chunk: Chunk) -> list[Chunk]:
         return self.index.section_of(chunk)
@@ -90,7 +96,7 @@ class IndexLibrary:
 def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:
     """What the extractive answer quotes for the query from ``chunks`` (the retrieved chunks, best first)."""
     lean = query.lean
-    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index), query.expansion, query.synonyms,
+    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index, query.vector), query.expansion, query.synonyms,
                             repeat=(lean.shown, lean.own_words) if lean and lean.shown else None)
 
 

@@ -41,6 +41,7 @@ class Library(Protocol):
     def defining_sections(self, focus: str, lang: Lang) -> list[Chunk]: ...  # "What is X" / glossary "3. X"
     def core_sections(self, doc: str) -> list[Chunk]: ...  # a doc's "Core Concept" / "核心概念" sections
     def doc_sections(self, doc: str) -> list[Chunk]: ...  # the first chunk of each section below a doc's opening
+    def closeness(self, chunk: Chunk) -> float: ...  # the chunk's embedding's cosine to the question's (0: unknown)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class ExtractiveAnswerer:
         weights = self.scorer.weights(without_style(question), library.doc_freq, expansion)
         candidates, siblings = _candidates(intent, lang, candidates, library, self.scorer.candidates)
         sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project,
-                                      siblings)
+                                      siblings, library.closeness)
         budget, main_budget = (BRIEF_BUDGET, BRIEF_BUDGET) if intent.brief else (BUDGET, MAIN_BUDGET)
         relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
         skipped = False
@@ -110,9 +111,7 @@ class ExtractiveAnswerer:
         if not (intent.brief or narrowed):
             passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
-            if (_ASKS_CODE.search(question) and intent.kind != "why"  # "为什么不直接写在代码里": code is the topic
-                    and not any(_CODE_FENCE.search(p.text) for p in passages)):
-                passages += [code for code in [_code_passage(sections, main, library, relevance)] if code]
+            passages = _with_code(question, intent, passages, sections, main, library, relevance)
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
     def _further(self, sections: list[Section], main: Section, first: Passage, intent: QuestionKind,
@@ -233,18 +232,41 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
     return candidates, library.doc_sections(candidates[0].doc) if candidates else []
 
 
-def _code_passage(sections: list[Section], main: Section, library: Library, relevance: Relevance) -> Passage | None:
+def _code_passage(sections: list[Section], main: Section, library: Library, relevance: Relevance,
+                  doc: str | None = None) -> Passage | None:
     """For a question that asks for code ("思维树用代码要怎么实现", "show me the config") and got none: the
     code block of the candidate sections that holds most of the question's words, in itself or in its
     heading ("Python 伪代码：思维树调度器"), the main passage's doc first. Those words must be on the question
     (``MIN_CODE_OVERLAP``), not only its kind."""
     found = [(s.chunk.doc == main.chunk.doc, s.scores[i] - s.bonuses[i] + s.heading_overlap, s, i) for s in sections
              for i, unit in enumerate(s.units) if unit.kind == "code" and not unit.is_diagram
+             and doc in (None, s.chunk.doc)
              and s.scores[i] - s.bonuses[i] + s.heading_overlap >= MIN_CODE_OVERLAP]
     if not found:
         return None
     _, _, section, i = max(found, key=lambda f: f[:2])
     return _unit_passage(section, i, BUDGET, library.links_for(section.chunk), relevance)
+
+
+def _with_code(question: str, intent: QuestionKind, passages: list[Passage], sections: list[Section],
+               main: Section, library: Library, relevance: Relevance) -> list[Passage]:
+    """For a question asking for code ("思维树用代码怎么写", "show me the config") or how to do something
+    ("how do I strip PII before indexing") whose answer holds none: ``passages`` and the code after them,
+    inside the passage quoting the same section (under its one title) or as a passage of its own. Code
+    asked for may come from any candidate; a "how do I" gets the code of the doc the answer is from. Not
+    for "why" ("为什么不直接写在代码里": code is the topic there)."""
+    asked = bool(_ASKS_CODE.search(question))
+    if not (asked or intent.practical) or intent.kind == "why" or any(_CODE_FENCE.search(p.text) for p in passages):
+        return passages
+    code = _code_passage(sections, main, library, relevance, None if asked else main.chunk.doc)
+    if code is None:
+        return passages
+    for i, passage in enumerate(passages):
+        if (passage.chunk.doc, passage.chunk.anchor) == (code.chunk.doc, code.chunk.anchor):
+            body = code.text.split("\n\n", 1)[1] if len(code.chunk.section_path) > 1 else code.text
+            merged = Passage(passage.chunk, f"{passage.text}\n\n{body}", [*passage.chunk_ids, *code.chunk_ids])
+            return [*passages[:i], merged, *passages[i + 1:]]
+    return [*passages, code]
 
 
 def _part_about(section: Section, relevance: Relevance, links: LinkResolver) -> Passage | None:

@@ -69,11 +69,13 @@ class Section:
     bonuses: list[float] = field(default_factory=list)  # the part of each unit's score its kind earned
     factors: list[float] = field(default_factory=list)  # how much each unit's overlap counted (1: fully)
     retrieved: bool = True  # False: a section of the best doc that retrieval did not rank (a sibling)
+    closeness_gap: float = 0.0  # how much less close in meaning to the question than the closest candidate (≤ 0)
 
     def score(self, heading_weight: float, rank_penalty: float) -> float:
         if self.window_score <= 0:
             return -1.0
-        return self.window_score + heading_weight * self.heading_overlap - rank_penalty * self.rank + self.heading_prior
+        return (self.window_score + heading_weight * self.heading_overlap - rank_penalty * self.rank + self.heading_prior
+                + self.closeness_gap)
 
 
 class SectionScorer:
@@ -87,18 +89,19 @@ class SectionScorer:
     as many items as the question asks for ("what are the 4 things"); ``analogy_penalty``: an analogy, for a
     question that asks for steps or for several things (not for a picture of them); ``remedy_bonus``: a
     section whose heading names a defence ("Detection & Mitigation"), for a question asking how to stop
-    something. (A table
-    of contents counts little through ``_judge``, unless the question asks where to read.)"""
+    something; ``closeness_weight``: for how close in meaning a section is to the question (see
+    ``closeness_gaps``). (A table of contents counts little through ``_judge``, unless the question asks
+    where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
                  project_bonus: float = 0.2, sibling_rank: int = 3, count_bonus: float = 0.2,
-                 analogy_penalty: float = 0.3, remedy_bonus: float = 0.3) -> None:
+                 analogy_penalty: float = 0.3, remedy_bonus: float = 0.3, closeness_weight: float = 0.25) -> None:
         self.tokenizer, self.project_bonus = tokenizer, project_bonus
         self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
         self.heading_weight, self.rank_penalty = heading_weight, rank_penalty
         self.sibling_rank, self.count_bonus, self.analogy_penalty = sibling_rank, count_bonus, analogy_penalty
-        self.remedy_bonus = remedy_bonus
+        self.remedy_bonus, self.closeness_weight = remedy_bonus, closeness_weight
         # Sections and their words are the same for every question: rebuild them once per index.
         self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
         self._units = lru_cache(maxsize=2048)(self._section_units)
@@ -114,14 +117,18 @@ class SectionScorer:
 
     def ranked(self, question: str, intent: QuestionKind, candidates: list[Chunk],
                section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
-               is_project: Callable[[str], bool], siblings: list[Chunk] | None = None) -> list[Section]:
+               is_project: Callable[[str], bool], siblings: list[Chunk] | None = None,
+               closeness: Callable[[Chunk], float] | None = None) -> list[Section]:
         """The candidates' sections worth quoting, best first; ``siblings``: the other sections of the
-        best candidate's doc, scored as if retrieved at ``sibling_rank``."""
+        best candidate's doc, scored as if retrieved at ``sibling_rank``; ``closeness``: a chunk's
+        embedding's cosine to the question's."""
         project = about_project(question)
         sections = self._sections(question, intent, candidates, section_of, weights, siblings)
         for section in sections:
             if project and is_project(section.chunk.doc):
                 section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
+        if closeness is not None:
+            closeness_gaps(sections, section_of, closeness, self.closeness_weight)
         scored = [(self.score(s), s) for s in sections]
         return [s for score, s in sorted(scored, key=lambda x: (-x[0], x[1].rank)) if score > 0]
 
@@ -221,6 +228,22 @@ class SectionScorer:
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections
+
+
+def closeness_gaps(sections: list[Section], section_of: Callable[[Chunk], list[Chunk]],
+                   closeness: Callable[[Chunk], float], weight: float) -> None:
+    """Lower each section by how much less close in meaning to the question it is than the closest one
+    (``closeness``: a chunk's embedding's cosine to the question's; a section's is its closest chunk's).
+    The words a question shares with a section do not tell "which kinds of sources" from the section
+    listing them, nor a neighbouring chapter that shares a term from one on the question: the meaning
+    does. (``weight`` 0.25 was chosen on dev A/B, fresh, fresh2 and fresh3's odd half, and checked on
+    dev C, the holdout, fresh3's even half and fresh4; it also drops further passages off the topic.)"""
+    if not sections:
+        return
+    close = [max(closeness(c) for c in section_of(s.chunk)) for s in sections]
+    top = max(close)
+    for section, value in zip(sections, close):
+        section.closeness_gap = weight * (value - top)
 
 
 def best_run(tokens: list[frozenset[str]], judged: list[tuple[float, float]], weights: dict[str, float],

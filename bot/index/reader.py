@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -47,6 +48,7 @@ class LiveIndex:
     project_docs: set[str]  # docs about the source's own project (sources.toml: project_docs)
     atlas_map: AtlasMap  # the Atlas's series, phases, entries, tracks and next pointers (written by the ingest job)
     term_bridge: TermBridge  # the Chinese docs' words for English terms ("语义缓存 (Semantic Cache)")
+    vectors: np.ndarray  # the chunks' embeddings (unit length), in chunk order: (chunks, dim)
 
     @classmethod
     def load(cls, gen_dir: Path, chroma_host: str | None, chroma_port: int) -> "LiveIndex":
@@ -65,7 +67,7 @@ class LiveIndex:
         return cls(manifest, chunks, {c.id: c for c in chunks}, bm25, collection, doc_freq, SpellingIndex.from_texts([c.text for c in chunks], doc_freq),
                    title_tokens, _hubs(chunks),
                    {d for d in manifest.docs if any(fnmatch.fnmatch(d, g) for g in manifest.project_docs)},
-                   read_atlas_map(gen_dir), TermBridge.from_chunks(chunks))
+                   read_atlas_map(gen_dir), TermBridge.from_chunks(chunks), np.load(files.vectors))
 
     @property
     def index_id(self) -> str:
@@ -128,6 +130,17 @@ class LiveIndex:
         res = self.collection.query(query_embeddings=[query_vector.tolist()], n_results=min(n, len(self.chunks)),
                                     include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
+
+    @cached_property
+    def row(self) -> dict[str, int]:
+        """chunk id -> its place in ``chunks`` (and in ``vectors``)."""
+        return {c.id: i for i, c in enumerate(self.chunks)}
+
+    def closeness(self, query_vector: np.ndarray) -> Callable[[Chunk], float]:
+        """How close each chunk's embedding is to the question's (cosine): every chunk, not only the
+        dense search's top ones, from one product over the index's vectors."""
+        similarities = self.vectors @ np.asarray(query_vector, dtype=np.float32)
+        return lambda chunk: float(similarities[self.row[chunk.id]])
 
     def lexical(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros when no token is known)."""

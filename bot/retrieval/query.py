@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from bot.domain import Lang
 
 
@@ -33,6 +35,7 @@ class Query:
     lean: Lean | None = None  # a follow-up: lean to the conversation's docs
     named_docs: frozenset[str] = frozenset()  # the docs of the module, chapter or phase the question names
     bridged: list[str] = field(default_factory=list)  # the Chinese docs' words for its English terms (search only)
+    vector: np.ndarray | None = field(default=None, compare=False)  # its embedding, once embedded (None: not)
 
     def notes(self) -> list[str]:
         """What /debug says about how the question was read."""

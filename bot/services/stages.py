@@ -5,6 +5,7 @@ fallback). Blocking work runs in worker threads."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -41,6 +42,7 @@ class StageRunner:
             query = await asyncio.to_thread(retriever.prepare, question, lang, index, lean)
         with timer.stage("embed"):
             vector = await self._query_vector(query.text, index)
+            query = dataclasses.replace(query, vector=vector)
         with timer.stage("retrieve"):
             retrieval = await asyncio.to_thread(retriever.search, index, query, vector)
         with timer.stage("select"):

@@ -61,6 +61,9 @@ _COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)
                     r"(?:哪|这|那)?([两二三四五六七八九十2-9])\s*(?:个|种|类|大|点|步|层|项|条)", re.I)
 # "what's the defence against X", "what is the fix for Y": a way to stop something, not a term to define
 _REMEDY_FOCUS = re.compile(r"(?:best |right |usual )?(?:defen[cs]es?|fix|fixes|solution|remedy|mitigation|way to|ways to)\b", re.I)
+# "how does RAG cut hallucinations", "RAG 是怎么减少幻觉的": how something works, not how to do it
+_MECHANISM = re.compile(r"\bhow (?:exactly |actually |really )?(?:does|do|did|is|are|can|could|would) (?!i\b|we\b|you\b|one\b|u\b)|"
+                        r"是(?:怎么|如何)|为什么能", re.I)
 _BRIEF = re.compile(r"\bin (?:one|a single|1) (?:sentence|line)\b|\bbriefly\b|\btl;?dr\b|\b(?:keep it|make it|be|in) short\b|\bshort (?:answer|version|explanation)\b|一句话|简单说|简短", re.I)
 
 
@@ -74,6 +77,7 @@ class QuestionKind:
     wants_list: bool = False  # several named things: the answer is a list or a table
     wants_remedy: bool = False  # how to stop, prevent or fix something: the answer names a defence
     count: int | None = None  # how many items it asks for ("the 4 things", "哪三个维度")
+    practical: bool = False  # how to do something ("how do I strip PII", "怎么拦下来"): the doc's code shows it
     aliases: tuple[str, ...] = ()  # other words for the focus (the glossary's: prompt injection → 提示词注入)
 
     def names_focus(self, text: str) -> bool:
@@ -103,7 +107,7 @@ def classify_question(question: str) -> QuestionKind:
     return QuestionKind(kind=kind, focus=focus if kind == "definition" else "", wants_code=bool(_WANTS_CODE.search(q)),
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)),
                   wants_list=bool(_WANTS_LIST.search(q)), wants_remedy=bool(ASKS_REMEDY.search(q)),
-                  count=_count(q))
+                  count=_count(q), practical=kind == "how" and not _MECHANISM.search(asked))
 
 
 def _count(question: str) -> int | None:
