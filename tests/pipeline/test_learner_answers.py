@@ -267,3 +267,16 @@ async def test_a_definition_asked_before_a_why_gets_the_definition(services):
 async def test_asking_how_to_defend_leads_with_the_chapters_mitigation_section(services):
     answer = await ask(services, "what is the defense against indirect prompt injection? how do we prevent it")
     assert "Least Privilege" in answer.text.split("[1]")[0], answer.text  # "🛡️ Detection & Mitigation", first
+
+
+async def test_a_passage_off_the_questions_meaning_is_not_added(services):
+    answer = await ask(services, "how does putting retrieved docs in the prompt reduce hallucinations?")
+    # the deep dive's "How RAG Prevents Hallucination"; not the threat model's poisoned-vector-DB attack,
+    # which shares the words "retrieval", "context" and "hallucinations" but not the question's meaning
+    assert "reading comprehension" in answer.text and "Poisoned" not in answer.text, answer.text
+
+
+async def test_how_to_defend_gets_the_docs_defence_code_under_the_attacks_one_title(services):
+    answer = await ask(services, "文档里说向量库被投毒的话要怎么检测和防御？")
+    assert "verify_signature" in answer.text, answer.text  # "防御落地 (Python 伪代码)" of the same attack vector
+    assert answer.text.count("攻击向量 2") == 1, answer.text  # one passage, not the title twice
