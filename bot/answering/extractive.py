@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -233,15 +234,15 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
 
 
 def _code_passage(sections: list[Section], main: Section, library: Library, relevance: Relevance,
-                  doc: str | None = None) -> Passage | None:
+                  within: Callable[[Chunk], bool] | None = None) -> Passage | None:
     """For a question that asks for code ("思维树用代码要怎么实现", "show me the config") and got none: the
     code block of the candidate sections that holds most of the question's words, in itself or in its
     heading ("Python 伪代码：思维树调度器"), the main passage's doc first. Those words must be on the question
-    (``MIN_CODE_OVERLAP``), not only its kind."""
-    found = [(s.chunk.doc == main.chunk.doc, s.scores[i] - s.bonuses[i] + s.heading_overlap, s, i) for s in sections
+    (``MIN_CODE_OVERLAP``), not only its kind. ``within``: the sections it may come from (default: all)."""
+    found = [(s.chunk.doc == main.chunk.doc, relevance(unit.plain) + s.heading_overlap, s, i) for s in sections
              for i, unit in enumerate(s.units) if unit.kind == "code" and not unit.is_diagram
-             and doc in (None, s.chunk.doc)
-             and s.scores[i] - s.bonuses[i] + s.heading_overlap >= MIN_CODE_OVERLAP]
+             and (within is None or within(s.chunk)) and s.scores[i] >= 0]
+    found = [f for f in found if f[1] >= MIN_CODE_OVERLAP]
     if not found:
         return None
     _, _, section, i = max(found, key=lambda f: f[:2])
@@ -258,7 +259,9 @@ def _with_code(question: str, intent: QuestionKind, passages: list[Passage], sec
     asked = bool(_ASKS_CODE.search(question))
     if not (asked or intent.practical) or intent.kind == "why" or any(_CODE_FENCE.search(p.text) for p in passages):
         return passages
-    code = _code_passage(sections, main, library, relevance, None if asked else main.chunk.doc)
+    quoted = {(p.chunk.doc, p.chunk.anchor) for p in passages}
+    code = _code_passage(sections, main, library, relevance,
+                         None if asked else lambda c: c.doc == main.chunk.doc or (c.doc, c.anchor) in quoted)
     if code is None:
         return passages
     for i, passage in enumerate(passages):
