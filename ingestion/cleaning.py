@@ -5,7 +5,8 @@ Dropped outside code blocks: the "← Back to … | [English] | [中文]" naviga
 language-switch lines, badge/image-only lines and layout-only HTML tags, HTML comments, and
 horizontal rules. Dropped everywhere, with a warning: *damaged* lines — text whose characters were
 lost in an encoding accident (runs of ``?`` standing for CJK, U+FFFD). An unclosed code fence is
-closed at the end of the document (with a warning) so the rest of the pipeline sees balanced blocks.
+closed (with a warning) so the rest of the pipeline sees balanced blocks: at the first horizontal rule
+inside it, where the doc's prose evidently goes on ("```python … ) --- 🎉 恭喜！…"), else at the end.
 Code regions come from the shared block model (``bot.text.markdown``), so a four-backtick fence
 holding a three-backtick one is one region here as in the chunker and the renderers.
 """
@@ -40,16 +41,21 @@ def is_damaged(line: str) -> bool:
     return marks >= 4 and marks / max(visible, 1) > 0.3
 
 
-def _code_lines(text: str) -> tuple[set[int], list[tuple[int, str]]]:
-    """Line numbers inside code blocks, and the unclosed fences (line number, fence characters)."""
+def _code_lines(text: str) -> tuple[set[int], list[tuple[int, str, int | None]]]:
+    """Line numbers inside code blocks, and the unclosed fences (line number, fence characters, the
+    index of the horizontal rule inside it that ends it, or None: it runs to the end)."""
     inside: set[int] = set()
-    unclosed: list[tuple[int, str]] = []
+    unclosed: list[tuple[int, str, int | None]] = []
+    lines = text.split("\n")
     for block in parse_blocks(text):
         if block.kind in ("code", "math"):
-            inside.update(range(block.start, block.end))
+            end = block.end
             if not block.closed:
                 opening = block.source.lstrip()[:3]
-                unclosed.append((block.start + 1, opening[0] * 3))
+                rule = next((i for i in range(block.start + 1, block.end) if _RULE.match(lines[i])), None)
+                unclosed.append((block.start + 1, opening[0] * 3, rule))
+                end = rule if rule is not None else end
+            inside.update(range(block.start, end))
     return inside, unclosed
 
 
@@ -73,10 +79,14 @@ def clean_markdown(text: str) -> Cleaned:
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     text, dropped = _drop_comments(text)
     code, unclosed = _code_lines(text)
+    closing = {rule: fence for _, fence, rule in unclosed if rule is not None}
     warnings: list[str] = []
     out: list[str] = []
     damaged = 0
     for number, line in enumerate(text.split("\n")):
+        if number in closing:
+            out.append(closing[number])  # the rule ends the code: the fence it lacked
+            continue
         if is_damaged(line):
             damaged += 1
             continue
@@ -90,7 +100,10 @@ def clean_markdown(text: str) -> Cleaned:
         out.append(line)
     if damaged:
         warnings.append(f"{damaged} damaged line(s) (characters lost to '?' or U+FFFD) left out")
-    for line_no, fence in unclosed:
+    for line_no, fence, rule in unclosed:
+        if rule is not None:
+            warnings.append(f"unclosed code fence opened at line {line_no}; closed at the rule on line {rule + 1}")
+            continue
         warnings.append(f"unclosed code fence opened at line {line_no}; closed at the end of the document")
         out.append(fence)
     cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip() + "\n"

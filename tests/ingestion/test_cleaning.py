@@ -60,6 +60,14 @@ def test_a_setext_heading_underline_is_not_taken_for_a_rule():
     assert cleaned.count("---") == 1  # the standalone rule after a blank line is gone
 
 
+def test_an_unclosed_fence_ends_at_the_rule_where_the_docs_prose_goes_on():
+    doc = "# Deploy\n\n```python\nclient = OpenAI()\n---\n\n🎉 **Well done!** On to phase five.\n"
+    cleaned = clean_markdown(doc)
+    assert "```python\nclient = OpenAI()\n```\n" in cleaned.text  # the code, closed where the rule was
+    assert cleaned.text.rstrip().endswith("On to phase five.")  # the closing words are prose, not code
+    assert cleaned.warnings == ["unclosed code fence opened at line 3; closed at the rule on line 5"]
+
+
 def test_an_unclosed_fence_is_closed_with_a_warning():
     cleaned = clean_markdown("# T\n\nText.\n\n```bash\npip install atlas\n")
     assert cleaned.text.rstrip().endswith("```")
