@@ -119,6 +119,25 @@ class LiveIndex:
         return found
 
     @cached_property
+    def row_of(self) -> dict[str, int]:
+        """chunk id -> its row in ``chunks`` (and in every per-chunk score array)."""
+        return {c.id: i for i, c in enumerate(self.chunks)}
+
+    @cached_property
+    def chunk_langs(self) -> np.ndarray:
+        """Each chunk's language, in chunk order: ``chunk_langs == lang`` is one language's mask."""
+        return np.array([c.lang for c in self.chunks])
+
+    @cached_property
+    def doc_rows(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(each chunk's doc number, its twin doc's number or -1 when it has none in the index, how many
+        docs), in chunk order: per-doc scores kept in arrays, not rebuilt as dicts on every ask."""
+        number: dict[str, int] = {}
+        doc_of = np.array([number.setdefault(c.doc, len(number)) for c in self.chunks], dtype=np.intp)
+        twin_of = np.array([number.get(c.twin, -1) if c.twin else -1 for c in self.chunks], dtype=np.intp)
+        return doc_of, twin_of, len(number)
+
+    @cached_property
     def title_weights(self) -> dict[str, dict[str, float]]:
         """doc -> idf of each of its title's tokens; fixed for the life of the index."""
         return {doc: {t: self.idf(t) for t in tokens} for doc, tokens in self.title_tokens.items() if tokens}
