@@ -26,6 +26,7 @@ from bot.services.generation import Generation
 from bot.services.health import HealthService
 from bot.services.limits import Limiter
 from bot.services.traces import TraceBook
+from bot.services.words import IndexWords
 from bot.settings import Settings
 from bot.store import Store
 from bot.text.tokenizer import BilingualTokenizer
@@ -81,7 +82,8 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
     generation = build_generation(settings)
     prompt_version = generation.prompts.version_id if generation else "extractive"
     llm_model = generation.llm.model if generation else None
-    reader = IndexReader(settings.data_dir, settings.chroma_host, settings.chroma_port)
+    words = IndexWords(tokenizer, settings.data_dir / "cache" / "words")
+    reader = IndexReader(settings.data_dir, settings.chroma_host, settings.chroma_port, on_load=words.prepare)
     gaps = GapRecorder(store, settings.gaps_max, url_for=lambda doc, section: doc_url(reader.current().manifest, doc))
 
     async def rebuild() -> str:
@@ -89,6 +91,7 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
 
         report = await asyncio.to_thread(run_ingest, settings, None, progress=False, embedder=embedder,
                                          tokenizer=tokenizer)
+        await asyncio.to_thread(reader.current)  # load the new generation (and its words) here, not in an ask
         return (f"index {report.index_id}: {report.status}; {sum(report.chunks.values())} chunks, "
                 f"{report.embedded} embedded, {report.reused} reused, {len(report.changed)} changed, "
                 f"{len(report.new)} new, {len(report.deleted)} deleted docs in {report.seconds:.1f} s")

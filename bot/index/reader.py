@@ -13,6 +13,7 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -172,9 +173,14 @@ def read_atlas_map(gen_dir: Path) -> AtlasMap:
 
 
 class IndexReader:
-    def __init__(self, data_dir: Path, chroma_host: str | None = None, chroma_port: int = 8000) -> None:
+    """``on_load``: called with each generation as it is loaded, before any caller gets it (what is
+    worked out once per generation, such as the words of its texts)."""
+
+    def __init__(self, data_dir: Path, chroma_host: str | None = None, chroma_port: int = 8000,
+                 on_load: Callable[[LiveIndex], None] | None = None) -> None:
         self.layout = IndexLayout(data_dir / "index")
         self._chroma = (chroma_host, chroma_port)
+        self._on_load = on_load
         self._live: LiveIndex | None = None
         self._stamp: tuple[int, int] | None = None
         self._lock = threading.Lock()
@@ -193,7 +199,13 @@ class IndexReader:
                 raise IndexMissing(f"no index under {self.layout.root}: run `atlas-bot ingest` first")
             if self._live is None or self._live.index_id != index_id:
                 log.info("loading index generation %s", index_id)
-                self._live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
+                live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
+                if self._on_load is not None:
+                    try:
+                        self._on_load(live)
+                    except Exception:  # noqa: BLE001 - what it prepares saves time; answers work without it
+                        log.exception("could not prepare index generation %s: going on without it", index_id)
+                self._live = live
             self._stamp = stamp
             return self._live
 

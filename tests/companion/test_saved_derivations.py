@@ -1,0 +1,65 @@
+"""What is worked out once per index generation and kept on disk (the words of the index's texts) reads
+back the same, and is worked out again when the saved file is not this code's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.index.derived import DerivedFiles
+from bot.index.reader import IndexReader
+from bot.services.words import IndexWords, index_texts
+from bot.text.tokenizer import BilingualTokenizer
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture
+def study_index(study_data_dir):
+    return IndexReader(study_data_dir).current()
+
+
+def _one_file(folder):
+    files = list(folder.glob("*.json"))
+    assert len(files) == 1
+    return files[0]
+
+
+def test_the_words_of_the_index_read_back_as_the_tokenizer_reads_them(study_index, tmp_path):
+    IndexWords(BilingualTokenizer(), tmp_path / "words").prepare(study_index)
+    saved = _one_file(tmp_path / "words")
+    token_texts, term_texts = index_texts(study_index)
+    fresh = BilingualTokenizer()
+
+    def reads_as_fresh(tokenizer: BilingualTokenizer) -> bool:
+        return all(tokenizer.tokens(t) == fresh.tokens(t) for t in token_texts) and all(
+            tokenizer.content_terms(t) == fresh.content_terms(t) for t in term_texts)
+
+    reader = BilingualTokenizer()
+    IndexWords(reader, tmp_path / "words").prepare(study_index)
+    assert len(reader._known.tokens) > 0 and reads_as_fresh(reader)
+
+    data = json.loads(saved.read_text())  # words another tokenizer would give: not taken
+    data["tokens"] = {text: ["other"] for text in data["tokens"]}
+    saved.write_text(json.dumps(data))
+    redone = BilingualTokenizer()
+    IndexWords(redone, tmp_path / "words").prepare(study_index)
+    assert reads_as_fresh(redone)
+
+
+def test_a_generations_file_replaces_the_others_and_a_broken_one_reads_as_none(tmp_path):
+    files = DerivedFiles(tmp_path / "kind")
+    files.save("gen-a", {"n": 1})
+    files.save("gen-b", {"n": 2})
+    assert [p.name for p in (tmp_path / "kind").iterdir()] == ["gen-b.json"]
+    assert files.read("gen-b") == {"n": 2} and files.read("gen-a") is None
+    (tmp_path / "kind" / "gen-b.json").write_text("{not json")
+    assert files.read("gen-b") is None
+
+
+def test_saved_words_of_the_wrong_shape_are_worked_out_again(study_index, tmp_path):
+    DerivedFiles(tmp_path / "words").save(study_index.index_id, {"tokenizer": BilingualTokenizer.version,
+                                                                 "tokens": [1]})
+    IndexWords(BilingualTokenizer(), tmp_path / "words").prepare(study_index)
+    assert json.loads(_one_file(tmp_path / "words").read_text())["tokens"]
