@@ -115,6 +115,6 @@ def build_services(settings: Settings, *, embedder: Embedder | None = None) -> S
         conversations=Conversations(store, turns=settings.memory_turns, ttl_s=settings.memory_ttl_s),
     )
     limits = Limiter(store, settings.rate_limit_per_user, settings.rate_limit_window_s, settings.daily_budget_per_space)
-    companion = CompanionService(store.durable, Banks(reader), tokenizer)
+    companion = CompanionService(store.durable, Banks(reader, settings.data_dir / "cache" / "bank"), tokenizer)
     return Services(asking=asking, traces=traces, limits=limits, admin=admin, store=store, tokenizer=tokenizer,
                     companion=companion)

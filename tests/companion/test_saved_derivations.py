@@ -1,5 +1,5 @@
-"""What is worked out once per index generation and kept on disk (the words of the index's texts) reads
-back the same, and is worked out again when the saved file is not this code's."""
+"""What is worked out once per index generation and kept on disk (the words of the index's texts, the
+question bank) reads back the same, and is worked out again when the saved file is not this code's."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.companion.bank import Banks
 from bot.index.derived import DerivedFiles
 from bot.index.reader import IndexReader
 from bot.services.words import IndexWords, index_texts
@@ -48,6 +49,22 @@ def test_the_words_of_the_index_read_back_as_the_tokenizer_reads_them(study_inde
     assert reads_as_fresh(redone)
 
 
+def test_the_question_bank_reads_back_the_same_and_a_stale_one_is_built_again(study_data_dir, tmp_path):
+    reader = IndexReader(study_data_dir)
+    built = Banks(reader, tmp_path / "bank").current().questions
+    saved = _one_file(tmp_path / "bank")
+    assert built and Banks(reader, tmp_path / "bank").current().questions == built
+
+    data = json.loads(saved.read_text())
+    for question in data["questions"]:  # what another generator would ask: its docs' questions differ
+        question["prompt"] += " (changed)"
+    saved.write_text(json.dumps(data))
+    assert Banks(reader, tmp_path / "bank").current().questions == built
+    data["generator"] = "another"
+    saved.write_text(json.dumps(data))
+    assert Banks(reader, tmp_path / "bank").current().questions == built
+
+
 def test_a_generations_file_replaces_the_others_and_a_broken_one_reads_as_none(tmp_path):
     files = DerivedFiles(tmp_path / "kind")
     files.save("gen-a", {"n": 1})
@@ -63,3 +80,12 @@ def test_saved_words_of_the_wrong_shape_are_worked_out_again(study_index, tmp_pa
                                                                  "tokens": [1]})
     IndexWords(BilingualTokenizer(), tmp_path / "words").prepare(study_index)
     assert json.loads(_one_file(tmp_path / "words").read_text())["tokens"]
+
+
+def test_a_saved_bank_of_the_wrong_shape_is_built_again(study_data_dir, tmp_path):
+    from bot.companion import bank
+
+    reader = IndexReader(study_data_dir)
+    DerivedFiles(tmp_path / "bank").save(reader.current().index_id,
+                                         {"generator": bank._GENERATOR, "questions": [{"id": 1}]})
+    assert Banks(reader, tmp_path / "bank").current().questions
