@@ -20,6 +20,9 @@ class DerivedFiles:
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = cache_dir
 
+    def has(self, index_id: str) -> bool:
+        return (self.cache_dir / f"{index_id}.json").is_file()
+
     def read(self, index_id: str) -> dict | None:
         """The saved data of this generation; None when there is none or it cannot be read."""
         path = self.cache_dir / f"{index_id}.json"

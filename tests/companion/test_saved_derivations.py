@@ -89,3 +89,21 @@ def test_a_saved_bank_of_the_wrong_shape_is_built_again(study_data_dir, tmp_path
     DerivedFiles(tmp_path / "bank").save(reader.current().index_id,
                                          {"generator": bank._GENERATOR, "questions": [{"id": 1}]})
     assert Banks(reader, tmp_path / "bank").current().questions
+
+
+def test_the_ingest_command_prepares_a_new_generation_for_the_bots(study_data_dir, tmp_path):
+    import shutil
+
+    from bot.bootstrap import prepare_generation
+    from tests.conftest import make_settings
+
+    data_dir = tmp_path / "var"
+    shutil.copytree(study_data_dir / "index", data_dir / "index", symlinks=True)
+    settings = make_settings(data_dir)
+    prepare_generation(settings)
+    index_id = IndexReader(data_dir).current().index_id
+    saved = [data_dir / "cache" / kind / f"{index_id}.json" for kind in ("words", "bank")]
+    assert all(p.is_file() for p in saved)
+    stamps = [p.stat().st_mtime_ns for p in saved]
+    prepare_generation(settings)  # a no-op rebuild: nothing made again
+    assert [p.stat().st_mtime_ns for p in saved] == stamps
