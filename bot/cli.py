@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sys
@@ -32,7 +33,15 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-app.command("ingest")(ingest)
+@functools.wraps(ingest)  # the same options and help
+def _ingest_and_prepare(*args, **kwargs) -> None:
+    ingest(*args, **kwargs)
+    from bot.bootstrap import prepare_generation
+
+    prepare_generation(_settings())
+
+
+app.command("ingest")(_ingest_and_prepare)
 
 
 def _ask_once(question: str, debug: bool, as_json: bool) -> None:

@@ -121,6 +121,25 @@ class LiveIndex:
         return found
 
     @cached_property
+    def row_of(self) -> dict[str, int]:
+        """chunk id -> its row in ``chunks`` (and in every per-chunk score array)."""
+        return {c.id: i for i, c in enumerate(self.chunks)}
+
+    @cached_property
+    def chunk_langs(self) -> np.ndarray:
+        """Each chunk's language, in chunk order: ``chunk_langs == lang`` is one language's mask."""
+        return np.array([c.lang for c in self.chunks])
+
+    @cached_property
+    def doc_rows(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(each chunk's doc number, its twin doc's number or -1 when it has none in the index, how many
+        docs), in chunk order: per-doc scores kept in arrays, not rebuilt as dicts on every ask."""
+        number: dict[str, int] = {}
+        doc_of = np.array([number.setdefault(c.doc, len(number)) for c in self.chunks], dtype=np.intp)
+        twin_of = np.array([number.get(c.twin, -1) if c.twin else -1 for c in self.chunks], dtype=np.intp)
+        return doc_of, twin_of, len(number)
+
+    @cached_property
     def title_weights(self) -> dict[str, dict[str, float]]:
         """doc -> idf of each of its title's tokens; fixed for the life of the index."""
         return {doc: {t: self.idf(t) for t in tokens} for doc, tokens in self.title_tokens.items() if tokens}
@@ -166,9 +185,14 @@ def read_atlas_map(gen_dir: Path) -> AtlasMap:
 
 
 class IndexReader:
-    def __init__(self, data_dir: Path, chroma_host: str | None = None, chroma_port: int = 8000) -> None:
+    """``on_load``: called with each generation as it is loaded, before any caller gets it (what is
+    worked out once per generation, such as the words of its texts)."""
+
+    def __init__(self, data_dir: Path, chroma_host: str | None = None, chroma_port: int = 8000,
+                 on_load: Callable[[LiveIndex], None] | None = None) -> None:
         self.layout = IndexLayout(data_dir / "index")
         self._chroma = (chroma_host, chroma_port)
+        self._on_load = on_load
         self._live: LiveIndex | None = None
         self._stamp: tuple[int, int] | None = None
         self._lock = threading.Lock()
@@ -187,7 +211,13 @@ class IndexReader:
                 raise IndexMissing(f"no index under {self.layout.root}: run `atlas-bot ingest` first")
             if self._live is None or self._live.index_id != index_id:
                 log.info("loading index generation %s", index_id)
-                self._live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
+                live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
+                if self._on_load is not None:
+                    try:
+                        self._on_load(live)
+                    except Exception:  # noqa: BLE001 - what it prepares saves time; answers work without it
+                        log.exception("could not prepare index generation %s: going on without it", index_id)
+                self._live = live
             self._stamp = stamp
             return self._live
 

@@ -117,24 +117,24 @@ def _lean(fused: np.ndarray, chunks: list[Chunk], lean: Lean, weights: FusionWei
 def _dense(index: LiveIndex, query_vector: np.ndarray | None, candidates: int) -> tuple[np.ndarray, list[str]]:
     """Each chunk's similarity from one Chroma query (0 outside its top ``2 × candidates``), and that
     ranking; nothing without a query vector (the index was embedded by another model)."""
-    chunks = index.chunks
-    dense = np.zeros(len(chunks), dtype=np.float32)
+    dense = np.zeros(len(index.chunks), dtype=np.float32)
     dense_ranking: list[str] = []
     if query_vector is not None:
-        position = {c.id: i for i, c in enumerate(chunks)}
+        row_of = index.row_of
         for cid, sim in index.dense(query_vector, candidates * 2):
-            dense[position[cid]] = sim
+            dense[row_of[cid]] = sim
             dense_ranking.append(cid)
     return dense, dense_ranking
 
 
-def _twin_support(chunks: list[Chunk], raw: np.ndarray) -> np.ndarray:
-    """For each chunk, the best score of any chunk of its twin doc (the other language's version)."""
-    doc_best: dict[str, float] = {}
-    for chunk, score in zip(chunks, raw):
-        if score > doc_best.get(chunk.doc, -1.0):
-            doc_best[chunk.doc] = float(score)
-    return np.array([doc_best.get(c.twin, 0.0) if c.twin else 0.0 for c in chunks], dtype=np.float32)
+def _twin_support(index: LiveIndex, raw: np.ndarray) -> np.ndarray:
+    """For each chunk, the best score of any chunk of its twin doc (the other language's version); 0 when
+    it has no twin, or no chunk of the twin scored above -1."""
+    doc_of, twin_of, docs = index.doc_rows
+    doc_best = np.full(docs, -1.0)
+    np.maximum.at(doc_best, doc_of, raw.astype(np.float64))
+    support = np.where(twin_of >= 0, doc_best[np.maximum(twin_of, 0)], 0.0)
+    return np.where(support > -1.0, support, 0.0).astype(np.float32)
 
 
 def retrieve(
@@ -156,12 +156,12 @@ def retrieve(
     if expansion:
         lexical = lexical + weights.expansion * np.asarray(index.lexical(expansion), dtype=np.float32)
     dense, dense_ranking = _dense(index, query_vector, candidates)
-    langs = np.array([c.lang == lang for c in chunks])
+    langs = index.chunk_langs == lang
     lex_norm = lexical / (lexical.max() or 1.0)
     top_dense = dense.max()
     dense_norm = np.clip((dense - weights.dense_floor) / max(top_dense - weights.dense_floor, 1e-6), 0, 1)
     raw = weights.lexical * lex_norm + weights.dense * dense_norm
-    fused = raw + weights.same_language * langs + weights.twin_support * _twin_support(chunks, raw)
+    fused = raw + weights.same_language * langs + weights.twin_support * _twin_support(index, raw)
     titles = _title_scores(index, tokens)
     if titles:
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)

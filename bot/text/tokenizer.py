@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +53,14 @@ ZH_STOPWORDS = frozenset(
 TEXTS_REMEMBERED = 8192  # texts whose words are kept: about four times the index's sections
 
 
+@dataclass(frozen=True)
+class KnownWords:
+    """Words of texts read before: text -> its ``tokens``, text -> its stemmed ``content_terms``."""
+
+    tokens: dict[str, tuple[str, ...]]
+    content_terms: dict[str, tuple[str, ...]]
+
+
 class BilingualTokenizer:
     """Holds its own jieba instance (no global state): built once, passed to whoever reads text."""
 
@@ -67,6 +77,7 @@ class BilingualTokenizer:
         # Every ask reads the same sections, chunks and headings again: remember their words.
         self._tokens = lru_cache(maxsize=TEXTS_REMEMBERED)(self._tokenize)
         self._content_terms = lru_cache(maxsize=TEXTS_REMEMBERED)(self._find_content_terms)
+        self._known = KnownWords({}, {})  # the index's own texts, read once per generation (``know``)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> BilingualTokenizer:
@@ -84,12 +95,24 @@ class BilingualTokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Lexical tokens: stemmed English words and jieba search-mode Chinese words, stopwords dropped."""
-        return list(self._tokens(text))
+        known = self._known.tokens.get(text)
+        return list(known if known is not None else self._tokens(text))
 
     def content_terms(self, text: str, *, stem: bool = True) -> list[str]:
         """The words that carry meaning, in order, lowercased, repeats kept; with ``stem=False`` as
         written, one for one with the stemmed list."""
-        return list(self._content_terms(text, stem))
+        known = self._known.content_terms.get(text) if stem else None
+        return list(known if known is not None else self._content_terms(text, stem))
+
+    def read_words(self, token_texts: Iterable[str], term_texts: Iterable[str]) -> KnownWords:
+        """The tokens and the (stemmed) content terms of many texts, worked out now (to be saved)."""
+        return KnownWords({t: self._tokenize(t) for t in dict.fromkeys(token_texts)},
+                          {t: self._find_content_terms(t, True) for t in dict.fromkeys(term_texts)})
+
+    def know(self, words: KnownWords) -> None:
+        """Take ``words`` as these texts' words from now on (those of the live index generation, in place
+        of the previous one's); other texts are read, and remembered, as before."""
+        self._known = words
 
     def _tokenize(self, text: str) -> tuple[str, ...]:
         if not self._jieba.initialized:

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from ingestion.loader import MAX_DOC_BYTES, SourceError, load_docs
+from ingestion.loader import MAX_DOC_BYTES, SourceError, load_docs, raw_digests
 from tests.ingestion import FIXTURE_DOCS, cli, copy_docs, ingest
 
 GOOD = {"guide.md", "guide_zh.md", "glossary.md", "notes.md", "nested/setup.md", "nested/setup_zh.md"}
@@ -113,3 +113,24 @@ def test_cli_with_an_unusable_source_exits_with_one_line_and_no_traceback(tmp_pa
     expected = "source folder not found" if kind == "missing" else "no Markdown documents"
     assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0] and source in lines[0], err
     assert not (data_dir / "index" / "CURRENT").exists()
+
+
+@pytest.mark.unit
+def test_raw_digests_are_the_loaded_docs_hashes_without_cleaning(messy):
+    """The bot's "did the docs change?" check reads only these; they must match what an index records."""
+    assert raw_digests(messy) == {d.path: d.sha256 for d in load_docs(messy).docs}
+    assert raw_digests(FIXTURE_DOCS, exclude=["nested/*"]) == {
+        d.path: d.sha256 for d in load_docs(FIXTURE_DOCS, exclude=["nested/*"]).docs}
+
+
+@pytest.mark.unit
+def test_the_bots_source_check_sees_an_edit_and_an_untouched_folder(tmp_path):
+    from bot.bootstrap import source_changed
+    from bot.corpus.layout import Manifest
+
+    root = copy_docs(tmp_path / "docs")
+    manifest = Manifest.model_construct(source_path=str(root), excluded=[],
+                                        docs={d.path: d.sha256 for d in load_docs(root).docs})
+    assert source_changed(manifest) is False
+    (root / "notes.md").write_text((root / "notes.md").read_text() + "\nOne more line.\n")
+    assert source_changed(manifest) is True
