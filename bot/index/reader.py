@@ -122,7 +122,7 @@ class LiveIndex:
 
     @cached_property
     def row_of(self) -> dict[str, int]:
-        """chunk id -> its row in ``chunks`` (and in every per-chunk score array)."""
+        """chunk id -> its row in ``chunks`` (and in ``vectors`` and every per-chunk score array)."""
         return {c.id: i for i, c in enumerate(self.chunks)}
 
     @cached_property
@@ -150,16 +150,11 @@ class LiveIndex:
                                     include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
-    @cached_property
-    def row(self) -> dict[str, int]:
-        """chunk id -> its place in ``chunks`` (and in ``vectors``)."""
-        return {c.id: i for i, c in enumerate(self.chunks)}
-
     def closeness(self, query_vector: np.ndarray) -> Callable[[Chunk], float]:
         """How close each chunk's embedding is to the question's (cosine): every chunk, not only the
         dense search's top ones, from one product over the index's vectors."""
         similarities = self.vectors @ np.asarray(query_vector, dtype=np.float32)
-        return lambda chunk: float(similarities[self.row[chunk.id]])
+        return lambda chunk: float(similarities[self.row_of[chunk.id]])
 
     def lexical(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros when no token is known)."""
