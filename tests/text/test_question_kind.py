@@ -120,3 +120,15 @@ def test_asking_how_to_stop_something_wants_a_remedy():
     assert classify_question("how do we stop duplicate generations?").wants_remedy
     assert classify_question("怎么防止提示词泄露").wants_remedy
     assert not classify_question("how does LoRA work?").wants_remedy
+
+
+@pytest.mark.parametrize("question, practical", [
+    ("how do we anonymize customer emails before indexing them?", True),
+    ("怎么把提交里写死的提示词自动拦下来？", True),
+    ("how to add tracing to an llm app", True),
+    ("how does putting retrieved docs in the prompt reduce hallucinations?", False),  # how it works
+    ("RAG 是怎么减少幻觉的？", False),
+    ("why do LLMs hallucinate", False),
+])
+def test_asking_how_to_do_something_is_practical_but_how_it_works_is_not(question, practical):
+    assert classify_question(question).practical is practical
