@@ -85,10 +85,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6727, 0.5306, 6.3624, 0.0714),
-    "sd": (0.243, 0.3807, 0.4647, 0.2575),
-    "weights": (0.0539, 0.3656, -0.0273, -0.4915),
-    "bias": 0.3073,
+    "mean": (0.6735, 0.5306, 6.4012, 0.051),
+    "sd": (0.247, 0.3807, 0.4751, 0.22),
+    "weights": (0.0404, 0.4503, -0.0591, -0.3679),
+    "bias": 0.2857,
 }
 
 
