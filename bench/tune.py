@@ -45,11 +45,11 @@ def main() -> None:
     questions = []
     for q in load_questions(args.set):
         query = retriever.prepare(q["question"], detect_question_language(q["question"]).lang, index)
-        questions.append((q, query, retriever.embed(q["question"])))
+        questions.append((q, dataclasses.replace(query, vector=retriever.embed(q["question"]))))
 
     def run(weights: FusionWeights):
         tuned = retriever.with_weights(weights)
-        return [(q, query, tuned.search(index, query, vector)) for q, query, vector in questions]
+        return [(q, query, tuned.search(index, query)) for q, query in questions]
 
     best = None
     base = FusionWeights()

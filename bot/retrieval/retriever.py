@@ -57,9 +57,10 @@ class Retriever:
     def embed(self, question: str) -> np.ndarray:
         return self.embedder.encode([question])[0]
 
-    def search(self, index: LiveIndex, query: Query, vector: np.ndarray | None) -> Retrieval:
+    def search(self, index: LiveIndex, query: Query) -> Retrieval:
+        """Hybrid retrieval of ``query`` (its ``vector``: None searches by words alone)."""
         bridged = [t for term in query.bridged for t in self.tokenizer.tokens(term) if t not in query.tokens]
-        return retrieve(index, query.tokens, vector, query.lang, self.weights, self.candidates, query.navigation,
+        return retrieve(index, query.tokens, query.vector, query.lang, self.weights, self.candidates, query.navigation,
                         query.project, list(dict.fromkeys(query.expansion + bridged)), query.lean, query.named_docs)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:

@@ -5,7 +5,6 @@ fallback). Blocking work runs in worker threads."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -42,9 +41,9 @@ class StageRunner:
             query = await asyncio.to_thread(retriever.prepare, question, lang, index, lean)
         with timer.stage("embed"):
             vector = await self._query_vector(query.text, index)
-            query = dataclasses.replace(query, vector=vector)
+            query = replace(query, vector=vector)  # retrieval and the answer's section scores read it
         with timer.stage("retrieve"):
-            retrieval = await asyncio.to_thread(retriever.search, index, query, vector)
+            retrieval = await asyncio.to_thread(retriever.search, index, query)
         with timer.stage("select"):
             evidence = await asyncio.to_thread(retriever.assess, index, query, retrieval)
             selection = select_context(retrieval.ranked, lang, self.top_k)
