@@ -3,8 +3,9 @@
 From the best candidate sections (each rebuilt whole from its chunks, so a lead-in finds its list),
 scored unit by unit for the question (``bot.answering.sections``), the best section gives the main
 passage — its best unit with the intro before it and the units after it while they stay on topic and
-the budget lasts, in the doc's order — and at most two other sections add one unit each when they
-cover question terms the main passage lacks.
+the budget lasts, in the doc's order. For a question in several parts, each part the main passage leaves
+out gets the section of the same doc that answers it; then other sections add their best run when they
+cover question terms the answer lacks, up to three passages in all.
 """
 
 from __future__ import annotations
@@ -20,12 +21,17 @@ from bot.answering.passages import Relevance, render_unit
 from bot.answering.sections import Section, SectionScorer, is_core_heading, is_remedy_heading
 from bot.domain import Chunk, Lang
 from bot.text.markdown import LinkResolver, escape, plain_text
+from bot.text.terms import question_parts
 from bot.text.tokenizer import BilingualTokenizer
 
 # How much the answer text gives to read (``reading_width``: an ideograph counts as two Latin
 # characters): the whole answer, the main passage within it, and a "brief" answer ("in one sentence").
 BUDGET, MAIN_BUDGET, BRIEF_BUDGET = 1000, 700, 320
 MIN_CODE_OVERLAP = 0.1  # share of the question's weight a code block must hold to be shown for "用代码怎么写"
+PART_CONTEXT = 0.3  # a part's weight for the words of the question's other parts (its topic)
+PART_MIN_WEIGHT = 4.0  # a part weaker than one rare word ("what do we use instead") is left to the rest
+PART_GAIN = 0.3  # the share of a part's own words (by weight) its passage must add
+PART_COVERED = 0.5  # a part whose words the answer holds this share of (by weight) needs no passage of its own
 _CODE_FENCE = re.compile(r"^(?:```|~~~)", re.M)
 # Asks to see code ("用代码怎么实现", "show me the script"), not only about a format or a command ("clean JSON
 # out of it", "what command do I run": the passage's own words answer those).
@@ -110,24 +116,74 @@ class ExtractiveAnswerer:
                 passage, narrowed = part, True
         passages = [passage]
         if not (intent.brief or narrowed):
-            passages += self._further(sections[place + 1:], main, passage, intent, weights, library, relevance,
+            parts = self._other_parts(question, main, candidates, passages, weights, library, relevance, budget - used)
+            passages += [p for p, _ in parts]
+            used += sum(n for _, n in parts)
+            quoted = {(p.chunk.doc, p.chunk.anchor) for p in passages}
+            rest = [s for s in sections[place + 1:] if (s.chunk.doc, s.chunk.anchor) not in quoted]
+            passages += self._further(rest, main, passages, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
             passages = _with_code(question, intent, passages, sections, main, library, relevance)
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
-    def _further(self, sections: list[Section], main: Section, first: Passage, intent: QuestionKind,
+    def _other_parts(self, question: str, main: Section, candidates: list[Chunk], quoted: list[Passage],
+                     weights: dict[str, float], library: Library, relevance: Relevance,
+                     budget: int) -> list[tuple[Passage, int]]:
+        """For a question in several parts ("why is an unpinned langchain risky? and what should CI enforce",
+        "7B 和 70B 各能干什么？各要什么硬件"): a passage for each part the answer so far says little about, from the section
+        of the main passage's doc that best answers that part — scored with the part's own words at full weight
+        and the rest of the question's (its topic, often named only in the first part) at ``PART_CONTEXT``. The
+        passage must hold ``PART_GAIN`` of the part's own words that the answer lacks."""
+        parts = question_parts(question)
+        if len(parts) < 2:
+            return []
+        found: list[tuple[Passage, int]] = []
+        # a doc's opening names the topics its sections answer ("how to prepare, clean and format"): it covers none
+        covered = {t for p in quoted if len(p.chunk.section_path) > 1 for t in self.tokenizer.tokens(p.text)}
+        keys = {(p.chunk.doc, p.chunk.anchor) for p in quoted}
+        doc = main.chunk.doc
+        candidates, siblings = [c for c in candidates if c.doc == doc], library.doc_sections(doc)
+        for part in parts:
+            own = set(self.tokenizer.content_terms(part)) & weights.keys()
+            total = sum(weights[t] for t in own)
+            if len(quoted) + len(found) >= self.max_sources or budget < 80:
+                break
+            if total < PART_MIN_WEIGHT or sum(weights[t] for t in own & covered) / total >= PART_COVERED:
+                continue
+            part_weights = {t: w if t in own else PART_CONTEXT * w for t, w in weights.items()}
+            ranked = self.scorer.ranked(part, classify_question(part), candidates, library.section_of, part_weights,
+                                        library.is_project, siblings, by_rank=False)
+            # not the doc's opening (a hook restating the question) nor an analogy: the answer to that part
+            best = next((s for s in ranked if (s.chunk.doc, s.chunk.anchor) not in keys and s.heading_prior >= 0),
+                        None)
+            if best is None:
+                continue
+            words = {t for u in best.units[best.window[0]:best.window[1]] for t in self.scorer.token_set(u.plain)}
+            words |= self.scorer.token_set(best.chunk.section)  # "🧼 The Data Cleaning Checklist" for "what to clean"
+            if sum(weights[t] for t in (own & words) - covered) / total < PART_GAIN:
+                continue
+            extra = self._secondary(best, part_weights, covered, library.links_for(best.chunk), relevance, budget,
+                                    min_gain=self.min_gain)
+            if extra is not None:
+                found.append(extra)
+                budget -= extra[1]
+                keys.add((best.chunk.doc, best.chunk.anchor))
+                covered |= set(self.tokenizer.tokens(extra[0].text))
+        return found
+
+    def _further(self, sections: list[Section], main: Section, quoted: list[Passage], intent: QuestionKind,
                  weights: dict[str, float], library: Library, relevance: Relevance, budget: int,
                  short: int) -> list[Passage]:
         """Up to ``max_sources - 1`` passages from the other sections, each covering question terms the
         answer lacks so far; ``short``: how far the answer is below half the main passage's budget (a
         short answer goes on with its own doc)."""
         passages: list[Passage] = []
-        covered = set(self.tokenizer.tokens(first.text))
+        covered = {t for p in quoted for t in self.tokenizer.tokens(p.text)}
         main_score = self.scorer.score(main)
         names = [frozenset(self.tokenizer.tokens(n)) for n in (intent.focus, *intent.aliases) if n] \
             if intent.kind == "definition" else []
         for section in sections:
-            if len(passages) + 1 >= self.max_sources or budget < 80:
+            if len(passages) + len(quoted) >= self.max_sources or budget < 80:
                 break
             if self.scorer.score(section) < self.min_secondary * main_score:
                 break

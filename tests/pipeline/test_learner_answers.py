@@ -280,3 +280,16 @@ async def test_how_to_defend_gets_the_docs_defence_code_under_the_attacks_one_ti
     answer = await ask(services, "文档里说向量库被投毒的话要怎么检测和防御？")
     assert "verify_signature" in answer.text, answer.text  # "防御落地 (Python 伪代码)" of the same attack vector
     assert answer.text.count("攻击向量 2") == 1, answer.text  # one passage, not the title twice
+
+
+@pytest.mark.parametrize("question, first_part, second_part", [
+    # the chapter's "Pinning" section answers the risk; its "CI/CD Governance" section what CI should enforce
+    ("our requirements.txt only has langchain>=0.1.0 and llama-index unpinned. why is that risky? and what should "
+     "CI enforce on updates?", "pinning exact versions", "human review"),
+    # the model sizes section's large models, and its small models for "each"
+    ("what's the difference between 7B and 70B models in what they can do? and what hardware does each need?",
+     "A100", "laptop"),
+])
+async def test_each_part_of_a_two_part_question_gets_its_answer(services, question, first_part, second_part):
+    answer = await ask(services, question)
+    assert first_part in answer.text and second_part in answer.text, answer.text
