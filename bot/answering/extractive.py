@@ -67,7 +67,7 @@ class Composition:
 
 class ExtractiveAnswerer:
     def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
-                 min_gain: float = 0.05, candidates: int = 6, heading_weight: float = 0.25,
+                 min_gain: float = 0.05, min_go_on: float = 0.7, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05) -> None:
         self.tokenizer = tokenizer
         self.scorer = SectionScorer(tokenizer, candidates=candidates, heading_weight=heading_weight,
@@ -75,6 +75,10 @@ class ExtractiveAnswerer:
         self.min_gain = min_gain  # a further passage must cover this share of the question's weight anew
         self.max_sources = max_sources
         self.min_secondary = min_secondary  # a further section is quoted if it scores this share of the best
+        # a short answer goes on with a section of its own doc scoring this share of the best, even when it
+        # repeats the question's words ("对抗性威胁分哪几种" → the roadmap's phase line, then the threat classes)
+        # (0.5 also let a doc's tagline through; 0.85 lost the threat classes: chosen on the tuning sets)
+        self.min_go_on = min_go_on
 
     # ---- composing -------------------------------------------------------------------------------
     def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library,
@@ -191,10 +195,12 @@ class ExtractiveAnswerer:
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             # a short definition goes on with its own doc even when the words are the same ("what is LoRA"),
-            # and so does a chapter's short opening, a hook restating the question, with the chapter's core
+            # and so does a chapter's short opening, a hook restating the question, with the chapter's core,
+            # and any short answer with a section of its doc that scores nearly as well
             goes_on = section.chunk.doc == main.chunk.doc and short > 0 and (
                 (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
-                or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section)))
+                or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section))
+                or self.scorer.score(section) >= self.min_go_on * main_score)
             extra = self._secondary(section, weights, covered, library.links_for(section.chunk), relevance, budget,
                                     min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:

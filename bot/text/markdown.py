@@ -6,7 +6,7 @@ four-backtick fence holding a three-backtick one is one block everywhere).
 ``parse_blocks`` gives the top-level blocks with their exact source lines; ``inline_markdown`` turns
 a block's inline Markdown into the small, always-balanced subset the bot writes in answers
 (``**bold**``, `` `code` ``, ``[label](https://…)``, backslash-escaped specials), dropping markup a chat
-client would show raw: stray ``**``, images, inline HTML, relative links (kept as their label unless
+client would show raw: stray ``**``, images, HTML tags (a placeholder such as ``<model>`` stays, as text), relative links (kept as their label unless
 a resolver makes them absolute), ``$…$`` math (turned into readable text).
 """
 
@@ -164,8 +164,13 @@ def table_rows(block: Block) -> list[list[str]]:
 
 LinkResolver = Callable[[str], str | None]  # a link target -> an absolute URL, or None to keep only the label
 # Characters that would start markup: backslash, backtick, asterisk, brackets, "||" (a Discord spoiler),
-# "~~" (strike), and an underscore at a word's edge (snake_case_names stay as written).
-_SPECIALS = re.compile(r"([\\`*\[\]])|(\|\||~~)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# "~~" (strike), an underscore at a word's edge (snake_case_names stay as written), and a "<" that would
+# open an HTML tag ("ollama run <model>": a Markdown renderer drops the unknown tag, and the word with it).
+# A real HTML tag in a doc is markup, not text (``<br>``, ``<sup>``, ``<img …>``, a comment).
+_HTML_TAG = re.compile(r"</?(?:a|abbr|b|br|center|code|del|details|div|em|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|"
+                       r"picture|pre|s|small|source|span|strike|strong|sub|summary|sup|table|tbody|td|th|thead|tr|u|"
+                       r"ul|video)\b[^>]*>|<!--.*?-->", re.I | re.S)
+_SPECIALS = re.compile(r"([\\`*\[\]])|(\|\||~~)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|<(?=[A-Za-z/!?])")
 _STRAY_EMPHASIS = re.compile(r"\*{2,}|_{2,}|~~")
 
 
@@ -207,6 +212,10 @@ def inline_markdown(source: str, resolve: LinkResolver | None = None, math: Call
             out.append(escape(math(tok.content) if math else tok.content))
         elif kind == "image":
             continue  # a picture cannot be shown in a chat line
+        elif kind == "html_inline":
+            # a tag is markup; a placeholder the doc means as text ("pull <model>", "<System Prompt>") is kept
+            out.append(" " if re.match(r"<br\b", tok.content, re.I) else "" if _HTML_TAG.fullmatch(tok.content)
+                       else escape(tok.content))
     text = "".join(out)
     text = re.sub(r"\*\*(\s*)\*\*", r"\1", text)  # bold around nothing
     return re.sub(r"[ \t]{2,}", " ", text).strip()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
+from rich.markdown import Markdown
 
 from bot.render.split import split_message
 from bot.render.telegram import markdown_to_html
@@ -57,6 +61,16 @@ def test_inline_markdown_keeps_only_balanced_chat_markup():
     assert "[site](https://x.org)" in text and "the guide" in text and "4/8" in text and "`code`" in text
     assert "5\\*3" in text and "snake_case" in text  # escaped where a renderer would read markup, not inside words
     assert plain_text(text).endswith("5*3 snake_case")
+
+
+def test_a_placeholder_in_angle_brackets_is_text_every_renderer_shows_and_a_real_tag_is_dropped():
+    # "ollama pull <model>": read as an HTML tag, a Markdown renderer drops it, and the word with it
+    text = inline_markdown("run ollama pull <model> first, then<br>check <sup>2</sup> times; x < y")
+    assert plain_text(text) == "run ollama pull <model> first, then check 2 times; x < y"
+    assert "&lt;model&gt;" in markdown_to_html(text)  # Telegram
+    out = io.StringIO()
+    Console(file=out, width=200).print(Markdown(text))  # the terminal (rich)
+    assert "ollama pull <model> first" in out.getvalue()
 
 
 def test_relative_links_become_absolute_through_a_resolver():
