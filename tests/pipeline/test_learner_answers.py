@@ -293,3 +293,9 @@ async def test_how_to_defend_gets_the_docs_defence_code_under_the_attacks_one_ti
 async def test_each_part_of_a_two_part_question_gets_its_answer(services, question, first_part, second_part):
     answer = await ask(services, question)
     assert first_part in answer.text and second_part in answer.text, answer.text
+
+
+async def test_a_short_answer_goes_on_with_the_section_of_its_doc_that_answers_as_well(services):
+    answer = await ask(services, "what ollama commands should I know as a beginner?")
+    # the first run's one command, then the chapter's "Common Ollama Commands", though it repeats the words
+    assert "ollama run" in answer.text and "ollama list" in answer.text, answer.text
