@@ -97,7 +97,8 @@ def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], ind
     """What the extractive answer quotes for the query from ``chunks`` (the retrieved chunks, best first)."""
     lean = query.lean
     return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index, query.vector), query.expansion, query.synonyms,
-                            repeat=(lean.shown, lean.own_words) if lean and lean.shown else None)
+                            repeat=(lean.shown, lean.own_words) if lean and lean.shown else None,
+                            avoid=lean.exclude if lean else frozenset())
 
 
 def quoted_context(composition: Composition, chunks: list[Chunk]) -> list[Chunk]:

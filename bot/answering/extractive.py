@@ -83,7 +83,7 @@ class ExtractiveAnswerer:
     # ---- composing -------------------------------------------------------------------------------
     def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library,
                 expansion: list[str] | None = None, synonyms: list[str] | None = None,
-                repeat: tuple[frozenset[str], str] | None = None) -> Composition:
+                repeat: tuple[frozenset[str], str] | None = None, avoid: frozenset[str] = frozenset()) -> Composition:
         """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
         A definition question also considers the sections that define its term by name ("What is X?",
         a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
@@ -91,7 +91,8 @@ class ExtractiveAnswerer:
         terms behind them, other names a definition's term goes by ("什么叫 prompt injection" → 提示词注入).
         ``repeat``: for a follow-up, the chunks the previous answer quoted and the follow-up as typed — when
         the best passage is the one shown before, only its part about the follow-up's own words is shown
-        ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again)."""
+        ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again).
+        ``avoid``: chunks shown already ("tell me more"): no further passage comes from their sections."""
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
@@ -120,19 +121,21 @@ class ExtractiveAnswerer:
                 passage, narrowed = part, True
         passages = [passage]
         if not (intent.brief or narrowed):
-            parts = self._other_parts(question, main, candidates, passages, weights, library, relevance, budget - used)
+            fresh = (lambda c: not avoid.intersection(x.id for x in library.section_of(c)))  # noqa: E731
+            parts = self._other_parts(question, main, [c for c in candidates if fresh(c)], passages, weights, library,
+                                      relevance, budget - used, fresh)
             passages += [p for p, _ in parts]
             used += sum(n for _, n in parts)
             quoted = {(p.chunk.doc, p.chunk.anchor) for p in passages}
-            rest = [s for s in sections[place + 1:] if (s.chunk.doc, s.chunk.anchor) not in quoted]
+            rest = [s for s in sections[place + 1:] if (s.chunk.doc, s.chunk.anchor) not in quoted and fresh(s.chunk)]
             passages += self._further(rest, main, passages, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
             passages = _with_code(question, intent, passages, sections, main, library, relevance)
         return Composition(passages, diagram_skipped=skipped, narrowed=narrowed)
 
     def _other_parts(self, question: str, main: Section, candidates: list[Chunk], quoted: list[Passage],
-                     weights: dict[str, float], library: Library, relevance: Relevance,
-                     budget: int) -> list[tuple[Passage, int]]:
+                     weights: dict[str, float], library: Library, relevance: Relevance, budget: int,
+                     fresh: Callable[[Chunk], bool]) -> list[tuple[Passage, int]]:
         """For a question in several parts ("why is an unpinned langchain risky? and what should CI enforce",
         "7B 和 70B 各能干什么？各要什么硬件"): a passage for each part the answer so far says little about, from the section
         of the main passage's doc that best answers that part — scored with the part's own words at full weight
@@ -146,7 +149,8 @@ class ExtractiveAnswerer:
         covered = {t for p in quoted if len(p.chunk.section_path) > 1 for t in self.tokenizer.tokens(p.text)}
         keys = {(p.chunk.doc, p.chunk.anchor) for p in quoted}
         doc = main.chunk.doc
-        candidates, siblings = [c for c in candidates if c.doc == doc], library.doc_sections(doc)
+        candidates = [c for c in candidates if c.doc == doc]
+        siblings = [c for c in library.doc_sections(doc) if fresh(c)]
         for part in parts:
             own = set(self.tokenizer.content_terms(part)) & weights.keys()
             total = sum(weights[t] for t in own)
