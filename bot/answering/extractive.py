@@ -106,7 +106,7 @@ class ExtractiveAnswerer:
         relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
         skipped = False
         for place, main in enumerate(sections):  # a section that is all figure gives way to the next one
-            passage, used, skipped_here = self._main_passage(main, main_budget, library.links_for(main.chunk),
+            passage, used, skipped_here = _main_passage(main, main_budget, library.links_for(main.chunk),
                                                              relevance, intent)
             skipped = skipped or skipped_here
             if passage.text:
@@ -170,8 +170,8 @@ class ExtractiveAnswerer:
             words |= self.scorer.token_set(best.chunk.section)  # "🧼 The Data Cleaning Checklist" for "what to clean"
             if sum(weights[t] for t in (own & words) - covered) / total < PART_GAIN:
                 continue
-            extra = self._secondary(best, part_weights, covered, library.links_for(best.chunk), relevance, budget,
-                                    min_gain=self.min_gain)
+            extra = _secondary(self.tokenizer, best, part_weights, covered, library.links_for(best.chunk), relevance,
+                               budget, min_gain=self.min_gain)
             if extra is not None:
                 found.append(extra)
                 budget -= extra[1]
@@ -205,72 +205,74 @@ class ExtractiveAnswerer:
                 (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
                 or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section))
                 or self.scorer.score(section) >= self.min_go_on * main_score)
-            extra = self._secondary(section, weights, covered, library.links_for(section.chunk), relevance, budget,
-                                    min_gain=0.0 if goes_on else self.min_gain)
+            extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
+                               budget, min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
                 passages.append(extra[0])
                 budget, short = budget - extra[1], short - extra[1]
                 covered |= set(self.tokenizer.tokens(extra[0].text))
         return passages
 
-    def _main_passage(self, section: Section, budget: int, links: LinkResolver, relevance: Relevance,
-                      intent: QuestionKind) -> tuple[Passage, int, bool]:
-        """The best run of units first (it gets the budget first), then the intro before it and the units
-        after it while they stay on topic and the budget lasts — shown in the doc's order. A question
-        asking for several things ("有哪些") whose best run is prose also gets the list or table right
-        after it: the sentence introducing the items is not the answer, the items are."""
-        scores, units, brief = section.scores, section.units, intent.brief
-        start, end = section.window
-        # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
-        top = max(scores[i] - section.bonuses[i] for i in range(start, end))
-        order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
-        if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
-            order += [i for i in range(end, min(end + 2, len(units)))
-                      if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
-        if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
-            order.append(start - 1)  # the intro before the best run, if there is room left
-        order += [i for i in range(end, len(units)) if scores[i] >= 0.3 * top and i not in order][: max(0, 4 - len(order))]
-        chosen: dict[int, str] = {}
-        used, skipped = 0, any(units[i].is_diagram and scores[i] < 0 for i in range(start, end))
-        for i in order:
-            if scores[i] < 0 or (brief and chosen):
-                continue
-            rendering = render_unit(units[i], budget - used, links, relevance)
-            skipped = skipped or rendering.diagram_skipped
-            if not rendering.text or (chosen and used + rendering.visible > budget):
-                continue
-            chosen[i] = rendering.text
-            used += rendering.visible
-        texts = [chosen[i] for i in sorted(chosen)]
-        ids = [units[i].chunk.id for i in sorted(chosen)]
-        if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
-            texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
-        return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
 
-    def _secondary(self, section: Section, weights: dict[str, float], covered: set[str], links: LinkResolver,
-                   relevance: Relevance, budget: int, min_gain: float) -> tuple[Passage, int] | None:
-        """The section's best run of units, if it covers enough of the question that is not covered yet."""
-        total = sum(weights.values()) or 1.0
-        start, end = section.window
-        new = {t for u in section.units[start:end] for t in self.tokenizer.tokens(u.plain)
-               if t in weights and t not in covered}
-        if sum(weights[t] for t in new) / total < min_gain:
-            return None
-        texts, ids, used = [], [], 0
-        for i, unit in enumerate(section.units[start:end], start):
-            if section.factors[i] < 1.0:  # a teaser, a fragment, code not asked for: not worth a second source
-                continue
-            rendering = render_unit(unit, budget - used, links, relevance)
-            if not rendering.text or (texts and used + rendering.visible > budget):
-                break
-            texts.append(rendering.text)
-            ids.append(unit.chunk.id)
-            used += rendering.visible
-        if not texts:
-            return None
-        if len(section.chunk.section_path) > 1:
-            texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
-        return Passage(section.chunk, "\n\n".join(texts), ids), used
+def _main_passage(section: Section, budget: int, links: LinkResolver, relevance: Relevance,
+                  intent: QuestionKind) -> tuple[Passage, int, bool]:
+    """The best run of units first (it gets the budget first), then the intro before it and the units
+    after it while they stay on topic and the budget lasts — shown in the doc's order. A question
+    asking for several things ("有哪些") whose best run is prose also gets the list or table right
+    after it: the sentence introducing the items is not the answer, the items are."""
+    scores, units, brief = section.scores, section.units, intent.brief
+    start, end = section.window
+    # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
+    top = max(scores[i] - section.bonuses[i] for i in range(start, end))
+    order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
+    if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
+        order += [i for i in range(end, min(end + 2, len(units)))
+                  if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
+    if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
+        order.append(start - 1)  # the intro before the best run, if there is room left
+    order += [i for i in range(end, len(units)) if scores[i] >= 0.3 * top and i not in order][: max(0, 4 - len(order))]
+    chosen: dict[int, str] = {}
+    used, skipped = 0, any(units[i].is_diagram and scores[i] < 0 for i in range(start, end))
+    for i in order:
+        if scores[i] < 0 or (brief and chosen):
+            continue
+        rendering = render_unit(units[i], budget - used, links, relevance)
+        skipped = skipped or rendering.diagram_skipped
+        if not rendering.text or (chosen and used + rendering.visible > budget):
+            continue
+        chosen[i] = rendering.text
+        used += rendering.visible
+    texts = [chosen[i] for i in sorted(chosen)]
+    ids = [units[i].chunk.id for i in sorted(chosen)]
+    if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
+        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+    return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
+
+
+def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[str, float], covered: set[str],
+               links: LinkResolver, relevance: Relevance, budget: int, min_gain: float) -> tuple[Passage, int] | None:
+    """The section's best run of units, if it covers enough of the question that is not covered yet."""
+    total = sum(weights.values()) or 1.0
+    start, end = section.window
+    new = {t for u in section.units[start:end] for t in tokenizer.tokens(u.plain)
+           if t in weights and t not in covered}
+    if sum(weights[t] for t in new) / total < min_gain:
+        return None
+    texts, ids, used = [], [], 0
+    for i, unit in enumerate(section.units[start:end], start):
+        if section.factors[i] < 1.0:  # a teaser, a fragment, code not asked for: not worth a second source
+            continue
+        rendering = render_unit(unit, budget - used, links, relevance)
+        if not rendering.text or (texts and used + rendering.visible > budget):
+            break
+        texts.append(rendering.text)
+        ids.append(unit.chunk.id)
+        used += rendering.visible
+    if not texts:
+        return None
+    if len(section.chunk.section_path) > 1:
+        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+    return Passage(section.chunk, "\n\n".join(texts), ids), used
 
 
 def compose_text(composition: Composition, numbers: dict[str, int]) -> str:

@@ -119,10 +119,9 @@ class SectionScorer:
                section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
                is_project: Callable[[str], bool], siblings: list[Chunk] | None = None,
                closeness: Callable[[Chunk], float] | None = None, by_rank: bool = True) -> list[Section]:
-        """The candidates' sections worth quoting, best first; ``siblings``: the other sections of the
-        best candidate's doc, scored as if retrieved at ``sibling_rank``; ``closeness``: a chunk's
-        embedding's cosine to the question's; ``by_rank``: whether the retrieval ranking counts (it ranked
-        the sections for the whole question, not for a part of it)."""
+        """The candidates' sections worth quoting, best first; ``siblings``: the other sections of the best
+        candidate's doc, scored as if retrieved at ``sibling_rank``; ``closeness``: a chunk's embedding's cosine
+        to the question's; ``by_rank``: whether the retrieval ranking counts (not for a part of the question)."""
         project = about_project(question)
         sections = self._sections(question, intent, candidates, section_of, weights, siblings)
         for section in sections:
@@ -130,8 +129,7 @@ class SectionScorer:
                 section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
         if closeness is not None:
             closeness_gaps(sections, section_of, closeness, self.closeness_weight)
-        penalty = self.rank_penalty if by_rank else 0.0
-        scored = [(s.score(self.heading_weight, penalty), s) for s in sections]
+        scored = [(s.score(self.heading_weight, self.rank_penalty if by_rank else 0.0), s) for s in sections]
         return [s for score, s in sorted(scored, key=lambda x: (-x[0], x[1].rank)) if score > 0]
 
     def score(self, section: Section) -> float:
