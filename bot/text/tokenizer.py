@@ -25,7 +25,10 @@ import Stemmer
 
 from bot.text.script import CJK, CJK_CLASS
 
-VERSION = "bi-jieba-search-stem-v4"
+VERSION = "bi-jieba-search-stem-v5"
+# Where jieba cuts wrong in a way that makes another term of the docs, the text is cut first: "向量化"
+# (vectorise) is 向量 + 化, not 向 + 量化 (quantise), which matched quantisation questions to the chunking pipeline.
+_CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
 
 _RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
 _TERM_RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9][A-Za-z0-9_+.\\-]*[A-Za-z0-9+]|[A-Za-z0-9]")
@@ -120,7 +123,8 @@ class BilingualTokenizer:
         out: list[str] = []
         for run in _RUN.findall(text):
             if CJK.match(run):
-                out.extend(w for w in self._jieba.cut_for_search(run) if w not in ZH_STOPWORDS)
+                out.extend(w for piece in _CUT_FIRST.split(run) for w in self._jieba.cut_for_search(piece)
+                           if w not in ZH_STOPWORDS)
             else:
                 word = run.lower().replace("’", "'").split("'")[0]
                 if word not in EN_STOPWORDS:
@@ -133,7 +137,8 @@ class BilingualTokenizer:
         terms: list[str] = []
         for run in _TERM_RUN.findall(text):
             if CJK.match(run):
-                terms.extend(w for w in self._jieba.lcut(run) if len(w) > 1 and w not in ZH_STOPWORDS)
+                terms.extend(w for piece in _CUT_FIRST.split(run) for w in self._jieba.lcut(piece)
+                             if len(w) > 1 and w not in ZH_STOPWORDS)
                 continue
             word = run.lower().rstrip(".")
             if len(word) > 1 and word not in EN_STOPWORDS:

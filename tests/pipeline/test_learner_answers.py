@@ -299,3 +299,8 @@ async def test_a_short_answer_goes_on_with_the_section_of_its_doc_that_answers_a
     answer = await ask(services, "what ollama commands should I know as a beginner?")
     # the first run's one command, then the chapter's "Common Ollama Commands", though it repeats the words
     assert "ollama run" in answer.text and "ollama list" in answer.text, answer.text
+
+
+async def test_a_quantisation_question_gets_no_passage_about_vectorising(services):
+    answer = await ask(services, "量化是什么意思？")
+    assert "精度" in answer.text and "分块" not in answer.text, answer.text  # not the chunking pipeline's 向量化

@@ -1,0 +1,22 @@
+"""The words retrieval and answer scoring read: jieba's cuts that would make another term are fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text.tokenizer import BilingualTokenizer
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return BilingualTokenizer()
+
+
+def test_vectorising_is_not_read_as_quantising(tokenizer):
+    # jieba cuts 向量化 as 向 / 量化: a question about 量化 (quantisation) matched the chunking pipeline
+    pipeline = "原始文档 ──► 文本分块 ──► 向量化 ──► 写入向量数据库"
+    assert "量化" not in tokenizer.tokens(pipeline) and "向量" in tokenizer.tokens(pipeline)
+    assert "量化" not in tokenizer.content_terms(pipeline)
+    assert "量化" in tokenizer.tokens("量化后的模型能省多少显存")  # the word itself is still read
