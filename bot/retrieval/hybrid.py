@@ -6,8 +6,7 @@ on the dev set BM25 alone reached hit@1 0.77, the multilingual dense channel 0.4
 RRF pulled the better channel down. Each channel is normalised by its best score for this query, so
 the weights mean the same thing for every question. A document also earns part of its twin's score:
 an English term in a Chinese question often matches the English twin best, which says the Chinese
-doc is the right one too. And a document earns a little of its second-best chunk's score: several of its
-passages matching says more about the chapter than one strong passage does.
+doc is the right one too.
 """
 
 from __future__ import annotations
@@ -39,11 +38,6 @@ class FusionWeights:
     conversation_bare: float = 0.8  # ... a bare request ("and why?", "举个例子"), which has no words of its own
     next_part: float = 0.5  # "tell me more" → the passages right after the ones already shown
     named_doc: float = 1.0  # "what does module 12 say about…" → module 12's doc (the Atlas map), not chapter 12 elsewhere
-    # a chunk earns part of the second-best score of its doc: a chapter that several passages match is more
-    # often the one asked about than a single strong passage elsewhere (0.1 chosen on dev A/B, fresh, fresh2
-    # and fresh3's odd half, where hit@1 won 2 and lost 2 and key facts did not drop; 0.2-0.3 lost key facts
-    # there; the holdout, dev C, fresh3's even half and fresh4 were only measured)
-    doc_support: float = 0.1
 
 
 _NAVIGATION = re.compile(
@@ -143,20 +137,6 @@ def _twin_support(index: LiveIndex, raw: np.ndarray) -> np.ndarray:
     return np.where(support > -1.0, support, 0.0).astype(np.float32)
 
 
-def _doc_support(index: LiveIndex, raw: np.ndarray) -> np.ndarray:
-    """For each chunk, the second-best score among its doc's chunks (0 for a doc of one chunk)."""
-    doc_of, _twin_of, docs = index.doc_rows
-    order = np.lexsort((-raw, doc_of))
-    d_sorted = doc_of[order]
-    first = np.r_[0, np.flatnonzero(np.diff(d_sorted)) + 1]
-    second = first + 1
-    ok = second < len(order)
-    ok[ok] &= d_sorted[second[ok]] == d_sorted[first[ok]]
-    best2 = np.zeros(docs, dtype=np.float32)
-    best2[d_sorted[first[ok]]] = raw[order[second[ok]]]
-    return best2[doc_of]
-
-
 def retrieve(
     index: LiveIndex,
     tokens: list[str],
@@ -182,8 +162,6 @@ def retrieve(
     dense_norm = np.clip((dense - weights.dense_floor) / max(top_dense - weights.dense_floor, 1e-6), 0, 1)
     raw = weights.lexical * lex_norm + weights.dense * dense_norm
     fused = raw + weights.same_language * langs + weights.twin_support * _twin_support(index, raw)
-    if weights.doc_support:
-        fused += weights.doc_support * _doc_support(index, raw)
     titles = _title_scores(index, tokens)
     if titles:
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)
