@@ -85,10 +85,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6735, 0.5306, 6.4012, 0.051),
-    "sd": (0.247, 0.3807, 0.4751, 0.22),
-    "weights": (0.0404, 0.4503, -0.0591, -0.3679),
-    "bias": 0.2857,
+    "mean": (0.6705, 0.5356, 6.4176, 0.0412),
+    "sd": (0.2458, 0.3794, 0.4751, 0.1988),
+    "weights": (0.052, 0.4536, -0.0444, -0.3398),
+    "bias": 0.2733,
 }
 
 
