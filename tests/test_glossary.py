@@ -35,3 +35,11 @@ def test_expansion_adds_only_tokens_the_question_lacks():
 def test_the_shipped_glossary_loads_and_a_missing_file_means_no_expansion(tmp_path):
     assert Glossary.load(REPO / "content" / "glossary.toml").groups
     assert Glossary.load(tmp_path / "absent.toml").expansions("why does it make stuff up", "en") == []
+
+
+def test_a_chat_word_counts_as_found_where_the_docs_word_is():
+    tokenizer, shipped = BilingualTokenizer(), Glossary.load(REPO / "content" / "glossary.toml")
+    # the evidence for answering reads 评估 as found in a passage that says 评测, and 瞎编 where it says 幻觉
+    assert shipped.equivalents("我的 RAG 效果到底怎么评估？", "zh", tokenizer) == {"评估": ("评测",)}
+    assert GLOSSARY.equivalents("大模型为什么瞎编", "zh", tokenizer) == {"瞎编": ("幻觉",)}
+    assert GLOSSARY.equivalents("幻觉和瞎编是一回事吗", "zh", tokenizer) == {}  # it names the docs' word already

@@ -100,8 +100,10 @@ def assess(
     index: LiveIndex,
     tokenizer: BilingualTokenizer,
     config: EvidenceConfig,
+    equivalents: dict[str, tuple[str, ...]] | None = None,
 ) -> EvidenceReport:
-    """The numbers behind the decision to answer or decline (the trace keeps them)."""
+    """The numbers behind the decision to answer or decline (the trace keeps them). ``equivalents``: a
+    question token written as a chat word (评估) counts as found where the docs' word for it (评测) is."""
     terms = list(dict.fromkeys(question_tokens))
     unknown = [t for t in terms if index.doc_freq.get(t, 0) == 0]
     surfaces = _surfaces(question, tokenizer)
@@ -118,7 +120,9 @@ def assess(
     if total > 0:
         for scored in retrieval.ranked[: config.coverage_top]:
             present = set(tokenizer.tokens(lexical_text(scored.chunk)))
-            coverage = max(coverage, sum(w for t, w in weights.items() if t in present) / total)
+            found = sum(w for t, w in weights.items()
+                        if t in present or (equivalents and t in equivalents and set(equivalents[t]) <= present))
+            coverage = max(coverage, found / total)
     score = (
         config.dense_weight * retrieval.best_dense_same_lang
         + config.coverage_weight * coverage

@@ -59,3 +59,18 @@ class Glossary:
                     seen.add(token)
                     added.append(token)
         return added, terms
+
+    def equivalents(self, question: str, lang: str, tokenizer: BilingualTokenizer) -> dict[str, tuple[str, ...]]:
+        """Each token of a chat term the question uses (评估, "make stuff up") → the tokens of the docs' word
+        for it (评测, hallucination): a passage holding the docs' word holds what the question asks."""
+        lowered = question.lower()
+        out: dict[str, tuple[str, ...]] = {}
+        for group in self.groups:
+            canonical = next((t for t in group if bool(_CJK.search(t)) == (lang == "zh")), None)
+            if not canonical or self._mentions(lowered, canonical):
+                continue
+            words = tuple(tokenizer.tokens(canonical))
+            for term in group:
+                if term != canonical and self._mentions(lowered, term):
+                    out.update({token: words for token in tokenizer.tokens(term) if token not in words})
+        return out

@@ -30,6 +30,7 @@ class Query:
     corrections: dict[str, str] = field(default_factory=dict)  # typo -> the index's word
     expansion: list[str] = field(default_factory=list)  # glossary tokens searched at reduced weight
     synonyms: list[str] = field(default_factory=list)  # the glossary terms behind ``expansion``
+    equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a chat word's token → the docs' word's
     navigation: bool = False  # "which chapter should I read…"
     project: bool = False  # about the Atlas's own project
     lean: Lean | None = None  # a follow-up: lean to the conversation's docs

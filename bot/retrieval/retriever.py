@@ -47,7 +47,7 @@ class Retriever:
         # "semantic cache 命中…": the Chinese docs write 语义缓存 (searched for; the answer is judged on the question)
         bridged = index.term_bridge.terms(text) if lang == "zh" else []
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
-                     synonyms=synonyms, navigation=wants_navigation(text), project=about_project(text),
+                     synonyms=synonyms, equivalents=self.glossary.equivalents(text, lang, self.tokenizer), navigation=wants_navigation(text), project=about_project(text),
                      lean=lean, named_docs=named, bridged=bridged)
 
     def embeds_for(self, index: LiveIndex) -> bool:
@@ -64,7 +64,7 @@ class Retriever:
                         query.project, list(dict.fromkeys(query.expansion + bridged)), query.lean, query.named_docs)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
-        return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence)
+        return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence, query.equivalents)
 
 
 def named_docs(question: str, atlas_map: AtlasMap) -> frozenset[str]:

@@ -304,3 +304,8 @@ async def test_a_short_answer_goes_on_with_the_section_of_its_doc_that_answers_a
 async def test_a_quantisation_question_gets_no_passage_about_vectorising(services):
     answer = await ask(services, "量化是什么意思？")
     assert "精度" in answer.text and "分块" not in answer.text, answer.text  # not the chunking pipeline's 向量化
+
+
+async def test_a_question_in_chat_words_is_answered_from_the_chapter_in_the_docs_words(services):
+    answer = await ask(services, "我的 RAG 效果到底怎么评估？")  # the chapter says 评测, the asker 评估
+    assert not answer.refused and any("rag_evaluation" in c.doc for c in answer.citations), answer.text
