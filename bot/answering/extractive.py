@@ -298,6 +298,13 @@ def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], libra
         # "how do we prevent it": the chapter's defence comes too, before its mechanism
         first = [c for c in core if is_remedy_heading(c.section)][:1] if intent.wants_remedy else []
         candidates = candidates[:1] + first + [c for c in core if c not in first][:1] + candidates[1:]
+    if intent.wants_remedy and intent.kind != "definition":
+        # "how do I stop X": the defence sections of the two best-ranked docs, when retrieval did not rank them
+        # (the first doc is often an index naming the chapter that has the defence)
+        docs = list(dict.fromkeys(c.doc for c in candidates[:2]))
+        remedies = [c for doc in docs for c in library.core_sections(doc)
+                    if is_remedy_heading(c.section) and c not in candidates[:considered]][:2]
+        candidates = candidates[:1] + remedies + [c for c in candidates[1:] if c not in remedies]
     return candidates, library.doc_sections(candidates[0].doc) if candidates else []
 
 

@@ -309,3 +309,10 @@ async def test_a_quantisation_question_gets_no_passage_about_vectorising(service
 async def test_a_question_in_chat_words_is_answered_from_the_chapter_in_the_docs_words(services):
     answer = await ask(services, "我的 RAG 效果到底怎么评估？")  # the chapter says 评测, the asker 评估
     assert not answer.refused and any("rag_evaluation" in c.doc for c in answer.citations), answer.text
+
+
+async def test_how_to_stop_an_attack_gets_the_chapters_defence_when_an_index_ranks_first(services):
+    answer = await ask(services, "how do I stop indirect prompt injection from web pages? is there code?")
+    # the threat model's index names the chapter first; the answer is chapter 16's "Detection & Mitigation"
+    assert "sanitize_hidden_text" in answer.text, answer.text
+    assert any("16_indirect_injection" in c.doc and "Mitigation" in c.heading for c in answer.citations), answer.text
