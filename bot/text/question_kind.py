@@ -50,10 +50,10 @@ _WANTS_LIST = re.compile(
     r"[两三四五六](?:个|大)(?:阶段|步骤|维度|问题|方面|原则|层|支柱)|列出|列举", re.I)
 # A remedy asked for: "how do I stop / prevent / defend against X", "怎么防止…", "…被耗尽了怎么缓解" (not
 # "防御性的系统提示词": a defensive prompt is a topic).
-ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix)\b|"
-                         r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御(?!性)|防范|缓解|避免|防护|防住|怎么防|如何防|解决", re.I)
+ASKS_REMEDY = re.compile(r"\b(?:prevent|stop|defend|defen[cs]e|protect|mitigat\w*|avoid|guard against|fix|detect\w*)\b|"
+                         r"\bkeep\b(?:\s+\S+){1,4}\s+from\b|防止|防御(?!性)|防范|缓解|避免|防护|防住|怎么防|如何防|解决|检测", re.I)
 # The words the docs label a remedy with ("**Mitigation**:", "防御策略"): a remedy question also looks for them.
-REMEDY_TERMS = "mitigation defense prevention 缓解 防御 防范"
+REMEDY_TERMS = "mitigation defense prevention detection 缓解 防御 防范 检测"
 # "what are the 4 things", "three stages", "哪三个维度": how many items the answer lists.
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                  "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}

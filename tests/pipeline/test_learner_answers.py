@@ -316,3 +316,9 @@ async def test_how_to_stop_an_attack_gets_the_chapters_defence_when_an_index_ran
     # the threat model's index names the chapter first; the answer is chapter 16's "Detection & Mitigation"
     assert "sanitize_hidden_text" in answer.text, answer.text
     assert any("16_indirect_injection" in c.doc and "Mitigation" in c.heading for c in answer.citations), answer.text
+
+
+async def test_how_to_detect_an_attack_gets_the_chapters_detection_section(services):
+    answer = await ask(services, "怎么检测间接提示词注入？")
+    # chapter 16's "检测与缓解", not the first chapter's one-line profile of prompt injection in general
+    assert any("16_indirect_injection" in c.doc and "检测" in c.heading for c in answer.citations), answer.text
