@@ -106,8 +106,8 @@ class ExtractiveAnswerer:
         relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
         skipped = False
         for place, main in enumerate(sections):  # a section that is all figure gives way to the next one
-            passage, used, skipped_here = _main_passage(main, main_budget, library.links_for(main.chunk),
-                                                             relevance, intent)
+            passage, used, skipped_here = _main_passage(main, main_budget, library.links_for(main.chunk), relevance,
+                                                        intent)
             skipped = skipped or skipped_here
             if passage.text:
                 break
@@ -182,8 +182,8 @@ class ExtractiveAnswerer:
     def _further(self, sections: list[Section], main: Section, quoted: list[Passage], intent: QuestionKind,
                  weights: dict[str, float], library: Library, relevance: Relevance, budget: int,
                  short: int) -> list[Passage]:
-        """Up to ``max_sources - 1`` passages from the other sections, each covering question terms the
-        answer lacks so far; ``short``: how far the answer is below half the main passage's budget (a
+        """Passages from the other sections, up to ``max_sources`` with ``quoted``, each covering question terms
+        the answer lacks so far; ``short``: how far the answer is below half the main passage's budget (a
         short answer goes on with its own doc)."""
         passages: list[Passage] = []
         covered = {t for p in quoted for t in self.tokenizer.tokens(p.text)}

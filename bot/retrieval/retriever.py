@@ -47,7 +47,8 @@ class Retriever:
         # "semantic cache 命中…": the Chinese docs write 语义缓存 (searched for; the answer is judged on the question)
         bridged = index.term_bridge.terms(text) if lang == "zh" else []
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
-                     synonyms=synonyms, equivalents=self.glossary.equivalents(text, lang, self.tokenizer), navigation=wants_navigation(text), project=about_project(text),
+                     synonyms=synonyms, equivalents=self.glossary.equivalents(text, lang, self.tokenizer),
+                     navigation=wants_navigation(text), project=about_project(text),
                      lean=lean, named_docs=named, bridged=bridged)
 
     def embeds_for(self, index: LiveIndex) -> bool:

@@ -6,8 +6,9 @@ four-backtick fence holding a three-backtick one is one block everywhere).
 ``parse_blocks`` gives the top-level blocks with their exact source lines; ``inline_markdown`` turns
 a block's inline Markdown into the small, always-balanced subset the bot writes in answers
 (``**bold**``, `` `code` ``, ``[label](https://…)``, backslash-escaped specials), dropping markup a chat
-client would show raw: stray ``**``, images, HTML tags (a placeholder such as ``<model>`` stays, as text), relative links (kept as their label unless
-a resolver makes them absolute), ``$…$`` math (turned into readable text).
+client would show raw: stray ``**``, images, HTML tags (a placeholder such as ``<model>`` stays, as text),
+relative links (kept as their label unless a resolver makes them absolute), ``$…$`` math (turned into
+readable text).
 """
 
 from __future__ import annotations
