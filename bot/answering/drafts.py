@@ -96,8 +96,8 @@ class IndexLibrary:
 def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], index: LiveIndex) -> Composition:
     """What the extractive answer quotes for the query from ``chunks`` (the retrieved chunks, best first)."""
     lean = query.lean
-    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index, query.vector), query.expansion, query.synonyms,
-                            repeat=(lean.shown, lean.own_words) if lean and lean.shown else None,
+    return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index, query.vector), query.expansion,
+                            query.synonyms, repeat=(lean.shown, lean.own_words) if lean and lean.shown else None,
                             avoid=lean.exclude if lean else frozenset())
 
 

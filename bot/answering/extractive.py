@@ -121,13 +121,13 @@ class ExtractiveAnswerer:
                 passage, narrowed = part, True
         passages = [passage]
         if not (intent.brief or narrowed):
-            fresh = (lambda c: not avoid.intersection(x.id for x in library.section_of(c)))  # noqa: E731
-            parts = self._other_parts(question, main, [c for c in candidates if fresh(c)], passages, weights, library,
-                                      relevance, budget - used, fresh)
+            unshown = (lambda c: not avoid.intersection(x.id for x in library.section_of(c)))  # noqa: E731
+            parts = self._other_parts(question, main, [c for c in candidates if unshown(c)], passages, weights,
+                                      library, relevance, budget - used, unshown)
             passages += [p for p, _ in parts]
             used += sum(n for _, n in parts)
             quoted = {(p.chunk.doc, p.chunk.anchor) for p in passages}
-            rest = [s for s in sections[place + 1:] if (s.chunk.doc, s.chunk.anchor) not in quoted and fresh(s.chunk)]
+            rest = [s for s in sections[place + 1:] if (s.chunk.doc, s.chunk.anchor) not in quoted and unshown(s.chunk)]
             passages += self._further(rest, main, passages, intent, weights, library, relevance,
                                       budget - used, main_budget // 2 - used)
             passages = _with_code(question, intent, passages, sections, main, library, relevance)
@@ -135,7 +135,7 @@ class ExtractiveAnswerer:
 
     def _other_parts(self, question: str, main: Section, candidates: list[Chunk], quoted: list[Passage],
                      weights: dict[str, float], library: Library, relevance: Relevance, budget: int,
-                     fresh: Callable[[Chunk], bool]) -> list[tuple[Passage, int]]:
+                     unshown: Callable[[Chunk], bool]) -> list[tuple[Passage, int]]:
         """For a question in several parts ("why is an unpinned langchain risky? and what should CI enforce",
         "7B 和 70B 各能干什么？各要什么硬件"): a passage for each part the answer so far says little about, from the section
         of the main passage's doc that best answers that part — scored with the part's own words at full weight
@@ -150,7 +150,7 @@ class ExtractiveAnswerer:
         keys = {(p.chunk.doc, p.chunk.anchor) for p in quoted}
         doc = main.chunk.doc
         candidates = [c for c in candidates if c.doc == doc]
-        siblings = [c for c in library.doc_sections(doc) if fresh(c)]
+        siblings = [c for c in library.doc_sections(doc) if unshown(c)]
         for part in parts:
             own = set(self.tokenizer.content_terms(part)) & weights.keys()
             total = sum(weights[t] for t in own)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.companion import questions as questions_module
 from bot.companion.questions import Question, generic_labels_of, questions_from_chunks
-from bot.index.derived import DerivedFiles
+from bot.index.derived import DerivedFiles, spread_sample
 from bot.domain import Lang
 from bot.index.reader import IndexReader, LiveIndex
 from bot.text.tokenizer import BilingualTokenizer
@@ -124,7 +124,7 @@ class Banks:
                         index.index_id)
             return None
         docs = sorted({q.doc for q in questions})
-        for doc in docs[:: max(1, len(docs) // SPOT_CHECKS)][:SPOT_CHECKS]:
+        for doc in spread_sample(docs, SPOT_CHECKS):
             again = questions_from_chunks([c for c in index.chunks if c.doc == doc], labels)
             if again != [q for q in questions if q.doc == doc]:
                 log.info("the saved question bank of %s is not this generator's: building it again", index.index_id)

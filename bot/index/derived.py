@@ -9,9 +9,18 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def spread_sample(items: Sequence[T], count: int) -> list[T]:
+    """At most ``count`` of ``items``, evenly spaced: the ones worked out again to check a saved file."""
+    return list(items[:: max(1, len(items) // count)][:count])
 
 
 class DerivedFiles:

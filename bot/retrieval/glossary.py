@@ -39,13 +39,21 @@ class Glossary:
         Only the docs' word, and only in the question's language: a Chinese question already saying 幻觉
         gains nothing from 胡说八道, and an English "hallucination" pulls English chunks over the Chinese
         chapter."""
+        return [canonical for canonical, _ in self._chat_words(question, lang)]
+
+    def _chat_words(self, question: str, lang: str) -> list[tuple[str, list[str]]]:
+        """For every group the question mentions without the docs' word in ``lang``: that word, and the
+        group's other terms the question uses."""
         lowered = question.lower()
-        extra: list[str] = []
+        found: list[tuple[str, list[str]]] = []
         for group in self.groups:
             canonical = next((t for t in group if bool(_CJK.search(t)) == (lang == "zh")), None)
-            if canonical and not self._mentions(lowered, canonical) and any(self._mentions(lowered, t) for t in group):
-                extra.append(canonical)
-        return extra
+            if not canonical or self._mentions(lowered, canonical):
+                continue
+            used = [t for t in group if t != canonical and self._mentions(lowered, t)]
+            if used:
+                found.append((canonical, used))
+        return found
 
     def expand(self, question: str, lang: str, tokens: list[str],
                tokenizer: BilingualTokenizer) -> tuple[list[str], list[str]]:
@@ -63,14 +71,9 @@ class Glossary:
     def equivalents(self, question: str, lang: str, tokenizer: BilingualTokenizer) -> dict[str, tuple[str, ...]]:
         """Each token of a chat term the question uses (评估, "make stuff up") → the tokens of the docs' word
         for it (评测, hallucination): a passage holding the docs' word holds what the question asks."""
-        lowered = question.lower()
         out: dict[str, tuple[str, ...]] = {}
-        for group in self.groups:
-            canonical = next((t for t in group if bool(_CJK.search(t)) == (lang == "zh")), None)
-            if not canonical or self._mentions(lowered, canonical):
-                continue
+        for canonical, used in self._chat_words(question, lang):
             words = tuple(tokenizer.tokens(canonical))
-            for term in group:
-                if term != canonical and self._mentions(lowered, term):
-                    out.update({token: words for token in tokenizer.tokens(term) if token not in words})
+            for term in used:
+                out.update({token: words for token in tokenizer.tokens(term) if token not in words})
         return out

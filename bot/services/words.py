@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.answering.passages import section_units
 from bot.corpus.texts import lexical_text
-from bot.index.derived import DerivedFiles
+from bot.index.derived import DerivedFiles, spread_sample
 from bot.index.reader import LiveIndex
 from bot.text.tokenizer import BilingualTokenizer, KnownWords
 
@@ -56,7 +56,8 @@ class IndexWords:
         except (KeyError, TypeError, AttributeError):
             log.warning("the saved words of %s are not in the expected shape: working them out again", index_id)
             return None
-        sample = self.tokenizer.read_words(_sample(words.tokens), _sample(words.content_terms))
+        sample = self.tokenizer.read_words(spread_sample(list(words.tokens), SPOT_CHECKS),
+                                           spread_sample(list(words.content_terms), SPOT_CHECKS))
         if any(words.tokens[t] != w for t, w in sample.tokens.items()) or any(
                 words.content_terms[t] != w for t, w in sample.content_terms.items()):
             log.info("the saved words of %s are not this tokenizer's: working them out again", index_id)
@@ -76,8 +77,3 @@ def index_texts(index: LiveIndex) -> tuple[list[str], list[str]]:
     token_texts += [lexical_text(chunk) for chunk in index.chunks]
     term_texts += [chunk.text for chunk in index.chunks]
     return token_texts, term_texts
-
-
-def _sample(known: dict[str, tuple[str, ...]]) -> list[str]:
-    texts = list(known)
-    return texts[:: max(1, len(texts) // SPOT_CHECKS)][:SPOT_CHECKS]

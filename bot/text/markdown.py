@@ -171,6 +171,7 @@ LinkResolver = Callable[[str], str | None]  # a link target -> an absolute URL, 
 _HTML_TAG = re.compile(r"</?(?:a|abbr|b|br|center|code|del|details|div|em|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|"
                        r"picture|pre|s|small|source|span|strike|strong|sub|summary|sup|table|tbody|td|th|thead|tr|u|"
                        r"ul|video)\b[^>]*>|<!--.*?-->", re.I | re.S)
+_LINE_BREAK = re.compile(r"<br\b", re.I)
 _SPECIALS = re.compile(r"([\\`*\[\]])|(\|\||~~)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|<(?=[A-Za-z/!?])")
 _STRAY_EMPHASIS = re.compile(r"\*{2,}|_{2,}|~~")
 
@@ -215,7 +216,7 @@ def inline_markdown(source: str, resolve: LinkResolver | None = None, math: Call
             continue  # a picture cannot be shown in a chat line
         elif kind == "html_inline":
             # a tag is markup; a placeholder the doc means as text ("pull <model>", "<System Prompt>") is kept
-            out.append(" " if re.match(r"<br\b", tok.content, re.I) else "" if _HTML_TAG.fullmatch(tok.content)
+            out.append(" " if _LINE_BREAK.match(tok.content) else "" if _HTML_TAG.fullmatch(tok.content)
                        else escape(tok.content))
     text = "".join(out)
     text = re.sub(r"\*\*(\s*)\*\*", r"\1", text)  # bold around nothing
