@@ -249,17 +249,9 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
             continue
         chosen[i] = rendering.text
         used += rendering.visible
-    if chosen and not brief:
-        for i in range(max(chosen) + 1, len(units)):
-            if used >= READ_ON * budget:
-                break
-            if scores[i] < 0 or section.factors[i] < 1.0:
-                continue
-            rendering = render_unit(units[i], budget - used, links, relevance)
-            if not rendering.text or used + rendering.visible > budget:
-                break
-            chosen[i] = rendering.text
-            used += rendering.visible
+    if chosen and not brief and used < READ_ON * budget:  # short: read on to the section's end
+        more, used = _read_in_order(section, max(chosen) + 1, used, READ_ON * budget, budget, links, relevance)
+        chosen.update(more)
     texts = [chosen[i] for i in sorted(chosen)]
     ids = [units[i].chunk.id for i in sorted(chosen)]
     if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
@@ -270,8 +262,8 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
 def _read_on(scorer: SectionScorer, question: str, intent: QuestionKind, main: Section, passage: Passage, used: int,
              budget: int, weights: dict[str, float], library: Library, relevance: Relevance) -> tuple[Passage, int]:
     """A short main passage whose section goes on in sub-sections ("📏 Understanding Model Sizes" → "1. Small
-    Models", "2. …"; a formula → "Example: a 70B model at 4-bit") reads on into them: each sub-section's best
-    run under its title, in the doc's order, sharing what is left of the budget."""
+    Models", "2. …"; a formula → "Example: a 70B model at 4-bit") reads on into them: each sub-section that holds
+    question words, from its start under its title, in the doc's order, sharing what is left of the budget."""
     path = main.chunk.section_path
     children = [c for c in library.doc_sections(main.chunk.doc)
                 if len(c.section_path) == len(path) + 1 and c.section_path[:len(path)] == path][:MAX_CHILDREN]
@@ -283,14 +275,31 @@ def _read_on(scorer: SectionScorer, question: str, intent: QuestionKind, main: S
     texts, ids = [passage.text], list(passage.chunk_ids)
     share = (budget - used) // len(children)
     for child in sorted(scored, key=lambda s: order.get(s.chunk.anchor, 0)):
-        extra = _secondary(scorer.tokenizer, child, weights, set(), library.links_for(child.chunk), relevance,
-                           share, min_gain=0.0)
-        if extra is None or used + extra[1] > budget:
-            continue
-        texts.append(extra[0].text)
-        ids += extra[0].chunk_ids
-        used += extra[1]
+        read, n = _read_in_order(child, 0, 0, share, share, library.links_for(child.chunk), relevance)
+        if read:
+            texts += [f"**{escape(plain_text(child.chunk.section))}**", *read.values()]
+            ids += [child.units[i].chunk.id for i in read]
+            used += n
     return Passage(passage.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used
+
+
+def _read_in_order(section: Section, start: int, used: int, until: float, budget: int, links: LinkResolver,
+                   relevance: Relevance) -> tuple[dict[int, str], int]:
+    """The section's units from ``start`` in the doc's order, rendered, while fewer than ``until`` visible
+    characters are used and the next fits in ``budget``: what a reader reads on into — not what is never
+    quoted, nor code not asked for, a list of docs or a rhetorical question (a formula, short, is read)."""
+    read: dict[int, str] = {}
+    for i in range(start, len(section.units)):
+        if used >= until:
+            break
+        if section.scores[i] < 0 or section.factors[i] < 0.5:
+            continue
+        rendering = render_unit(section.units[i], budget - used, links, relevance)
+        if not rendering.text or (read and used + rendering.visible > budget):
+            break
+        read[i] = rendering.text
+        used += rendering.visible
+    return read, used
 
 
 def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[str, float], covered: set[str],
