@@ -19,7 +19,7 @@ from functools import lru_cache
 from bot.answering.passages import Unit, flow_figure, section_units
 from bot.domain import Chunk
 from bot.retrieval.hybrid import about_project, wants_navigation
-from bot.text.boilerplate import is_pointer, link_share, lists_docs
+from bot.text.boilerplate import is_housekeeping, is_pointer, link_share, lists_docs
 from bot.text.question_kind import QuestionKind
 from bot.text.tokenizer import BilingualTokenizer
 
@@ -214,7 +214,7 @@ class SectionScorer:
         ranked = [(rank, chunk, True) for rank, chunk in enumerate(candidates[: self.candidates])]
         for rank, chunk, retrieved in ranked + [(self.sibling_rank, c, False) for c in siblings]:
             key = (chunk.doc, chunk.anchor or chunk.section)
-            if key in seen:
+            if key in seen or is_housekeeping(chunk.section, question):
                 continue
             seen.add(key)
             units = self._units(tuple(section_of(chunk)))

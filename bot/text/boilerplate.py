@@ -27,6 +27,17 @@ _DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)")
 _LETS = re.compile(r"让我们|我们将在|let['’]s\b|we['’]ll\b|we will\b", re.I)  # "让我们在 [下一章](…) 中学习…"
 
 
+_HOUSEKEEPING = re.compile(r"^\W*(licen[cs]e|contributing|licen[cs]e\s*(&|and)\s*contributing|许可证?|许可与贡献|贡献指南)\W*$",
+                          re.I)
+_ASKS_HOUSEKEEPING = re.compile(r"licen[cs]|contribut|许可|授权|开源协议|贡献", re.I)
+
+
+def is_housekeeping(heading: str, question: str) -> bool:
+    """A repository's "📄 License" / "许可与贡献" section, for a question that does not ask about it: it
+    shares the project's words with every question about the project, and answers none of them."""
+    return bool(_HOUSEKEEPING.match(heading)) and not _ASKS_HOUSEKEEPING.search(question)
+
+
 def is_site_chrome(line: str) -> bool:
     """A line of the site around the docs: "← Back to …", a language switch, badges, layout HTML."""
     if _NAV_ARROW.match(line) or _BADGE_LINE.match(line) or _LAYOUT_TAG.match(line):
