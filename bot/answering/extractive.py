@@ -34,6 +34,10 @@ PART_GAIN = 0.3  # the share of a part's own words (by weight) its passage must 
 # a main passage shorter than this share of its budget reads on: the rest of its section, then its sub-sections
 # (0.4 and 0.5 gave the same answers on the tuning sets; 0.65 lost a fact on new questions)
 READ_ON = 0.5
+# a retrieved section whose own title holds this share of the question's weight is quoted even when the answer
+# already has its words ("how does dspy 'compile' a prompt" → "3. Programmatic Optimization (Compiling)")
+# (0.25 and 0.4 gave the same answers on the tuning sets; 0.15 added an unrelated "核心概念")
+TITLE_NAMES = 0.25
 MAX_CHILDREN = 4  # sub-sections a short passage reads on into
 PART_COVERED = 0.5  # a part whose words the answer holds this share of (by weight) needs no passage of its own
 _CODE_FENCE = re.compile(r"^(?:```|~~~)", re.M)
@@ -207,11 +211,13 @@ class ExtractiveAnswerer:
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             # a short definition goes on with its own doc even when the words are the same ("what is LoRA"),
             # and so does a chapter's short opening, a hook restating the question, with the chapter's core,
-            # and any short answer with a section of its doc that scores nearly as well
+            # and any short answer with a section of its doc that scores nearly as well; a section whose own title
+            # names the question is quoted whatever the answer holds
             goes_on = section.chunk.doc == main.chunk.doc and short > 0 and (
                 (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
                 or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section))
-                or self.scorer.score(section) >= self.min_go_on * main_score)
+                or self.scorer.score(section) >= self.min_go_on * main_score) or (
+                section.retrieved and self.scorer.overlap(section.chunk.section, weights) >= TITLE_NAMES)
             extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
                                budget, min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
