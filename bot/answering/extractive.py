@@ -209,15 +209,7 @@ class ExtractiveAnswerer:
             words = self.scorer.token_set(" ".join(u.plain for u in section.units))
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
-            # a short definition goes on with its own doc even when the words are the same ("what is LoRA"),
-            # and so does a chapter's short opening, a hook restating the question, with the chapter's core,
-            # and any short answer with a section of its doc that scores nearly as well; a section whose own title
-            # names the question is quoted whatever the answer holds
-            goes_on = section.chunk.doc == main.chunk.doc and short > 0 and (
-                (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
-                or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section))
-                or self.scorer.score(section) >= self.min_go_on * main_score) or (
-                section.retrieved and self.scorer.overlap(section.chunk.section, weights) >= TITLE_NAMES)
+            goes_on = _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on)
             extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
                                budget, min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
@@ -225,6 +217,20 @@ class ExtractiveAnswerer:
                 budget, short = budget - extra[1], short - extra[1]
                 covered |= set(self.tokenizer.tokens(extra[0].text))
         return passages
+
+
+def _goes_on(scorer: SectionScorer, section: Section, main: Section, intent: QuestionKind, short: int,
+             weights: dict[str, float], min_go_on: float) -> bool:
+    """Whether ``section`` is quoted even when the answer already holds its words: a short definition goes on
+    with its own doc ("what is LoRA"), and so does a chapter's short opening (a hook restating the question)
+    with the chapter's core, and any short answer with a section of its doc that scores ``min_go_on`` of the
+    main one; a retrieved section whose own title names the question is quoted whatever the answer holds."""
+    if section.retrieved and scorer.overlap(section.chunk.section, weights) >= TITLE_NAMES:
+        return True
+    return section.chunk.doc == main.chunk.doc and short > 0 and (
+        (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
+        or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section))
+        or scorer.score(section) >= min_go_on * scorer.score(main))
 
 
 def _main_passage(section: Section, budget: int, links: LinkResolver, relevance: Relevance,
