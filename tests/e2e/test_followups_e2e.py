@@ -85,7 +85,8 @@ async def test_discord_a_follow_up_in_the_bots_thread_continues_the_thread(disco
 async def test_discord_a_reply_to_an_answer_follows_that_answer(discord_pipeline):
     standin = discord_pipeline
     first = await standin.post_message("what is LoRA?", mention_bot=True)
-    await standin.wait_for(lambda calls: standin.posts_in(first["id"]), timeout=30)
+    # the answer's last part carries its buttons (a long answer comes in several messages)
+    await standin.wait_for(lambda calls: any(c.custom_ids() for c in standin.posts_in(first["id"])), timeout=30)
     answer_message = [m for m in standin.messages.values() if m["channel_id"] == str(first["id"])][-1]
 
     # a reply to that answer, mentioning the bot, in the channel: a new thread, read against LoRA
