@@ -225,9 +225,10 @@ def _goes_on(scorer: SectionScorer, section: Section, main: Section, intent: Que
     with its own doc ("what is LoRA"), and so does a chapter's short opening (a hook restating the question)
     with the chapter's core, and any short answer with a section of its doc that scores ``min_go_on`` of the
     main one; a retrieved section whose own title names the question is quoted whatever the answer holds (not
-    for "what is X": many titles name X — "Common Misconception: Embedding is NOT Compression")."""
-    if intent.kind != "definition" and section.retrieved and scorer.overlap(section.chunk.section,
-                                                                            weights) >= TITLE_NAMES:
+    a doc's opening, whose title names its topic, nor for "what is X": many titles name X — "Common
+    Misconception: Embedding is NOT Compression")."""
+    titled = len(section.chunk.section_path) > 1 and scorer.overlap(section.chunk.section, weights) >= TITLE_NAMES
+    if titled and section.retrieved and intent.kind != "definition":
         return True
     return section.chunk.doc == main.chunk.doc and short > 0 and (
         (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
