@@ -56,6 +56,7 @@ class FakeService:
     feedback: list[tuple[str, str, str]] = field(default_factory=list)
     kept: dict[str, Trace] = field(default_factory=dict)  # trace id -> trace
     last: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    parts: dict[tuple[str, str], str] = field(default_factory=dict)  # (platform, message id) -> trace id
     delay_s: float = 0.0
     drafts: list[str] = field(default_factory=list)  # streamed to on_draft before the answer, one per draft_gap_s
     preview: str | None = None  # handed to on_preview (as the docs' answer) before any draft
@@ -127,6 +128,12 @@ class _Traces:
 
     async def vote(self, trace_id: str, asker: Asker, vote: Vote) -> None:
         self.fake.feedback.append((trace_id, asker.user_id, vote))
+
+    async def keep_parts(self, platform: str, message_ids: list[str], trace_id: str) -> None:
+        self.fake.parts.update({(platform, m): trace_id for m in message_ids})
+
+    async def answer_of_part(self, platform: str, message_id: str) -> str | None:
+        return self.fake.parts.get((platform, message_id))
 
 
 @dataclass

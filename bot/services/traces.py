@@ -17,6 +17,10 @@ def _last_key(asker: Asker) -> str:
     return f"last:{asker.platform}:{asker.channel_id}:{asker.user_id}"
 
 
+def _part_key(platform: str, message_id: str) -> str:
+    return f"answerpart:{platform}:{message_id}"
+
+
 def feedback_key(trace_id: str) -> str:
     """The map of votes on one answer: ``platform:user id`` → ``up`` | ``down``."""
     return f"feedback:v2:{trace_id}"
@@ -35,6 +39,18 @@ class TraceBook:
         trace = answer.trace
         await self.store.set(f"trace:{trace.trace_id}", trace.model_dump_json(), self.ttl_s, mirror=True)
         await self.store.set(_last_key(asker), trace.trace_id, self.ttl_s, mirror=True)
+
+    async def keep_parts(self, platform: str, message_ids: list[str], trace_id: str) -> None:
+        """Each message a long answer was sent as names the answer: a reply to any of its parts follows it
+        (only the last part carries the buttons that name it). Discord's 2,000-character messages split one
+        answer in five; Telegram's 4,096 hold every answer in one."""
+        for message_id in message_ids:
+            await self.store.set(_part_key(platform, message_id), trace_id, self.ttl_s, mirror=True)
+
+    async def answer_of_part(self, platform: str, message_id: str) -> str | None:
+        """The trace id of the answer a message of ours was a part of, if it was one."""
+        raw = await self.store.get(_part_key(platform, message_id))
+        return raw.decode() if raw else None
 
     async def get(self, trace_id: str) -> Trace | None:
         raw = await self.store.get(f"trace:{trace_id}")

@@ -98,9 +98,11 @@ class AtlasBot(discord.Client):
 
     async def deliver_answer(self, send: Send, answer: Answer) -> None:
         messages = render.render_answer(answer)
-        for text in messages[:-1]:
-            await send(text)
+        parts = [await send(text) for text in messages[:-1]]
         await send(messages[-1], view=answer_view(answer.trace.trace_id))
+        # a reply to an earlier part (the buttons, naming the answer, come with the last) follows it too
+        await self.services.traces.keep_parts("discord", [str(m.id) for m in parts if isinstance(m, discord.Message)],
+                                              answer.trace.trace_id)
 
     async def deliver_debug(self, send: Send, trace: Trace) -> None:
         """The debug view, with the score chart (rendered off the event loop) on the last message."""

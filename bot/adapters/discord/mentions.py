@@ -59,7 +59,7 @@ async def answer_message(bot, message_: discord.Message) -> None:
         return
     target = await _thread_for(message_, question)
     asker = asker.model_copy(update={
-        "channel_id": str(target.id), "reply_to": replied_answer(message_),
+        "channel_id": str(target.id), "reply_to": replied_answer(message_) or await _replied_part(bot, message_),
         "conversation": conversation_of(target, target.id, message_.author.id)})
     try:
         async with target.typing():
@@ -67,6 +67,14 @@ async def answer_message(bot, message_: discord.Message) -> None:
         await bot.deliver_answer(channel_sender(target), answer)
     except Exception as exc:  # tell them in the thread they are watching
         await bot.report_error(target, exc)
+
+
+async def _replied_part(bot, message: discord.Message) -> str | None:
+    """The answer whose earlier part (one without the buttons) this message replies to."""
+    reference = message.reference
+    if reference is None or reference.message_id is None:
+        return None
+    return await bot.services.traces.answer_of_part("discord", str(reference.message_id))
 
 
 async def _thread_for(message: discord.Message, question: str) -> discord.abc.Messageable:

@@ -16,15 +16,15 @@ Send = Callable[..., Awaitable[Any]]
 
 
 def followup_sender(interaction: discord.Interaction, *, ephemeral: bool = False) -> Send:
-    async def send(content: str, **extra: Any) -> None:
-        await interaction.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS, **extra)
+    async def send(content: str, **extra: Any) -> discord.Message:  # an interaction's webhook always waits
+        return await interaction.followup.send(content, ephemeral=ephemeral, allowed_mentions=NO_PINGS, **extra)
 
     return send
 
 
 def channel_sender(channel: discord.abc.Messageable) -> Send:
-    async def send(content: str, **extra: Any) -> None:
-        await channel.send(content, allowed_mentions=NO_PINGS, **extra)
+    async def send(content: str, **extra: Any) -> discord.Message:
+        return await channel.send(content, allowed_mentions=NO_PINGS, **extra)
 
     return send
 
