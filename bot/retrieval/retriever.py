@@ -84,12 +84,12 @@ def named_docs(question: str, atlas_map: AtlasMap) -> frozenset[str]:
     return frozenset(d for e in entries for d in (e.doc.en, e.doc.zh) if d)
 
 
-# "in the zero trust chapter, …", "prompt as code chapter: …", "failure modes 那章说…": a chapter named by
+# "in the zero trust chapter, …", "prompt as code chapter: …", "failure modes 那章说…", "docker 那个附录里": a chapter named by
 # (part of) its title rather than its number.
 _TITLED = re.compile(
-    r"\b(?:in|from|of)\s+the\s+([\w'&/ -]{3,40}?)\s+(?:chapter|module|deep[- ]dive|lesson)\b|"
-    r"^\s*(?:the\s+)?([\w'&/ -]{3,40}?)\s+(?:chapter|module|deep[- ]dive)\b|"
-    r"^\s*([\w\u4e00-\u9fff /&-]{2,24}?)\s*(?:那一?章|这一?章)", re.I)
+    r"\b(?:in|from|of)\s+the\s+([\w'&/ -]{3,40}?)\s+(?:chapter|module|deep[- ]dive|lesson|appendix)\b|"
+    r"^\s*(?:the\s+)?([\w'&/ -]{3,40}?)\s+(?:chapter|module|deep[- ]dive|appendix)\b|"
+    r"^\s*([\w\u4e00-\u9fff /&-]{2,24}?)\s*(?:那一?章|这一?章|那个?附录|这个?附录|那一?篇|那个模块|这个模块)", re.I)
 
 
 def titled_docs(question: str, index: LiveIndex, tokenizer: BilingualTokenizer) -> frozenset[str]:

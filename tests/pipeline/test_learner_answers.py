@@ -225,6 +225,7 @@ async def test_several_questions_in_one_message_start_from_the_first(services):
 @pytest.mark.parametrize("question, doc", [
     ("In the zero trust chapter, what's the point of the dual-LLM guardrail setup?", "03_zero_trust.md"),
     ("failure modes 那章说 hallucination 不是 model 参数的锅？", "15_failure_modes_zh.md"),
+    ("docker 那个附录里，worker 挂掉了界面怎么发现？向量库掉线的话还能检索吗", "appendix_docker_orchestration_zh.md"),
 ])
 async def test_a_chapter_named_by_its_title_is_where_the_answer_comes_from(services, question, doc):
     answer = await ask(services, question)
