@@ -323,3 +323,33 @@ async def test_how_to_detect_an_attack_gets_the_chapters_detection_section(servi
     answer = await ask(services, "怎么检测间接提示词注入？")
     # chapter 16's "检测与缓解", not the first chapter's one-line profile of prompt injection in general
     assert any("16_indirect_injection" in c.doc and "检测" in c.heading for c in answer.citations), answer.text
+
+
+async def test_a_short_passage_reads_on_into_its_worked_example(services):
+    answer = await ask(services, "is there a rule of thumb for how much VRAM a quantized model needs?")
+    # the formula alone leaves the learner to do the sum; the sub-section under it does it (42 GB)
+    assert "1.2" in answer.text and "42" in answer.text, answer.text
+
+
+async def test_a_short_passage_reads_on_into_its_numbered_sub_sections(services):
+    answer = await ask(services, "模型层面的对齐靠什么方法做？")
+    # "🤝 道德红线是如何画的" opens with one line; its two sub-sections are the methods
+    assert "基于人类反馈的强化学习" in answer.text and "直接偏好优化" in answer.text, answer.text
+
+
+async def test_a_section_whose_title_names_the_question_is_quoted(services):
+    answer = await ask(services, "how does dspy actually 'compile' a prompt? what is the optimizer doing under the hood")
+    # the core concept's four steps already hold the words; "3. Programmatic Optimization (Compiling)" says how
+    assert any("Compiling" in c.heading for c in answer.citations), [c.heading for c in answer.citations]
+
+
+async def test_a_repositorys_licence_section_is_not_an_answer(services):
+    answer = await ask(services, "in the rag-app project how does a question get routed? like when does it go to the "
+                                 "calculator vs web search vs the knowledge base")
+    assert not any("License" in c.heading for c in answer.citations), [c.heading for c in answer.citations]
+
+
+async def test_a_chat_word_for_personal_data_finds_the_pii_chapter(services):
+    answer = await ask(services, "before we embed the HR docs, how do i strip out 个人信息 like names, emails and phone "
+                                 "numbers? is there a library for that")
+    assert any("21_rag_pii" in c.doc for c in answer.citations), [c.doc for c in answer.citations]
