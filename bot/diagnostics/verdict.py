@@ -85,10 +85,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6633, 0.5353, 6.4145, 0.0412),
-    "sd": (0.2512, 0.3797, 0.4726, 0.1988),
-    "weights": (0.0648, 0.4512, -0.046, -0.3408),
-    "bias": 0.2743,
+    "mean": (0.6687, 0.5471, 6.4389, 0.0408),
+    "sd": (0.2463, 0.3797, 0.4742, 0.1979),
+    "weights": (0.0216, 0.4474, -0.1085, -0.3577),
+    "bias": 0.3011,
 }
 
 
