@@ -14,10 +14,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from llama_index.core import Document
-from llama_index.core.node_parser import MarkdownNodeParser
-from llama_index.core.schema import BaseNode, MetadataMode, TextNode
-
 from bot.domain import Chunk
 from bot.text.boilerplate import is_link_list
 from bot.text.markdown import Block, parse_blocks
@@ -38,37 +34,6 @@ class ChunkerConfig:
 
     def fingerprint(self) -> dict:
         return {"kind": "markdown-structure", "version": 7, "max_chars": self.max_chars, "min_content": self.min_content}
-
-
-class BlockMarkdownParser(MarkdownNodeParser):
-    """LlamaIndex's Markdown header splitter, reading headings through the shared block model: its own
-    scan toggles "in code" on any line starting with three backticks, so a doc whose fence opens with
-    one info string and seems to close with another ("```bash" … "```bash") had its code read as
-    headings. Here a heading is what CommonMark (and GitHub) render as one."""
-
-    def get_nodes_from_node(self, node: BaseNode) -> list[TextNode]:
-        text = node.get_content(metadata_mode=MetadataMode.NONE)
-        nodes: list[TextNode] = []
-        stack: list[tuple[int, str]] = []
-        current: list[str] = []
-
-        def flush() -> None:
-            if "\n".join(current).strip():
-                parents = self.header_path_separator.join(h for _, h in stack[:-1])
-                nodes.append(self._build_node_from_split("\n\n".join(current).strip(), node, parents))
-
-        for block in parse_blocks(text):
-            if block.kind != "heading":
-                current.append(block.source)
-                continue
-            flush()
-            title = block.heading_text.split("\n")[0].strip()  # a setext heading's underline is not its text
-            while stack and stack[-1][0] >= block.level:
-                stack.pop()
-            stack.append((block.level, title))
-            current = [f"{'#' * block.level} {title}"]
-        flush()
-        return nodes
 
 
 def _cut_long(sentence: str, limit: int) -> list[str]:
@@ -123,8 +88,10 @@ def _pack(blocks: list[Block], limit: int) -> list[str]:
 
 
 def chunk_doc(doc: SourceDoc, config: ChunkerConfig) -> list[Chunk]:
-    parser = BlockMarkdownParser.from_defaults(header_path_separator=_SEP, include_prev_next_rel=False)
-    nodes = parser.get_nodes_from_documents([Document(text=doc.text)])
+    # LlamaIndex is imported only when a doc is chunked: a rebuild with nothing to do skips its ~2 s import
+    from ingestion.header_splitter import header_nodes
+
+    nodes = header_nodes(doc.text, _SEP)
     slugger = Slugger()
     chunks: list[Chunk] = []
     for node in nodes:
