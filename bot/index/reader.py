@@ -7,13 +7,15 @@ on disk (``keep_generations``) for the queries still in flight.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import gc
 import json
 import logging
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -180,6 +182,25 @@ def read_atlas_map(gen_dir: Path) -> AtlasMap:
     return AtlasMap.model_validate_json(GenerationFiles(gen_dir).atlas_map.read_text())
 
 
+@contextlib.contextmanager
+def _collection_paused(freeze: bool) -> Iterator[None]:
+    """No garbage collection while a generation loads. Loading makes millions of objects at once, which
+    triggers Python's full collection: it scans the whole heap holding the GIL (~1 s for 9 M objects
+    here), and the event loop's heartbeat waits, in whatever thread the load runs. ``freeze``: the first
+    generation (and whatever the process holds at start) is moved out of the collector's sight for good —
+    it lives as long as the bot, and later collections stay short. A later generation is not frozen: the
+    one it replaces must stay collectable."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 class IndexReader:
     """``on_load``: called with each generation as it is loaded, before any caller gets it (what is
     worked out once per generation, such as the words of its texts)."""
@@ -207,12 +228,13 @@ class IndexReader:
                 raise IndexMissing(f"no index under {self.layout.root}: run `atlas-bot ingest` first")
             if self._live is None or self._live.index_id != index_id:
                 log.info("loading index generation %s", index_id)
-                live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
-                if self._on_load is not None:
-                    try:
-                        self._on_load(live)
-                    except Exception:  # noqa: BLE001 - what it prepares saves time; answers work without it
-                        log.exception("could not prepare index generation %s: going on without it", index_id)
+                with _collection_paused(freeze=self._live is None):
+                    live = LiveIndex.load(self.layout.gen_dir(index_id), *self._chroma)
+                    if self._on_load is not None:
+                        try:
+                            self._on_load(live)
+                        except Exception:  # noqa: BLE001 - what it prepares saves time; answers work without it
+                            log.exception("could not prepare index generation %s: going on without it", index_id)
                 self._live = live
             self._stamp = stamp
             return self._live
