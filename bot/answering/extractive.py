@@ -209,7 +209,7 @@ class ExtractiveAnswerer:
             words = self.scorer.token_set(" ".join(u.plain for u in section.units))
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
-            goes_on = _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on)
+            goes_on = _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on * main_score)
             extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
                                budget, min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:
@@ -220,11 +220,10 @@ class ExtractiveAnswerer:
 
 
 def _goes_on(scorer: SectionScorer, section: Section, main: Section, intent: QuestionKind, short: int,
-             weights: dict[str, float], min_go_on: float) -> bool:
+             weights: dict[str, float], go_on_score: float) -> bool:
     """Whether ``section`` is quoted even when the answer already holds its words: a short definition goes on
     with its own doc ("what is LoRA"), and so does a chapter's short opening (a hook restating the question)
-    with the chapter's core, and any short answer with a section of its doc that scores ``min_go_on`` of the
-    main one; a retrieved section whose own title names the question is quoted whatever the answer holds (not
+    with the chapter's core, and any short answer with a section of its doc that scores ``go_on_score``; a retrieved section whose own title names the question is quoted whatever the answer holds (not
     a doc's opening, whose title names its topic, nor for "what is X": many titles name X — "Common
     Misconception: Embedding is NOT Compression")."""
     titled = len(section.chunk.section_path) > 1 and scorer.overlap(section.chunk.section, weights) >= TITLE_NAMES
@@ -233,7 +232,7 @@ def _goes_on(scorer: SectionScorer, section: Section, main: Section, intent: Que
     return section.chunk.doc == main.chunk.doc and short > 0 and (
         (intent.kind == "definition" and section.retrieved)  # not a glossary's next entry
         or (len(main.chunk.section_path) <= 1 and is_core_heading(section.chunk.section))
-        or scorer.score(section) >= min_go_on * scorer.score(main))
+        or scorer.score(section) >= go_on_score)
 
 
 def _main_passage(section: Section, budget: int, links: LinkResolver, relevance: Relevance,
@@ -280,10 +279,11 @@ def _read_on(scorer: SectionScorer, question: str, intent: QuestionKind, main: S
     Models", "2. …"; a formula → "Example: a 70B model at 4-bit") reads on into them: each sub-section that holds
     question words, from its start under its title, in the doc's order, sharing what is left of the budget."""
     path = main.chunk.section_path
+    if used >= READ_ON * budget or len(path) <= 1:  # a doc's opening does not: its sub-sections are the whole doc
+        return passage, used
     children = [c for c in library.doc_sections(main.chunk.doc)
                 if len(c.section_path) == len(path) + 1 and c.section_path[:len(path)] == path][:MAX_CHILDREN]
-    # (a doc's opening does not read on: its sub-sections are the whole doc)
-    if used >= READ_ON * budget or len(path) <= 1 or not children:
+    if not children:
         return passage, used
     order = {c.anchor: i for i, c in enumerate(children)}
     scored = scorer.ranked(question, intent, children, library.section_of, weights, library.is_project, by_rank=False)
