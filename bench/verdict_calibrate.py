@@ -42,9 +42,9 @@ from bot.domain import Asker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 GOOD_FLAGGED = 0.15  # the share of good answers of the fit half the threshold may flag
-PARTS = ("fit", "hand-fit", "dev-held", "holdout", "hand-held")
-FITTED = ("fit", "hand-fit")  # the parts the model and its threshold see
-UNSEEN = ("dev-held", "holdout", "hand-held")  # never used to choose anything
+PARTS = ("fit", "hand-fit", "new-fit", "dev-held", "holdout", "hand-held", "new-held")
+FITTED = ("fit", "hand-fit", "new-fit")  # the parts the model and its threshold see
+UNSEEN = ("dev-held", "holdout", "hand-held", "new-held")  # never used to choose anything
 TIMINGS_MS: list[float] = []
 
 
@@ -61,6 +61,11 @@ def dev_part(question_id: str) -> str:
 def hand_part(question_id: str) -> str:
     """The same fixed split for the hand-labelled answers: the even half is fitted on, the rest held back."""
     return "hand-fit" if dev_part(question_id) == "fit" else "hand-held"
+
+
+def new_part(question_id: str) -> str:
+    """The same fixed split for our own question sets with key facts (tests/questions/fresh*.jsonl)."""
+    return "new-fit" if dev_part(question_id) == "fit" else "new-held"
 
 
 def fingerprint(text: str) -> str:
@@ -97,7 +102,7 @@ async def collect(sets: list[tuple[str | None, Path]], labels: dict[str, dict]) 
                 asker = Asker(platform="eval", user_id=f"eval-{q['id']}", space_id="eval", channel_id=f"eval-{q['id']}")
                 answer = await services.asking.ask(q["question"], asker)
                 judged = any(d.code == "ANSWER_VERDICT" for d in answer.trace.diagnostics)
-                row = {"part": part or dev_part(q["id"]), "id": q["id"], "lang": q["lang"], "question": q["question"],
+                row = {"part": {None: dev_part, "new": new_part}.get(part, lambda _: part)(q["id"]), "id": q["id"], "lang": q["lang"], "question": q["question"],
                        "answer": answer.text, "fingerprint": fingerprint(answer.text), "judged": judged}
                 if q.get("key_facts"):
                     tag = label(answer.text, q["key_facts"])
@@ -229,13 +234,16 @@ def main() -> None:
     parser.add_argument("--hand", type=Path, nargs="*", default=[questions_dir / "learner_trial.jsonl",
                                                                  questions_dir / "verdict_trial.jsonl"],
                         help="sets without key facts, labelled by hand in --labels")
+    parser.add_argument("--new", type=Path, nargs="*", default=sorted(questions_dir.glob("fresh*.jsonl")),
+                        help="our own sets with key facts, split like dev")
     parser.add_argument("--labels", type=Path, default=questions_dir / "verdict_labels.jsonl")
     parser.add_argument("--write", action="store_true", help="put the model and threshold into the code")
     parser.add_argument("--rows", type=Path, help="also write each labelled answer's signals here (JSON)")
     parser.add_argument("--show", type=Path, help="write the hand-labelled sets' answers here, to label them")
     args = parser.parse_args()
     labels = hand_labels(args.labels)
-    rows = asyncio.run(collect([(None, args.dev), ("holdout", args.holdout), *(("hand", p) for p in args.hand)], labels))
+    sets = [(None, args.dev), ("holdout", args.holdout), *(("new", p) for p in args.new), *(("hand", p) for p in args.hand)]
+    rows = asyncio.run(collect(sets, labels))
     if args.rows:
         args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.show:

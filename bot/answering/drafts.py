@@ -124,7 +124,7 @@ def extractive_draft(answerer: ExtractiveAnswerer, query: Query, chunks: list[Ch
     if composition.narrowed:
         notes.append(Note(key="same_section"))
     return Draft(
-        text=compose_text(composition, numbers),
+        text=compose_text(composition, numbers, index.shared_titles),
         mode=mode,
         citations=[make_citation(numbers[p.chunk.id], p.chunk, index.manifest) for p in passages],
         context_ids=list(dict.fromkeys([p.chunk.id for p in passages] + used)),

@@ -343,12 +343,18 @@ def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[st
     return Passage(section.chunk, "\n\n".join(texts), ids), used
 
 
-def compose_text(composition: Composition, numbers: dict[str, int]) -> str:
-    """The passages, each ending with its [n] (on a line of its own after a code block)."""
+def compose_text(composition: Composition, numbers: dict[str, int], shared_titles: frozenset[str] = frozenset()) -> str:
+    """The passages, each ending with its [n] (on a line of its own after a code block). A passage under a
+    title many docs share (``shared_titles``: "🧠 Core Concept", "📊 快速对比") names its doc first: two "🧠 核心概念"
+    passages in one answer, or one alone, otherwise do not say what they are about."""
     blocks = []
     for passage in composition.passages:
         marker = f"[{numbers[passage.chunk.id]}]"
         text = passage.text.rstrip()
+        chunk = passage.chunk
+        title = f"**{escape(plain_text(chunk.section))}**"
+        if len(chunk.section_path) > 1 and chunk.section in shared_titles and text.startswith(title):
+            text = f"**{escape(plain_text(chunk.title))} › {escape(plain_text(chunk.section))}**" + text[len(title):]
         blocks.append(f"{text}\n{marker}" if text.endswith(("```", "~~~")) else f"{text} {marker}")
     return "\n\n".join(blocks)
 

@@ -22,6 +22,7 @@ from bot.text.latex import latex_to_text
 from bot.text.script import reading_width
 from bot.text.sentences import ANNOUNCES, announces, sentences
 
+_ASKS = re.compile(r"[?？][*_”’\"')）]*$")
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
 _CJK_END = re.compile(r"[。！？；”’」』）]\**$")
 _TITLE_ITEM = re.compile(r"\*\*[^*\n]+\*\*[:：]?")
@@ -71,6 +72,16 @@ class Unit:
         return "\n".join(plain_text(b.source) if b.kind in ("paragraph", "quote", "heading") else
                          "\n".join(plain_text(i) for i in b.items) if b.kind == "list" else b.source
                          for b in self.blocks)
+
+    @cached_property
+    def stated(self) -> str:
+        """``plain`` without the questions the text asks itself ("If MoE models are so cheap…, why isn't
+        every model designed this way?"): a passage that restates the reader's question does not answer
+        it, and its words should not count as if it did. Unchanged when every sentence asks."""
+        if self.kind == "code":
+            return self.plain
+        kept = [s for line in self.plain.split("\n") for s in sentences(line) if not _ASKS.search(s)]
+        return "\n".join(kept) if kept else self.plain
 
 
 def section_units(chunks: list[Chunk]) -> list[Unit]:

@@ -163,7 +163,7 @@ class SectionScorer:
             bonus += 0.2 if kind == "list" and unit.blocks[-1].ordered else 0.1 if _STEPS.search(plain) else 0.0
             bonus += 0.2 if kind == "code" and intent.wants_code else 0.0
         elif intent.kind == "why":
-            bonus += 0.25 if _CAUSE.search(plain) else 0.0
+            bonus += 0.25 if _CAUSE.search(unit.stated) else 0.0
         elif intent.kind == "compare":
             bonus += 0.25 if kind == "table" else 0.15 if _CONTRAST.search(plain) else 0.0
         if intent.wants_list and kind in ("list", "table"):
@@ -185,7 +185,7 @@ class SectionScorer:
     def _windows(self, units: list[Unit], judged: list[tuple[float, float]], weights: dict[str, float],
                  ) -> tuple[list[float], tuple[int, int], float]:
         """Each unit's own score, and the best run of up to three consecutive quotable units."""
-        return best_run([self.token_set(u.plain) & weights.keys() for u in units], judged, weights)
+        return best_run([self.token_set(u.stated) & weights.keys() for u in units], judged, weights)
 
     def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_docs: set[str]) -> float:
         """``remedy_docs``: the docs whose defence sections a remedy question prefers."""

@@ -30,6 +30,7 @@ from bot.index.bridge import TermBridge
 from bot.corpus.layout import INDEX_FORMAT, GenerationFiles, IndexLayout, Manifest, chroma_client, read_manifest
 
 log = logging.getLogger(__name__)
+SHARED_TITLE_DOCS = 3  # the Atlas's chapters share four titles (36-40 docs each); other titles are in 1-2 docs
 
 
 class IndexMissing(Exception):
@@ -95,6 +96,16 @@ class LiveIndex:
             if len(chunks[0].section_path) > 1:
                 by_doc.setdefault(chunks[0].doc, []).append(chunks[0])
         return by_doc
+
+    @cached_property
+    def shared_titles(self) -> frozenset[str]:
+        """Section titles that ``SHARED_TITLE_DOCS`` or more docs use ("🧠 Core Concept", "📊 快速对比"): they say
+        what part of a chapter a passage is, not what it is about."""
+        docs: dict[str, set[str]] = {}
+        for doc, sections in self.doc_sections.items():
+            for first in sections:
+                docs.setdefault(first.section, set()).add(doc)
+        return frozenset(title for title, where in docs.items() if len(where) >= SHARED_TITLE_DOCS)
 
     def section_of(self, chunk: Chunk) -> list[Chunk]:
         """Every chunk of ``chunk``'s section, in order (a long section is cut into several chunks)."""

@@ -353,3 +353,16 @@ async def test_a_chat_word_for_personal_data_finds_the_pii_chapter(services):
     answer = await ask(services, "before we embed the HR docs, how do i strip out 个人信息 like names, emails and phone "
                                  "numbers? is there a library for that")
     assert any("21_rag_pii" in c.doc for c in answer.citations), [c.doc for c in answer.citations]
+
+
+async def test_a_passage_under_a_title_every_chapter_has_names_its_chapter(services):
+    answer = await ask(services, "for indirect injection where do the hidden instructions actually come from? like "
+                                 "which kinds of sources")
+    first = answer.text.split("\n", 1)[0]
+    # "🧠 Core Concept" alone does not say which of 36 chapters' core concept this is
+    assert "Core Concept" in first and "Indirect Prompt Injection" in first, first
+
+
+async def test_a_picture_in_chat_words_finds_the_chapter_about_images(services):
+    answer = await ask(services, "把指令藏在图片里的那种攻击，是怎么绕开文本护栏的？")  # the chapter says 图像, not 图片
+    assert "18_visual_injection" in answer.citations[0].doc, [c.doc for c in answer.citations]

@@ -1,0 +1,37 @@
+"""Which section of the candidates an answer is quoted from: a passage that only asks the reader's
+question back ("If MoE models are so cheap, why isn't every model…?") is not an answer to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answering.sections import SectionScorer
+from bot.domain import Chunk
+from bot.text.question_kind import classify_question
+from bot.text.tokenizer import BilingualTokenizer
+
+pytestmark = pytest.mark.unit
+
+RESTATES = """If MoE models are so cheap to run compared to a dense model, why isn't every model designed this way? \
+The answer lies in training them:
+* **Expert Collapse**: the router prefers a few experts and the others starve.
+* **Load Balancing**: routing tokens across GPUs overloads some of them."""
+
+ANSWERS = """Instead of one large network, the model is split into experts.
+1. **The Router**: a small network picks the experts for each token.
+2. **Sparse Activation**: only 2 of 64 experts run for a token, so it costs a fraction of the compute."""
+
+
+def _chunk(name: str, text: str, rank: int) -> Chunk:
+    return Chunk(id=name, doc="docs/moe.md", title="MoE", lang="en", section_path=("MoE", name), anchor=name,
+                 text=text, order=rank)
+
+
+def test_a_section_that_asks_the_question_back_does_not_outrank_the_one_that_answers_it():
+    tokenizer = BilingualTokenizer()
+    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
+    question = "why is MoE cheaper to run than a dense model"
+    candidates = [_chunk("The Catch", RESTATES, 0), _chunk("How MoE Works", ANSWERS, 1)]
+    weights = scorer.weights(question, lambda token: 1)
+    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
+    assert [s.chunk.section for s in ranked][:1] == ["How MoE Works"], [(s.chunk.section, scorer.score(s)) for s in ranked]
