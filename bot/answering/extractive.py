@@ -249,7 +249,7 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
         order += [i for i in range(end, min(end + 2, len(units)))
                   if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
-    if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind == "paragraph":
+    if start > 0 and not brief and scores[start - 1] >= 0.3 * top and units[start - 1].kind in ("paragraph", "quote"):
         order.append(start - 1)  # the intro before the best run, if there is room left
     order += [i for i in range(end, len(units)) if scores[i] >= 0.3 * top and i not in order][: max(0, 4 - len(order))]
     chosen: dict[int, str] = {}

@@ -30,6 +30,9 @@ from bot.index.bridge import TermBridge
 from bot.corpus.layout import INDEX_FORMAT, GenerationFiles, IndexLayout, Manifest, chroma_client, read_manifest
 
 log = logging.getLogger(__name__)
+_PATH_TITLE = re.compile(r"\bpaths?\b|\bpathways?\b|\btracks?\b|路径|路线|主线", re.I)
+_NUMBERED = re.compile(r"\W*(?:\d+[.、]|路径\s*\d|路线\s*[A-Z\d])")
+_IN_CHAPTER = re.compile(r"/(?!00_)\d+_[^/]*$")  # docs/deep_dives/05_rag_principles.md, not the 00_learning_map.md
 SHARED_TITLE_DOCS = 3  # the Atlas's chapters share four titles (36-40 docs each); other titles are in 1-2 docs
 
 
@@ -96,6 +99,19 @@ class LiveIndex:
             if len(chunks[0].section_path) > 1:
                 by_doc.setdefault(chunks[0].doc, []).append(chunks[0])
         return by_doc
+
+    @cached_property
+    def path_chunks(self) -> frozenset[str]:
+        """The chunks of the Atlas's reading paths: a section titled as a path or track ("🗺️ Choose Your Path",
+        "路线 A：阅读课程", "2. The Low-Code App Builder Path"), or a numbered section under one ("5. I am a security
+        engineer…"), outside the chapters (a chapter's "critical path" is not a way through the Atlas)."""
+        ids = set()
+        for chunk in self.chunks:
+            headings = chunk.section_path[1:]
+            if headings and not _IN_CHAPTER.search(chunk.doc) and (_PATH_TITLE.search(headings[-1]) or (
+                    len(headings) > 1 and _PATH_TITLE.search(headings[-2]) and _NUMBERED.match(headings[-1]))):
+                ids.add(chunk.id)
+        return frozenset(ids)
 
     @cached_property
     def shared_titles(self) -> frozenset[str]:

@@ -38,6 +38,7 @@ class FusionWeights:
     conversation_bare: float = 0.8  # ... a bare request ("and why?", "举个例子"), which has no words of its own
     next_part: float = 0.5  # "tell me more" → the passages right after the ones already shown
     named_doc: float = 1.0  # "what does module 12 say about…" → module 12's doc (the Atlas map), not chapter 12 elsewhere
+    reading_path: float = 1.0  # "I'm on the appsec team, which part is for me?" → the Atlas's reading paths
 
 
 _NAVIGATION = re.compile(
@@ -58,6 +59,24 @@ _PROJECT = re.compile(
 
 def wants_navigation(question: str) -> bool:
     return bool(_NAVIGATION.search(question))
+
+
+# A reader who says who they are or what they are after ("im on the appsec team", "我是做研究的", "i just want to
+# run the code") and asks where to start or which part fits them: the Atlas's reading paths answer that.
+_ABOUT_ME = re.compile(
+    r"\b(?:i'?m|i am)\s+(?!a bit\b|a little\b|not sure\b)(?:an?|on|in|into|from|mostly|just|more|new|totally|pretty|"
+    r"completely|not)\b|\bi (?:just|only) want to\b|\bour team\b|\bbeginners?\b|\bnewbie\b|\bnew to\b|"
+    r"我是|我们是|作为一?[个名]|本人|新手|小白|零基础|我只想|我就想", re.I)
+_WHERE_TO_START = re.compile(
+    r"\bwhere (?:should|do|can|would) i (?:start|begin|go)\b|\bstart with\b|\b(?:fits?|suits?|meant for|for) me\b|"
+    r"\bfor (?:someone|people) like me\b|\b(?:reading|learning) (?:track|path)\b|\bwhich (?:path|track|route)\b|"
+    r"从哪(?:里|儿)?(?:开始|入手|下手)|适合我|该(?:读|看|学)哪|先(?:看|读|学)(?:什么|哪)|走哪条|哪条(?:路线|路径)", re.I)
+
+
+def wants_reading_path(question: str) -> bool:
+    """The asker says who they are and asks where to start: a reading path (GETTING_STARTED's "I am a security
+    engineer…", the learning map's "Low-Code App Builder Path", a curriculum track) is the answer."""
+    return bool(_ABOUT_ME.search(question)) and bool(_WHERE_TO_START.search(question))
 
 
 def about_project(question: str) -> bool:
@@ -150,6 +169,7 @@ def retrieve(
     expansion: list[str] | None = None,
     lean: Lean | None = None,
     named_docs: frozenset[str] = frozenset(),
+    reading_path: bool = False,
 ) -> Retrieval:
     """Blocking (BM25 over every chunk, one Chroma query): run it off the event loop."""
     chunks = index.chunks
@@ -168,6 +188,8 @@ def retrieve(
         fused += weights.title_match * np.array([titles.get(c.doc, 0.0) for c in chunks], dtype=np.float32)
     if navigation:
         fused += weights.hub_for_navigation * np.array([c.doc in index.hubs for c in chunks], dtype=np.float32)
+    if reading_path:
+        fused += weights.reading_path * np.array([c.id in index.path_chunks for c in chunks], dtype=np.float32)
     if named_docs:
         fused += weights.named_doc * np.array([c.doc in named_docs for c in chunks], dtype=np.float32)
     if project:

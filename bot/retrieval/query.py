@@ -32,6 +32,7 @@ class Query:
     synonyms: list[str] = field(default_factory=list)  # the glossary terms behind ``expansion``
     equivalents: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a chat word's token → the docs' word's
     navigation: bool = False  # "which chapter should I read…"
+    reading_path: bool = False  # "I'm on the appsec team, which part is for me?"
     project: bool = False  # about the Atlas's own project
     lean: Lean | None = None  # a follow-up: lean to the conversation's docs
     named_docs: frozenset[str] = frozenset()  # the docs of the module, chapter or phase the question names

@@ -20,7 +20,7 @@ from bot.domain import EvidenceReport
 from bot.index.reader import LiveIndex
 from bot.retrieval.evidence import EvidenceConfig, assess
 from bot.retrieval.glossary import Glossary
-from bot.retrieval.hybrid import FusionWeights, Retrieval, about_project, retrieve, wants_navigation
+from bot.retrieval.hybrid import FusionWeights, Retrieval, about_project, retrieve, wants_navigation, wants_reading_path
 from bot.retrieval.query import Lean, Query
 from bot.text.tokenizer import BilingualTokenizer
 
@@ -49,7 +49,7 @@ class Retriever:
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
                      synonyms=synonyms, equivalents=self.glossary.equivalents(text, lang, self.tokenizer),
                      navigation=wants_navigation(text), project=about_project(text),
-                     lean=lean, named_docs=named, bridged=bridged)
+                     reading_path=wants_reading_path(text), lean=lean, named_docs=named, bridged=bridged)
 
     def embeds_for(self, index: LiveIndex) -> bool:
         """Whether this embedder's vectors are comparable with the index's."""
@@ -62,10 +62,16 @@ class Retriever:
         """Hybrid retrieval of ``query`` (its ``vector``: None searches by words alone)."""
         bridged = [t for term in query.bridged for t in self.tokenizer.tokens(term) if t not in query.tokens]
         return retrieve(index, query.tokens, query.vector, query.lang, self.weights, self.candidates, query.navigation,
-                        query.project, list(dict.fromkeys(query.expansion + bridged)), query.lean, query.named_docs)
+                        query.project, list(dict.fromkeys(query.expansion + bridged)), query.lean, query.named_docs,
+                        query.reading_path)
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
-        return assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence, query.equivalents)
+        """The evidence for answering; a reader asking where to start is never told the Atlas does not cover
+        it — its reading paths are the answer, whatever words the reader describes themselves with."""
+        report = assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence, query.equivalents)
+        if query.reading_path and report.decline and any(s.chunk.id in index.path_chunks for s in retrieval.ranked):
+            return report.model_copy(update={"decline": False, "reason": None})
+        return report
 
 
 def named_docs(question: str, atlas_map: AtlasMap) -> frozenset[str]:

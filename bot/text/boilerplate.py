@@ -24,6 +24,8 @@ _POINTER = re.compile(
     r"^\W*(📅|🗓)(?!\s*(?:step\b|第))|last updated|最后更新|^\W*congratulations|^\W*恭喜|you have (now )?completed|你已经(完成|学完|掌握)", re.I)
 _ENDS_WITH_DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)\W*$")  # "…find out in [Chapter 6](06_x.md)."
 _DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)")
+# "**Recommended Starting Point**: [Deep Dives](DEEP_DIVES.md)": a labelled link says where something is, it does not tease
+_LABELLED_LINK = re.compile(r"^[>\s]*\*\*[^*\n]+\*\*\s*[:：]\s*\[[^\]]+\]\([^)\s]+\)\W*$")
 _LETS = re.compile(r"让我们|我们将在|let['’]s\b|we['’]ll\b|we will\b", re.I)  # "让我们在 [下一章](…) 中学习…"
 
 
@@ -87,5 +89,5 @@ def is_navigation(text: str, max_link_share: float, max_heading_share: float) ->
 def is_pointer(sentence: str) -> bool:
     """A teaser or pointer, not an answer: "Next, let's…", "接下来…", "📅 Last updated…", or a sentence
     that ends by linking to another doc or invites the reader there ("让我们在 [下一章](…) 中学习…")."""
-    return bool(_POINTER.search(sentence) or _ENDS_WITH_DOC_LINK.search(sentence)
+    return bool(_POINTER.search(sentence) or (_ENDS_WITH_DOC_LINK.search(sentence) and not _LABELLED_LINK.match(sentence))
                 or (_DOC_LINK.search(sentence) and _LETS.search(sentence)))

@@ -209,3 +209,28 @@ def test_the_terminal_shows_a_navigation_answer_with_its_sources(atlas_data_dir,
     assert done.returncode == 0, done.stderr
     assert "Module 15: API Integration" in done.stdout and "Module 22: Model Evaluation" in done.stdout
     assert "Sources" in done.stdout and "CURRICULUM.md" in done.stdout
+
+
+@pytest.mark.parametrize("question, doc, section, start", [
+    ("I'm on our company's security team - which part of the Atlas is meant for me?", "docs/GETTING_STARTED.md",
+     "5. I am a security engineer", "CONSTRAINT_THREAT_MODEL.md"),
+    ("我是做学术研究的，只想弄懂底层原理，应该从哪开始看？", "docs/GETTING_STARTED_zh.md", "3. 我是技术极客或学术研究人员",
+     "DEEP_DIVES_zh.md"),
+    ("I'm a PM, not a coder, and want to build a knowledge base for my team. which learning path fits me?",
+     "docs/curriculum/phase1_0_to_1/00_learning_map.md", "2. The Low-Code App Builder Path", "Phase 2"),
+])
+@in_module_loop
+async def test_a_reader_who_says_who_they_are_gets_the_reading_path_that_fits(services, question, doc, section, start):
+    answer = await ask(services, question)  # words like "appsec" or "做研究的" are too few for a search to be sure of
+    assert not answer.refused, answer.text
+    first = answer.citations[0]
+    assert first.doc == doc and section in first.heading, [(c.doc, c.heading) for c in answer.citations]
+    assert start in answer.text, answer.text  # where the path starts: GETTING_STARTED's "Recommended Starting Point"
+
+
+@pytest.mark.parametrize("question", ["I'm a bit confused, where does the atlas talk about quantization?",
+                                      "I want to learn RAG, where should I start?", "where should I start with RAG?"])
+def test_a_question_without_a_reader_describing_themselves_is_not_a_reading_path_request(question):
+    from bot.retrieval.hybrid import wants_reading_path
+
+    assert not wants_reading_path(question)
