@@ -18,6 +18,7 @@ from bot.index.reader import LiveIndex
 from bot.retrieval.query import Query
 from bot.domain import AnswerCheck, AnswerMode, Chunk, Citation, DeclineReason, Lang, Note
 from bot.messages import message
+from bot.text.boilerplate import is_housekeeping
 
 
 @dataclass
@@ -38,11 +39,12 @@ class Draft:
 
 
 def nearest_citations(chunks: list[Chunk], manifest: Manifest, limit: int = 3) -> list[Citation]:
-    """The first ``limit`` distinct sections among ``chunks``, numbered from 1."""
+    """The first ``limit`` distinct sections among ``chunks``, numbered from 1; a repository's licence section
+    is nobody's nearest reading."""
     out: list[Citation] = []
     seen: set[tuple[str, str]] = set()
     for chunk in chunks:
-        if (chunk.doc, chunk.anchor) in seen:
+        if (chunk.doc, chunk.anchor) in seen or is_housekeeping(chunk.section, ""):
             continue
         seen.add((chunk.doc, chunk.anchor))
         out.append(make_citation(len(out) + 1, chunk, manifest))
