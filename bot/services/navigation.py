@@ -42,6 +42,11 @@ _TRACK = re.compile(r"\btrack\s*([A-D])\b|(?:链路|路线)\s*([A-D])(?![A-Za-z]
 _WHICH = re.compile(r"\bwhich\s+(?:[\w-]+\s+){0,3}?(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
 _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|read)\s+)?(?:the\s+)?(.+?)[?？!.。]*$|"
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
+# "where should I start with RAG?", "how do I get started with fine-tuning", "想学 RAG，应该从哪开始？": the module
+# whose title names the topic is where to start (its outline), not a search that lands on "clone the repo".
+_START_ON = re.compile(r"\b(?:where (?:should|do|can|would) i (?:start|begin)|how (?:do|should|can) i (?:get started|start|begin)|"
+                       r"get started)\s+(?:with|on|learning|studying)\s+(?:the\s+)?(.+?)[?？!.。]*$|"
+                       r"(?:学|学习|入门|了解)\s*(.+?)\s*[，,]?\s*(?:应该|要|该)?从哪(?:里|儿)?(?:开始|入手|下手|学起)", re.I)
 _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+|on\s+)?(?:the\s+)?(.+?)"
                        r"(?:\s+(?:pls|please|for me))?[?？!.。]*$|总结一下(.+?)[?？。]*$", re.I)
 # The words of a navigation request, besides the stopwords the tokenizer already drops ("explain" is one,
@@ -148,20 +153,27 @@ class NavigationService:
         if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)
                                         or ref.series and self.find_entry(atlas_map, question, ref.series, True)):
             return Outline(*found)  # "curriculum 里哪一课讲 GPU 选型？"; in a named series, by description too
+        if topic := _START_ON.search(question):  # a learner starts in the curriculum, unless they name a series
+            words = next(g for g in topic.groups() if g)
+            found = (self.find_entry(atlas_map, words, ref.series or "curriculum", earliest=True)
+                     or self.find_entry(atlas_map, words, None, earliest=True))
+            return Outline(*found) if found else None
         if wants_summary and (topic := _TOPIC_OF.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return Outline(*found) if found else None
         return None
 
     def find_entry(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None,
-                   descriptions: bool = False) -> tuple[Series, Entry] | None:
+                   descriptions: bool = False, earliest: bool = False) -> tuple[Series, Entry] | None:
         """The entry whose title names ``topic`` ("the RAG intro" → 11. RAG Introduction): every topic
         word is (the start of) a title word; the curriculum wins a tie unless a series is named. With
-        ``descriptions``, the index's one-line description counts as the title."""
+        ``descriptions``, the index's one-line description counts as the title; with ``earliest``, the
+        first such entry of the series wins (where to start on RAG: 11. RAG Introduction, not 33. RAG
+        Evaluation)."""
         words = [w for w in self.tokenizer.tokens(topic) if w not in _TOPIC_STOP]
         if not words:
             return None
-        best: tuple[float, int, Series, Entry] | None = None
+        best: tuple[float, float, Series, Entry] | None = None
         matches = 0
         order = {"curriculum": 0, "deep_dives": 1, "threat_model": 2}
         for series in atlas_map.series:
@@ -173,9 +185,9 @@ class NavigationService:
                 if all(any(t.startswith(w) or w.startswith(t) and len(t) >= 4 for t in title) for w in words):
                     matches += 1
                     score = len(words) / max(len(title), 1)
-                    key = (score, -order[series.id])
+                    key = (-order[series.id], -entry.number) if earliest else (score, -order[series.id])
                     if best is None or key > best[:2]:
-                        best = (score, -order[series.id], series, entry)
+                        best = (*key, series, entry)
         if best is None or descriptions and matches > 1:  # two descriptions name it: let the search tell
             return None
         return best[2], best[3]

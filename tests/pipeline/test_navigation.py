@@ -234,3 +234,14 @@ def test_a_question_without_a_reader_describing_themselves_is_not_a_reading_path
     from bot.retrieval.hybrid import wants_reading_path
 
     assert not wants_reading_path(question)
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("where should I start with RAG?", "docs/curriculum/phase2_1_to_10/11_rag_intro.md"),  # not 33. RAG Evaluation
+    ("想学微调，应该从哪开始？", "docs/curriculum/phase4_50_to_100/24_finetuning_zh.md"),
+])
+@in_module_loop
+async def test_where_to_start_on_a_topic_is_the_first_module_that_names_it(services, question, doc):
+    answer = await ask(services, question)
+    assert answer.trace.answer_mode == "navigation" and doc in answer.text, answer.text
+    assert {c.doc for c in answer.citations[1:]} == {doc}
