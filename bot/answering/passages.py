@@ -22,7 +22,7 @@ from bot.text.latex import latex_to_text
 from bot.text.script import reading_width
 from bot.text.sentences import ANNOUNCES, announces, sentences
 
-_ASKS = re.compile(r"[?？][*_”’\"')）]*$")
+_ASKS = re.compile(r"[?？][*_”’\"']*$")  # a sentence that asks ("…this way?", "…吗？”"), not "(Format?)"
 _LEADIN = re.compile(r"[:：]\s*(\*\*|__)?\s*$")
 _CJK_END = re.compile(r"[。！？；”’」』）]\**$")
 _TITLE_ITEM = re.compile(r"\*\*[^*\n]+\*\*[:：]?")
@@ -69,18 +69,27 @@ class Unit:
     @cached_property
     def plain(self) -> str:
         """What a reader would read, for scoring (code and math as their source)."""
-        return "\n".join(plain_text(b.source) if b.kind in ("paragraph", "quote", "heading") else
-                         "\n".join(plain_text(i) for i in b.items) if b.kind == "list" else b.source
-                         for b in self.blocks)
+        return "\n".join(self._plain_of(b) for b in self.blocks)
+
+    @staticmethod
+    def _plain_of(block: Block) -> str:
+        if block.kind in ("paragraph", "quote", "heading"):
+            return plain_text(block.source)
+        return "\n".join(plain_text(i) for i in block.items) if block.kind == "list" else block.source
 
     @cached_property
     def stated(self) -> str:
         """``plain`` without the questions the text asks itself ("If MoE models are so cheap…, why isn't
         every model designed this way?"): a passage that restates the reader's question does not answer
-        it, and its words should not count as if it did. Unchanged when every sentence asks."""
-        if self.kind == "code":
-            return self.plain
-        kept = [s for line in self.plain.split("\n") for s in sentences(line) if not _ASKS.search(s)]
+        it, and its words should not count as if it did. Only prose asks: a list or table row ending "(How?)"
+        labels what follows it. Unchanged when every sentence asks."""
+        parts = []
+        for b in self.blocks:
+            if b.kind in ("paragraph", "quote"):
+                parts += [s for s in sentences(plain_text(b.source)) if not _ASKS.search(s)]
+            else:
+                parts.append(self._plain_of(b))
+        kept = [p for p in parts if p.strip()]
         return "\n".join(kept) if kept else self.plain
 
 

@@ -366,3 +366,9 @@ async def test_a_passage_under_a_title_every_chapter_has_names_its_chapter(servi
 async def test_a_picture_in_chat_words_finds_the_chapter_about_images(services):
     answer = await ask(services, "把指令藏在图片里的那种攻击，是怎么绕开文本护栏的？")  # the chapter says 图像, not 图片
     assert "18_visual_injection" in answer.citations[0].doc, [c.doc for c in answer.citations]
+
+
+async def test_a_table_whose_rows_end_in_a_question_mark_still_answers(services):
+    answer = await ask(services, "what does the R.O.L.E. framework for prompts stand for?")
+    # its rows are "Role (Who?)", "Objective (What?)"…: labels, not questions the text asks itself
+    assert all(word in answer.text for word in ("Role", "Objective", "Limitations", "Example")), answer.text
