@@ -1,15 +1,16 @@
 """Fit the answer-level verdict (bot/diagnostics/verdict.py) on part of the dev set and check it on the rest.
 
     ATLAS_DATA_DIR=… .venv/bin/python bench/verdict_calibrate.py [--dev ../shared/eval/dev.jsonl]
-        [--holdout tests/questions/holdout.jsonl] [--hand SET …] [--labels FILE] [--show FILE] [--write]
+        [--holdout tests/questions/holdout.jsonl] [--new SET …] [--hand SET …] [--labels FILE] [--show FILE] [--write]
 
 Every answerable question of the sets goes through the real ask path (extractive answers); an answer
 holding none of its key facts is *useless*, one holding two thirds or more *good* (partial ones are left
-out). Sets without key facts (the learner trial's single asks, tests/questions/verdict_trial.jsonl) are
-labelled by hand in tests/questions/verdict_labels.jsonl, each label tied to the answer it was given to.
-Dev and the hand labels are split by a hash of their id: the ``fit`` and ``hand-fit`` halves (sha256(id)
-even) are the only ones the model and its threshold see; the ``dev-held`` and ``hand-held`` halves and
-the holdout set are never used to choose anything (``unseen`` sums them). A logistic model over the
+out). Our own sets with key facts (``--new``: tests/questions/fresh*.jsonl) are labelled the same way. Sets
+without key facts (the learner trial's single asks, tests/questions/verdict_trial.jsonl) are labelled by
+hand in tests/questions/verdict_labels.jsonl, each label tied to the answer it was given to. Dev, our own
+sets and the hand labels are each split by a hash of their id: the ``fit``, ``new-fit`` and ``hand-fit``
+halves (sha256(id) even) are the only ones the model and its threshold see; the ``dev-held``, ``new-held``
+and ``hand-held`` halves and the holdout set are never used to choose anything (``unseen`` sums them). A logistic model over the
 verdict's signals is fitted on the fitted halves (standardised features,
 L2 0.3, classes weighted equally) and the threshold set there so that at most 15 % of their good answers
 are flagged. Prints the model, then ROC AUC and flag rates per part and language, how often each red flag
