@@ -183,6 +183,8 @@ class Trace(BaseModel):
     trace_id: str
     question: str  # as the asker sent it
     searched: str = ""  # as searched: markup, mentions and orders to the bot out, typos corrected
+    # a question word written as a chat word (评估) → the tokens of the docs' word for it (评测): either answers it
+    equivalents: dict[str, list[str]] = Field(default_factory=dict)
     created_at: float
     language: LanguageDecision
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.text.question_kind import REMEDY_TERMS, QuestionKind, classify_question, without_style
-from bot.answering.passages import Relevance, render_unit
+from bot.answering.passages import Relevance, render_lead_in, render_unit
 from bot.answering.sections import Section, SectionScorer, is_core_heading, is_remedy_heading
 from bot.domain import Chunk, Lang
 from bot.text.markdown import LinkResolver, escape, plain_text
@@ -117,6 +117,8 @@ class ExtractiveAnswerer:
             passage, used, skipped_here = _main_passage(main, main_budget, library.links_for(main.chunk), relevance,
                                                         intent)
             skipped = skipped or skipped_here
+            if not passage.text and not intent.brief:
+                passage, used = _announced(self.scorer, question, intent, main, main_budget, weights, library, relevance)
             if passage.text:
                 break
         else:
@@ -298,16 +300,32 @@ def _read_on(scorer: SectionScorer, question: str, intent: QuestionKind, main: S
     return Passage(passage.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used
 
 
+def _announced(scorer: SectionScorer, question: str, intent: QuestionKind, main: Section, budget: int,
+               weights: dict[str, float], library: Library, relevance: Relevance) -> tuple[Passage, int]:
+    """A section that only announces its sub-sections ("现代 RAG 评测…衡量三个独立的维度：" over "1. 忠实度", "2. …"):
+    its lead-in, then the sub-sections it announces; an empty passage when it has no lead-in or no sub-section."""
+    links = library.links_for(main.chunk)
+    lead = next((text for i, u in enumerate(main.units) if main.scores[i] >= 0 and (text := render_lead_in(u, links))), "")
+    if not lead or len(main.chunk.section_path) <= 1:
+        return Passage(main.chunk, ""), 0
+    title = f"**{escape(plain_text(main.chunk.section))}**"
+    passage, used = _read_on(scorer, question, intent, main, Passage(main.chunk, f"{title}\n\n{lead}", [main.chunk.id]),
+                             len(lead), budget, weights, library, relevance)
+    return (passage, used) if passage.text.count("\n\n**") else (Passage(main.chunk, ""), 0)
+
+
 def _read_in_order(section: Section, start: int, used: int, until: float, budget: int, links: LinkResolver,
                    relevance: Relevance) -> tuple[dict[int, str], int]:
     """The section's units from ``start`` in the doc's order, rendered, while fewer than ``until`` visible
     characters are used and the next fits in ``budget``: what a reader reads on into — not what is never
-    quoted, nor code not asked for, a list of docs or a rhetorical question (a formula, short, is read)."""
+    quoted, nor code not asked for, a list of docs or a rhetorical question (a formula, short, is read; a
+    sub-section read from its start keeps the question it opens with: "1. 忠实度" asks what it checks)."""
     read: dict[int, str] = {}
     for i in range(start, len(section.units)):
         if used >= until:
             break
-        if section.scores[i] < 0 or section.factors[i] < 0.5:
+        opens_asking = i == start == 0 and section.units[i].plain.rstrip().endswith(("?", "？"))
+        if section.scores[i] < 0 or (section.factors[i] < 0.5 and not opens_asking):
             continue
         rendering = render_unit(section.units[i], budget - used, links, relevance)
         if not rendering.text or (read and used + rendering.visible > budget):

@@ -371,6 +371,14 @@ def _flow_steps(block: Block) -> list[str]:
     return lines
 
 
+def render_lead_in(unit: Unit, links: LinkResolver) -> str:
+    """A lone lead-in ("…衡量三个独立的维度：") in full, for a section whose sub-sections are what it announces
+    (they follow it in the answer); "" for any other unit."""
+    block = unit.blocks[0]
+    return _inline(block.source, links) if len(unit.blocks) == 1 and block.kind == "paragraph" and \
+        _LEADIN.search(block.source) else ""
+
+
 def render_unit(unit: Unit, budget: int, links: LinkResolver, relevance: Relevance | None = None) -> Rendering:
     """The unit as answer Markdown within ``budget`` visible characters; a lead-in with nothing of its
     follower left is dropped with it."""

@@ -88,10 +88,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6201, 0.5475, 6.3929, 0.043),
-    "sd": (0.2187, 0.3856, 0.504, 0.2029),
-    "weights": (0.0952, 0.3583, -0.0383, -0.2621),
-    "bias": 0.1615,
+    "mean": (0.6255, 0.5475, 6.3929, 0.043),
+    "sd": (0.2168, 0.3856, 0.504, 0.2029),
+    "weights": (0.1047, 0.3576, -0.0395, -0.2631),
+    "bias": 0.1628,
 }
 
 
@@ -153,12 +153,18 @@ def _weights(f: Facts) -> dict[str, float]:
 
 
 def _coverage(f: Facts, plain: str, weights: dict[str, float]) -> tuple[float, tuple[str, ...]]:
-    """The idf-weighted share of the question's words the text holds, over the words the docs use."""
+    """The idf-weighted share of the question's words the text holds, over the words the docs use; a chat
+    word (评估) counts as held where the docs' word for it (评测) is."""
     if not weights:
         return 0.5, ()
     answer_tokens = set(f.inp.tokenizer.tokens(plain))
-    held = sum(w for t, w in weights.items() if t in answer_tokens)
-    missing = tuple(t for t in sorted(weights, key=weights.get, reverse=True) if t not in answer_tokens)
+    equivalents = f.inp.answer.trace.equivalents
+
+    def holds(token: str) -> bool:
+        return token in answer_tokens or bool(equivalents.get(token)) and set(equivalents[token]) <= answer_tokens
+
+    held = sum(w for t, w in weights.items() if holds(t))
+    missing = tuple(t for t in sorted(weights, key=weights.get, reverse=True) if not holds(t))
     return held / sum(weights.values()), missing
 
 

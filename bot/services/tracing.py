@@ -103,6 +103,7 @@ def assemble_trace(trace_id: str, question: str, decision: LanguageDecision, mod
         answer_mode=draft.mode, evidence=_evidence(stages),
         tokens_in=draft.tokens_in, tokens_out=draft.tokens_out, cost_usd=draft.cost_usd, answer_check=draft.check,
         notes=list(input_notes or []) + _notes(stages, index, models.embed_model), searched=stages.query.text,
+        equivalents={t: list(words) for t, words in stages.query.equivalents.items()},
     )
 
 

@@ -2,7 +2,8 @@
 and held to the baseline by the regression gate (aim: none of them, ever).
 
 - ``dangling_leadin``: a line or a list item ending in ":" / "：", or a paragraph ending in a sentence
-  that announces ("Below is…", "以下是…。"), with nothing it announces after it;
+  that announces ("Below is…", "以下是…。"), with nothing it announces after it (two or more sub-section
+  titles after it in the same passage are what it announces; the next passage's title is not);
 - ``raw_latex``: TeX a chat shows as source (``$$``, ``\\frac``, ``\\text{``…);
 - ``mermaid``: diagram source (``flowchart TD``, ``classDef``, a mermaid fence);
 - ``unbalanced_markup``: an odd number of code fences or of ``**`` outside code;
@@ -59,6 +60,20 @@ def _shredded_code(text: str) -> bool:
     return False
 
 
+def _announced_titles(after: list, lead_in_line: str) -> bool:
+    """The sub-sections a lead-in announces, under their titles in the same passage: two or more titles
+    before the passage's [n], and no [n] closing the lead-in itself ("衡量三个独立的维度：" → "**1. 忠实度**", "**2. …**").
+    One title is one of the things announced, not all of them ("两种训练方法：" → only "**DPO**")."""
+    if _MARKER.search(lead_in_line):
+        return False
+    titles = 0
+    for block in after:
+        titles += bool(_TITLE_ONLY.fullmatch(block.source.strip()))
+        if _MARKER.search(block.source.rstrip().split("\n")[-1]):
+            break
+    return titles >= 2
+
+
 def _dangling_leadin(text: str) -> bool:
     if _dangling_item(text):
         return True
@@ -66,12 +81,14 @@ def _dangling_leadin(text: str) -> bool:
     for i, block in enumerate(blocks):
         if block.kind != "paragraph":
             continue
-        last_line = _MARKER.sub("", block.source.rstrip().split("\n")[-1]).rstrip()
+        raw_last = block.source.rstrip().split("\n")[-1]
+        last_line = _MARKER.sub("", raw_last).rstrip()
         last_sentence = (sentences(last_line) or [""])[-1]
         if not re.search(r"[:：]\**$", last_line) and not announces(last_sentence):
             continue
         follower = blocks[i + 1] if i + 1 < len(blocks) else None
-        if follower is None or follower.kind in ("heading", "rule") or _TITLE_ONLY.fullmatch(follower.source.strip()):
+        if follower is None or follower.kind in ("heading", "rule") or (
+                _TITLE_ONLY.fullmatch(follower.source.strip()) and not _announced_titles(blocks[i + 1:], raw_last)):
             return True
     return False
 

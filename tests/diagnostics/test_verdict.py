@@ -197,3 +197,18 @@ def test_a_definition_asked_and_given_is_not_doubted_because_many_docs_speak_of_
     given, not_given = found(asked), found(dataclasses.replace(asked, text=undefined))
     assert given["ANSWER_VERDICT"].severity == "info" and "ANSWER_NO_CLEAR_SOURCE" not in given
     assert not_given["ANSWER_VERDICT"].data["usefulness"] < given["ANSWER_VERDICT"].data["usefulness"]
+
+
+def test_an_answer_in_the_docs_word_for_the_questions_chat_word_holds_that_word():
+    """"评估" is how learners say it, "评测" how the Chinese docs do (the glossary's equivalents, kept in the
+    trace): an answer quoting the docs' word is not missing the question's."""
+    triad = chunk("ev1", "docs/curriculum/phase5_100_to_200/33_rag_evaluation_zh.md",
+                  "现代 RAG 评测衡量三个独立的维度：忠实度、回答相关性、上下文精度。", lang="zh", section="RAG 评测三要素")
+    case = Case(question="RAG 怎么评估？", lang="zh", question_lang="zh", chunks=[triad, RAG],
+                text="**RAG 评测三要素**\n\n现代 RAG 评测衡量三个独立的维度：忠实度、回答相关性、上下文精度。 [1]",
+                candidates=[cand(triad, 1, 2.0, 1, 1, used=True), cand(RAG, 2, 1.2, 2, 2)], context_ids=["ev1"])
+    inp = case.build()
+    plain = {d.code: d for d in diagnose(inp, CONFIG, now=NOW)}["ANSWER_VERDICT"].data["coverage"]
+    inp.answer.trace.equivalents = {"评估": ["评测"]}
+    bridged = {d.code: d for d in diagnose(inp, CONFIG, now=NOW)}["ANSWER_VERDICT"].data["coverage"]
+    assert bridged == 1.0 > plain

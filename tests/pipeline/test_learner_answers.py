@@ -372,3 +372,10 @@ async def test_a_table_whose_rows_end_in_a_question_mark_still_answers(services)
     answer = await ask(services, "what does the R.O.L.E. framework for prompts stand for?")
     # its rows are "Role (Who?)", "Objective (What?)"…: labels, not questions the text asks itself
     assert all(word in answer.text for word in ("Role", "Objective", "Limitations", "Example")), answer.text
+
+
+async def test_a_section_that_only_announces_its_sub_sections_is_quoted_with_them(services):
+    answer = await ask(services, "RAG 的效果怎么评估？")
+    # "RAG 评测三要素" is one line, "…衡量三个独立的维度：", over "1. 忠实度", "2. 回答相关性", "3. 上下文精度"
+    assert all(d in answer.text for d in ("忠实度", "回答相关性", "上下文精度")), answer.text
+    assert "生成的答案真的来自检索到的上下文吗" in answer.text  # what faithfulness asks, the question it opens with

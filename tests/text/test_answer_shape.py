@@ -26,6 +26,12 @@ def test_a_list_item_announcing_its_nested_steps_is_not_dangling():
     assert shape_problems(nested) == []
 
 
+def test_a_lead_in_followed_by_the_sub_sections_it_announces_is_not_dangling():
+    triad = ("RAG evaluation measures three independent dimensions:\n\n**1. Faithfulness**\n\nIs it grounded?\n\n"
+             "**2. Answer Relevancy**\n\nDoes it answer?\n\n**3. Context Precision**\n\nIs the context useful? [1]")
+    assert shape_problems(triad) == []
+
+
 @pytest.mark.parametrize("text, code", [
     ("Getting the chunk size right is a crucial engineering trade-off: [2]", "dangling_leadin"),
     ("目前主流有两种训练方法：\n\n**DPO**", "dangling_leadin"),
