@@ -88,10 +88,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6255, 0.5475, 6.3929, 0.043),
-    "sd": (0.2168, 0.3856, 0.504, 0.2029),
-    "weights": (0.1047, 0.3576, -0.0395, -0.2631),
-    "bias": 0.1628,
+    "mean": (0.6235, 0.5446, 6.3888, 0.0428),
+    "sd": (0.2179, 0.3866, 0.5058, 0.2024),
+    "weights": (0.1186, 0.3677, -0.0205, -0.2578),
+    "bias": 0.1648,
 }
 
 
