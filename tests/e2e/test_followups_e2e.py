@@ -104,13 +104,14 @@ async def test_discord_a_reply_to_an_answer_follows_that_answer(discord_pipeline
 
 async def test_discord_a_reply_to_an_earlier_part_of_a_long_answer_follows_that_answer(discord_pipeline):
     standin = discord_pipeline
-    first = await standin.post_message("how big is a 70B model compared to a 7B one, in practice?", mention_bot=True)
+    first = await standin.post_message("how do I scan git commits for leaked prompts?", mention_bot=True)
     await standin.wait_for(lambda calls: any(c.custom_ids() for c in standin.posts_in(first["id"])), timeout=30)
     parts = [m for m in standin.messages.values() if m["channel_id"] == str(first["id"])]
     assert len(parts) >= 2 and not parts[0].get("components")  # a long answer: its first part has no buttons
 
     # a reply to the answer's first part, mentioning the bot: read against that answer, not as a new question
-    reply = standin.message_payload(di.CHANNEL_ID, f"<@{di.APP_ID}> and why is it slower?", mentions=[di.BOT_USER])
+    reply = standin.message_payload(di.CHANNEL_ID, f"<@{di.APP_ID}> and how often should it run?",
+                                    mentions=[di.BOT_USER])
     reply.update({"type": 19, "referenced_message": parts[0],
                   "message_reference": {"message_id": parts[0]["id"], "channel_id": parts[0]["channel_id"],
                                         "guild_id": str(di.GUILD_ID)}})
