@@ -309,9 +309,10 @@ def _announced(scorer: SectionScorer, question: str, intent: QuestionKind, main:
     if not lead or len(main.chunk.section_path) <= 1:
         return Passage(main.chunk, ""), 0
     title = f"**{escape(plain_text(main.chunk.section))}**"
-    passage, used = _read_on(scorer, question, intent, main, Passage(main.chunk, f"{title}\n\n{lead}", [main.chunk.id]),
-                             len(lead), budget, weights, library, relevance)
-    return (passage, used) if passage.text.count("\n\n**") else (Passage(main.chunk, ""), 0)
+    alone = Passage(main.chunk, f"{title}\n\n{lead}", [main.chunk.id])
+    passage, used = _read_on(scorer, question, intent, main, alone, len(plain_text(lead)), budget, weights, library,
+                             relevance)
+    return (passage, used) if passage.text != alone.text else (Passage(main.chunk, ""), 0)
 
 
 def _read_in_order(section: Section, start: int, used: int, until: float, budget: int, links: LinkResolver,

@@ -44,7 +44,8 @@ _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|r
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
 # "where should I start with RAG?", "how do I get started with fine-tuning", "想学 RAG，应该从哪开始？": the module
 # whose title names the topic is where to start (its outline), not a search that lands on "clone the repo".
-_START_ON = re.compile(r"\b(?:where (?:should|do|can|would) i (?:start|begin)|how (?:do|should|can) i (?:get started|start|begin)|"
+_START_ON = re.compile(r"\b(?:where (?:should|do|can|would) i (?:start|begin)|"
+                       r"how (?:do|should|can) i (?:get started|start|begin)|"
                        r"get started)\s+(?:with|on|learning|studying)\s+(?:the\s+)?(.+?)[?？!.。]*$|"
                        r"(?:学|学习|入门|了解)\s*(.+?)\s*[，,]?\s*(?:应该|要|该)?从哪(?:里|儿)?(?:开始|入手|下手|学起)", re.I)
 _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+|on\s+)?(?:the\s+)?(.+?)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from bot.text.boilerplate import is_pointer, is_site_chrome
-from bot.text.markdown import FENCE_LINE, FENCED_BLOCK, parse_blocks, plain_text
+from bot.text.markdown import FENCE_LINE, FENCED_BLOCK, Block, parse_blocks, plain_text
 from bot.text.sentences import announces, sentences
 
 CODES = ("dangling_leadin", "raw_latex", "mermaid", "unbalanced_markup", "boilerplate", "relative_link",
@@ -60,7 +60,7 @@ def _shredded_code(text: str) -> bool:
     return False
 
 
-def _announced_titles(after: list, lead_in_line: str) -> bool:
+def _announced_titles(after: list[Block], lead_in_line: str) -> bool:
     """The sub-sections a lead-in announces, under their titles in the same passage: two or more titles
     before the passage's [n], and no [n] closing the lead-in itself ("衡量三个独立的维度：" → "**1. 忠实度**", "**2. …**").
     One title is one of the things announced, not all of them ("两种训练方法：" → only "**DPO**")."""
