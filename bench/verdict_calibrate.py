@@ -54,19 +54,15 @@ def label(answer_text: str, facts: list[str]) -> str | None:
     return "useless" if hit == 0 else "good" if hit >= 2 / 3 * len(facts) else None
 
 
-def dev_part(question_id: str) -> str:
-    """The fixed split of dev: an id's hash, so adding or editing other questions never moves it."""
-    return "fit" if int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 0 else "dev-held"
+# each labelled set's fitted and held parts; the holdout is held whole
+SPLITS = {"dev": ("fit", "dev-held"), "new": ("new-fit", "new-held"), "hand": ("hand-fit", "hand-held")}
 
 
-def hand_part(question_id: str) -> str:
-    """The same fixed split for the hand-labelled answers: the even half is fitted on, the rest held back."""
-    return "hand-fit" if dev_part(question_id) == "fit" else "hand-held"
-
-
-def new_part(question_id: str) -> str:
-    """The same fixed split for our own question sets with key facts (tests/questions/fresh*.jsonl)."""
-    return "new-fit" if dev_part(question_id) == "fit" else "new-held"
+def split_part(kind: str, question_id: str) -> str:
+    """The fixed split of a set (``kind``: dev, our own sets with key facts, the hand labels): an id's hash,
+    so adding or editing other questions never moves it; the even half is fitted on, the rest held back."""
+    fitted, held = SPLITS[kind]
+    return fitted if int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 0 else held
 
 
 def fingerprint(text: str) -> str:
@@ -89,7 +85,7 @@ def questions(path: Path) -> list[dict]:
     return out
 
 
-async def collect(sets: list[tuple[str | None, Path]], labels: dict[str, dict]) -> list[dict]:
+async def collect(sets: list[tuple[str, Path]], labels: dict[str, dict]) -> list[dict]:
     """Ask every question; label the answer by its key facts, or by hand (``labels``) when the set has none."""
     services = build_services(Settings())
     await services.start()
@@ -97,18 +93,19 @@ async def collect(sets: list[tuple[str | None, Path]], labels: dict[str, dict]) 
     config = Settings(_env_file=None).diag
     rows = []
     try:
-        for part, path in sets:
+        for kind, path in sets:
             for q in questions(path):
                 # asked as the eval harness asks: each question on its own, never a follow-up of the one before
                 asker = Asker(platform="eval", user_id=f"eval-{q['id']}", space_id="eval", channel_id=f"eval-{q['id']}")
                 answer = await services.asking.ask(q["question"], asker)
                 judged = any(d.code == "ANSWER_VERDICT" for d in answer.trace.diagnostics)
-                row = {"part": {None: dev_part, "new": new_part}.get(part, lambda _: part)(q["id"]), "id": q["id"], "lang": q["lang"], "question": q["question"],
+                row = {"part": kind if kind == "holdout" else split_part(kind, q["id"]), "id": q["id"], "lang": q["lang"],
+                       "question": q["question"],
                        "answer": answer.text, "fingerprint": fingerprint(answer.text), "judged": judged}
                 if q.get("key_facts"):
                     tag = label(answer.text, q["key_facts"])
                 else:
-                    row["part"] = hand_part(q["id"])
+                    row["part"] = split_part("hand", q["id"])
                     hand = labels.get(q["id"], {})
                     row["stale"] = bool(hand) and hand.get("answer") != row["fingerprint"]
                     tag = None if row["stale"] else {"useless": "useless", "good": "good"}.get(hand.get("label", ""))
@@ -243,7 +240,7 @@ def main() -> None:
     parser.add_argument("--show", type=Path, help="write the hand-labelled sets' answers here, to label them")
     args = parser.parse_args()
     labels = hand_labels(args.labels)
-    sets = [(None, args.dev), ("holdout", args.holdout), *(("new", p) for p in args.new), *(("hand", p) for p in args.hand)]
+    sets = [("dev", args.dev), ("holdout", args.holdout), *(("new", p) for p in args.new), *(("hand", p) for p in args.hand)]
     rows = asyncio.run(collect(sets, labels))
     if args.rows:
         args.rows.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")

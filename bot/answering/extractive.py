@@ -271,7 +271,7 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     texts = [chosen[i] for i in sorted(chosen)]
     ids = [units[i].chunk.id for i in sorted(chosen)]
     if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
-        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+        texts.insert(0, _title(section.chunk))
     return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
 
 
@@ -294,7 +294,7 @@ def _read_on(scorer: SectionScorer, question: str, intent: QuestionKind, main: S
     for child in sorted(scored, key=lambda s: order.get(s.chunk.anchor, 0)):
         read, n = _read_in_order(child, 0, 0, share, share, library.links_for(child.chunk), relevance)
         if read:
-            texts += [f"**{escape(plain_text(child.chunk.section))}**", *read.values()]
+            texts += [_title(child.chunk), *read.values()]
             ids += [child.units[i].chunk.id for i in read]
             used += n
     return Passage(passage.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used
@@ -308,8 +308,7 @@ def _announced(scorer: SectionScorer, question: str, intent: QuestionKind, main:
     lead = next((text for i, u in enumerate(main.units) if main.scores[i] >= 0 and (text := render_lead_in(u, links))), "")
     if not lead or len(main.chunk.section_path) <= 1:
         return Passage(main.chunk, ""), 0
-    title = f"**{escape(plain_text(main.chunk.section))}**"
-    alone = Passage(main.chunk, f"{title}\n\n{lead}", [main.chunk.id])
+    alone = Passage(main.chunk, f"{_title(main.chunk)}\n\n{lead}", [main.chunk.id])
     passage, used = _read_on(scorer, question, intent, main, alone, len(plain_text(lead)), budget, weights, library,
                              relevance)
     return (passage, used) if passage.text != alone.text else (Passage(main.chunk, ""), 0)
@@ -358,8 +357,15 @@ def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[st
     if not texts:
         return None
     if len(section.chunk.section_path) > 1:
-        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+        texts.insert(0, _title(section.chunk))
     return Passage(section.chunk, "\n\n".join(texts), ids), used
+
+
+def _title(chunk: Chunk, with_doc: bool = False) -> str:
+    """The bold line a passage of a sub-section opens with: its title ("**🧠 Core Concept**"), after its doc's
+    title with ``with_doc`` ("**🪤 Chapter 16: … › 🧠 Core Concept**")."""
+    section = escape(plain_text(chunk.section))
+    return f"**{escape(plain_text(chunk.title))} › {section}**" if with_doc else f"**{section}**"
 
 
 def compose_text(composition: Composition, numbers: dict[str, int], shared_titles: frozenset[str] = frozenset()) -> str:
@@ -370,10 +376,9 @@ def compose_text(composition: Composition, numbers: dict[str, int], shared_title
     for passage in composition.passages:
         marker = f"[{numbers[passage.chunk.id]}]"
         text = passage.text.rstrip()
-        chunk = passage.chunk
-        title = f"**{escape(plain_text(chunk.section))}**"
+        chunk, title = passage.chunk, _title(passage.chunk)
         if len(chunk.section_path) > 1 and chunk.section in shared_titles and text.startswith(title):
-            text = f"**{escape(plain_text(chunk.title))} › {escape(plain_text(chunk.section))}**" + text[len(title):]
+            text = _title(chunk, with_doc=True) + text[len(title):]
         blocks.append(f"{text}\n{marker}" if text.endswith(("```", "~~~")) else f"{text} {marker}")
     return "\n\n".join(blocks)
 
@@ -457,5 +462,5 @@ def _unit_passage(section: Section, i: int, budget: int, links: LinkResolver, re
         return None
     texts = [rendering.text]
     if len(section.chunk.section_path) > 1:
-        texts.insert(0, f"**{escape(plain_text(section.chunk.section))}**")
+        texts.insert(0, _title(section.chunk))
     return Passage(section.chunk, "\n\n".join(texts), [section.units[i].chunk.id])

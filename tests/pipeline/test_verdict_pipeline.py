@@ -60,4 +60,3 @@ async def test_an_llm_answer_is_judged_with_the_share_of_its_sentences_the_check
     assert answer.trace.answer_mode == "llm"
     verdict = next(d for d in answer.trace.diagnostics if d.code == "ANSWER_VERDICT")
     assert verdict.data["supported_share"] == 1.0  # every sentence it wrote survived the checks
-
