@@ -25,7 +25,7 @@ import Stemmer
 
 from bot.text.script import CJK, CJK_CLASS
 
-VERSION = "bi-jieba-search-stem-v5"
+VERSION = "bi-jieba-search-stem-v6"
 # Where jieba cuts wrong in a way that makes another term of the docs, the text is cut first: "向量化"
 # (vectorise) is 向量 + 化, not 向 + 量化 (quantise), which matched quantisation questions to the chunking pipeline.
 _CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
@@ -43,7 +43,8 @@ EN_STOPWORDS = frozenset(
     than thank thanks that the their theirs them then there these they thing things this those through to too
     under until up use used using versus very vs wanna was way we were what whats when where which while who
     whom whose why will with would yes you your yours anyway actually""".split()
-)
+) | frozenset(  # what is left of "isn't", "doesn't", "won't" once the apostrophe cuts the word
+    "isn aren wasn weren doesn don didn hasn haven hadn shouldn couldn wouldn won ca mustn needn".split())
 ZH_STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 以及 或 也 就 都 而 及其 吗 呢 吧 啊 呀 嘛 么 这 那 这个 那个 这些 那些 一个 一种 什么 怎么 怎样
     怎么样 如何 为什么 为何 哪 哪些 哪个 哪里 哪一步 有 没有 没 不 很 还 还有 又 把 被 让 给 对 从 到 向 于 以 之 其 我 你

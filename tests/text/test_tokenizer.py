@@ -20,3 +20,13 @@ def test_vectorising_is_not_read_as_quantising(tokenizer):
     assert "量化" not in tokenizer.tokens(pipeline) and "向量" in tokenizer.tokens(pipeline)
     assert "量化" not in tokenizer.content_terms(pipeline)
     assert "量化" in tokenizer.tokens("量化后的模型能省多少显存")  # the word itself is still read
+
+
+def test_a_negation_is_not_a_word_of_the_question(tokenizer):
+    # "isn't" cut at its apostrophe left "isn", a word no doc uses, so it weighed as much as the rarest term:
+    # "why isn't a bigger context window enough to replace RAG?" led with a passage that "isn't enough"
+    for asked in ("why isn't a bigger context window enough", "it doesn't work and i don't know why",
+                  "we can't and won't", "they aren't, wasn't, shouldn't"):
+        assert not {"isn", "doesn", "don", "ca", "won", "aren", "wasn", "shouldn"} & set(tokenizer.tokens(asked))
+        assert not {"isn", "doesn", "don", "won", "aren", "wasn", "shouldn"} & set(tokenizer.content_terms(asked))
+    assert tokenizer.tokens("why isn't a bigger context window enough") == ["bigger", "context", "window", "enough"]
