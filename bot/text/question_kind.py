@@ -25,8 +25,14 @@ _HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bst
 _WHY = re.compile(r"\bwhy\b|\breason|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
 _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifference|\bdiffer\b|\bor\b.*\bwhich\b|"
                       r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)|"
+
                       # a choice is a comparison of options: "how do I pick a chunk size", "怎么选"
                       r"\b(?:pick|choose|select|decide (?:on|between))\b|怎么选|如何选择?|选哪|该选", re.I)
+# "how is X different from Y", "what's different with LLMs", "跟传统做法比有啥不一样" (not "a different key"): a
+# comparison, unless a "why" in the same sentence asks about the difference ("为啥单价不一样").
+_DIFFERENT = re.compile(r"\bdifferent (?:from|than|between|with|about|in)\b|\bwhat'?s (?:\w+ )?different\b|"
+                        r"\bhow (?:is|are) [^?？]{1,60}? different\b|不一样|差在哪|"
+                        r"[跟和与][^，,？?]{1,20}比(?:起来|较)?[^，,？?]{0,6}(?:有|差|怎么|哪|如何|到底)", re.I)
 _WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|install|cli|python|api call|curl)\b|"
                          r"代码|命令|脚本|配置|安装|调用", re.I)
 # "give me an example", not "few-shot examples" (a topic that happens to be called examples)
@@ -98,7 +104,7 @@ def classify_question(question: str) -> QuestionKind:
     if match:
         focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
         kind = "definition" if focus and len(focus.split()) <= 6 and not _REMEDY_FOCUS.match(focus) else "other"
-    if _COMPARE.search(asked):
+    if _COMPARE.search(asked) or _asks_difference(asked):
         kind = "compare"
     elif _WHY.search(asked):
         kind = "why"
@@ -108,6 +114,14 @@ def classify_question(question: str) -> QuestionKind:
                   wants_example=bool(_WANTS_EXAMPLE.search(q)), brief=bool(_BRIEF.search(q)),
                   wants_list=bool(_WANTS_LIST.search(q)), wants_remedy=bool(ASKS_REMEDY.search(q)),
                   count=_count(q), practical=kind == "how" and not _MECHANISM.search(asked))
+
+
+def _asks_difference(question: str) -> bool:
+    for sentence in re.split(r"(?<=[?？])", question):
+        found = _DIFFERENT.search(sentence)
+        if found and not _WHY.search(sentence[: found.start()]):
+            return True
+    return False
 
 
 def _count(question: str) -> int | None:

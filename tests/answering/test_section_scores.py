@@ -35,3 +35,30 @@ def test_a_section_that_asks_the_question_back_does_not_outrank_the_one_that_ans
     weights = scorer.weights(question, lambda token: 1)
     ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
     assert [s.chunk.section for s in ranked][:1] == ["How MoE Works"], [(s.chunk.section, scorer.score(s)) for s in ranked]
+
+
+DEEP_DIVE = """Never install `langchain` without pinning exact versions of its dependencies, and strip the \
+integrations you do not use."""
+
+COMPARISON = """| Concept | Traditional | LLM Era |
+| --- | --- | --- |
+| Dependencies | third-party libraries released a few times a year | langchain integrations released daily |
+| Attack surface | one library | a single vulnerable parser in any integration |"""
+
+
+@pytest.mark.parametrize("question", [
+    "why are langchain dependencies such a risk? like what's different from normal third-party libraries",
+    "how are langchain dependencies different from normal third-party libraries?",
+])
+def test_asking_what_is_different_from_the_usual_way_gets_the_comparison(question):
+    tokenizer = BilingualTokenizer()
+    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
+    candidates = [_chunk("Technical Deep Dive", DEEP_DIVE, 0), _chunk("Quick Comparison", COMPARISON, 1)]
+    weights = scorer.weights(question, lambda token: 1)
+    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
+    assert [s.chunk.section for s in ranked][:1] == ["Quick Comparison"], [(s.chunk.section, scorer.score(s)) for s in ranked]
+
+
+def test_a_why_about_the_difference_itself_still_wants_the_reasons():
+    assert classify_question("API billing 里 input token 跟 output token 为啥单价不一样？").kind == "why"
+    assert classify_question("can I use a different API key for the judge model?").kind != "compare"

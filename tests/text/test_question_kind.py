@@ -25,6 +25,9 @@ pytestmark = pytest.mark.unit
     ("RAG vs fine-tuning?", "compare", ""),
     ("Ollama 和 vLLM 有什么区别？", "compare", ""),
     ("what is the difference between RAG and fine-tuning", "compare", ""),
+    ("how is a semantic cache different from normal web caching?", "compare", ""),
+    ("LLM 时代的 red teaming 跟传统做法比有啥不一样？", "compare", ""),
+    ("闭源模型跟开放权重模型到底差在哪", "compare", ""),
 ])
 def test_question_kinds(question, kind, focus):
     intent = classify_question(question)
