@@ -62,3 +62,33 @@ def test_asking_what_is_different_from_the_usual_way_gets_the_comparison(questio
 def test_a_why_about_the_difference_itself_still_wants_the_reasons():
     assert classify_question("API billing 里 input token 跟 output token 为啥单价不一样？").kind == "why"
     assert classify_question("can I use a different API key for the judge model?").kind != "compare"
+
+
+CORE = """1. **Isolate the model**: the LLM never holds secrets or permissions of its own.
+2. **Check every call**: the architecture around the LLM validates each tool call before it runs."""
+
+EMBASSY = """* **The Analogy**: the LLM is a foreign envoy inside an embassy: polite and useful, but never trusted with the keys.
+* **How it works**: the building, not the envoy, enforces the security boundary."""
+
+
+@pytest.mark.parametrize("question", [
+    "in the zero trust chapter, what is the LLM compared to in the analogy? why can't the model protect itself?",
+    "zero trust 那一章把 LLM 比喻成什么？为啥 model 自己保护不了自己",
+])
+def test_asking_for_the_analogy_gets_the_analogy_not_the_core_steps(question):
+    tokenizer = BilingualTokenizer()
+    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
+    candidates = [_chunk("🧠 Core Concept", CORE, 0), _chunk("🏛️ The Embassy Analogy", EMBASSY, 1)]
+    weights = scorer.weights(question, lambda token: 1)
+    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
+    assert [s.chunk.section for s in ranked][:1] == ["🏛️ The Embassy Analogy"], [(s.chunk.section, scorer.score(s)) for s in ranked]
+
+
+def test_an_analogy_is_not_what_a_request_for_steps_gets():
+    tokenizer = BilingualTokenizer()
+    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
+    question = "what are the steps to isolate the LLM and check every call?"
+    candidates = [_chunk("🏛️ The Embassy Analogy", EMBASSY, 0), _chunk("🧠 Core Concept", CORE, 1)]
+    weights = scorer.weights(question, lambda token: 1)
+    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
+    assert [s.chunk.section for s in ranked][:1] == ["🧠 Core Concept"]
