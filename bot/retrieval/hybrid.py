@@ -79,9 +79,13 @@ def wants_reading_path(question: str) -> bool:
     return bool(_ABOUT_ME.search(question)) and bool(_WHERE_TO_START.search(question))
 
 
+# "做 LLM 项目时", "跟普通项目比", "我们的项目": the asker's project, not the Atlas's.
+_OWN_PROJECT = re.compile(r"(?:[A-Za-z]\s*|做[^，,。？?]{0,8}?|普通|一般|我的|我们的|你的|自己的?)项目")
+
+
 def about_project(question: str) -> bool:
     """The question is about the Atlas's own project (its sandbox app, architecture, intro)."""
-    return bool(_PROJECT.search(question))
+    return bool(_PROJECT.search(_OWN_PROJECT.sub(" ", question)))
 
 
 @dataclass

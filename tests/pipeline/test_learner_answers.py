@@ -202,6 +202,12 @@ async def test_a_question_about_the_atlas_project_is_answered_from_the_project_d
     assert answer.citations[0].doc.endswith(("README.md", "ARCHITECTURE.md")), answer.citations[0].doc
 
 
+@pytest.mark.parametrize("question", ["做 AI 项目的时候，git 里除了密码还有什么不能提交？", "做大模型项目，commit 之前要扫描哪些东西？"])
+async def test_the_askers_own_project_is_not_the_atlas_project(services, question):
+    answer = await ask(services, question)  # "做…项目": their project; the answer is the git commit scanning chapter
+    assert "git_commit" in answer.citations[0].doc and "INTRO" not in answer.citations[0].doc, answer.citations[0].doc
+
+
 @pytest.mark.parametrize("question, items", [
     # the stages are drawn as a figure of arrows too wide for a phone: they come as a list, not as nothing
     ("what are the 3 training stages an llm goes through before it becomes a chat assistant",
