@@ -25,11 +25,13 @@ import Stemmer
 
 from bot.text.script import CJK, CJK_CLASS
 
-VERSION = "bi-jieba-search-stem-v6"
+VERSION = "bi-jieba-search-stem-v7"
 # Where jieba cuts wrong in a way that makes another term of the docs, the text is cut first: "向量化"
 # (vectorise) is 向量 + 化, not 向 + 量化 (quantise), which matched quantisation questions to the chunking pipeline.
 _CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
 
+_ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
+_VOWEL = re.compile(r"[aeiouy]")
 _RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
 _TERM_RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9][A-Za-z0-9_+.\\-]*[A-Za-z0-9+]|[A-Za-z0-9]")
 
@@ -97,6 +99,14 @@ class BilingualTokenizer:
     def stem(self, word: str) -> str:
         return word if word.isdigit() else self._stemmer.stemWord(word)
 
+    def _english(self, written: str) -> str:
+        """An English word's stem; the plural of an acronym ("LLMs", "GPUs", "pdfs") is its singular, which the
+        stemmer leaves alone."""
+        word = written.lower()
+        if _ACRONYM_PLURAL.match(written) or (len(word) > 3 and word.endswith("s") and not _VOWEL.search(word[:-1])):
+            word = word[:-1]
+        return self.stem(word)
+
     def tokens(self, text: str) -> list[str]:
         """Lexical tokens: stemmed English words and jieba search-mode Chinese words, stopwords dropped."""
         known = self._known.tokens.get(text)
@@ -127,9 +137,9 @@ class BilingualTokenizer:
                 out.extend(w for piece in _CUT_FIRST.split(run) for w in self._jieba.cut_for_search(piece)
                            if w not in ZH_STOPWORDS)
             else:
-                word = run.lower().replace("’", "'").split("'")[0]
-                if word not in EN_STOPWORDS:
-                    out.append(self.stem(word))
+                written = run.replace("’", "'").split("'")[0]
+                if written.lower() not in EN_STOPWORDS:
+                    out.append(self._english(written))
         return tuple(out)
 
     def _find_content_terms(self, text: str, stem: bool) -> tuple[str, ...]:
@@ -141,7 +151,8 @@ class BilingualTokenizer:
                 terms.extend(w for piece in _CUT_FIRST.split(run) for w in self._jieba.lcut(piece)
                              if len(w) > 1 and w not in ZH_STOPWORDS)
                 continue
-            word = run.lower().rstrip(".")
+            written = run.rstrip(".")
+            word = written.lower()
             if len(word) > 1 and word not in EN_STOPWORDS:
-                terms.append(self.stem(word) if stem else word)
+                terms.append(self._english(written) if stem else word)
         return tuple(terms)

@@ -385,3 +385,9 @@ async def test_a_section_that_only_announces_its_sub_sections_is_quoted_with_the
     # "RAG 评测三要素" is one line, "…衡量三个独立的维度：", over "1. 忠实度", "2. 回答相关性", "3. 上下文精度"
     assert all(d in answer.text for d in ("忠实度", "回答相关性", "上下文精度")), answer.text
     assert "生成的答案真的来自检索到的上下文吗" in answer.text  # what faithfulness asks, the question it opens with
+
+
+async def test_a_plural_acronym_finds_the_passages_saying_it_in_the_singular(services):
+    answer = await ask(services, "why do LLMs hallucinate")
+    # "When an LLM generates text… It has no mechanism to verify…": the root cause, not only "it can never be eliminated"
+    assert "no mechanism to verify" in answer.text, answer.text

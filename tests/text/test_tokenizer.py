@@ -30,3 +30,11 @@ def test_a_negation_is_not_a_word_of_the_question(tokenizer):
         assert not {"isn", "doesn", "don", "ca", "won", "aren", "wasn", "shouldn"} & set(tokenizer.tokens(asked))
         assert not {"isn", "doesn", "don", "won", "aren", "wasn", "shouldn"} & set(tokenizer.content_terms(asked))
     assert tokenizer.tokens("why isn't a bigger context window enough") == ["bigger", "context", "window", "enough"]
+
+
+def test_an_acronyms_plural_is_its_singular(tokenizer):
+    # the stemmer leaves "LLMs" as "llms", so "why do LLMs hallucinate" missed every passage saying "an LLM"
+    for plural, singular in (("LLMs", "LLM"), ("GPUs", "GPU"), ("PDFs", "PDF"), ("CNNs", "CNN"), ("llms", "llm")):
+        assert tokenizer.tokens(plural) == tokenizer.tokens(singular), plural
+        assert tokenizer.content_terms(plural) == tokenizer.content_terms(singular), plural
+    assert tokenizer.tokens("status bus plus") == ["status", "bus", "plus"]  # words, not plurals
