@@ -59,7 +59,7 @@ class DiagnosticsConfig(BaseModel):
     # The answer-level verdict (bot/diagnostics/verdict.py): below this usefulness an answer is flagged and
     # shown with a caveat (bench/verdict_calibrate.py chooses it: ≤ 15 % of the good answers of the parts
     # it fits on are flagged); a low verdict names coverage or the doc margin when under these.
-    verdict_threshold: float = Field(0.455, ge=0, le=1)
+    verdict_threshold: float = Field(0.439, ge=0, le=1)
     verdict_min_coverage: float = Field(0.5, ge=0, le=1)
     verdict_min_margin: float = Field(0.15, ge=0)
     # Prompt injection: extra regular expressions (case-insensitive) that count as an attack string.

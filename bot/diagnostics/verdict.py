@@ -88,10 +88,10 @@ FRAGMENT_WIDTH = 120  # below this reading width (a CJK character counts two) th
 FEATURES = ("coverage", "margin", "length", "flags")
 # Fitted by bench/verdict_calibrate.py (standardised features: (x - mean) / sd, then w·x + bias).
 VERDICT_MODEL = {
-    "mean": (0.6235, 0.5446, 6.3888, 0.0428),
-    "sd": (0.2179, 0.3866, 0.5058, 0.2024),
-    "weights": (0.1186, 0.3677, -0.0205, -0.2578),
-    "bias": 0.1648,
+    "mean": (0.6069, 0.5316, 6.3971, 0.0421),
+    "sd": (0.2266, 0.376, 0.5133, 0.2007),
+    "weights": (0.1036, 0.361, -0.0704, -0.2156),
+    "bias": 0.1369,
 }
 
 
