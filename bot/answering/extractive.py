@@ -76,10 +76,10 @@ class Composition:
 class ExtractiveAnswerer:
     def __init__(self, tokenizer: BilingualTokenizer, *, max_sources: int = 3, min_secondary: float = 0.5,
                  min_gain: float = 0.05, min_go_on: float = 0.7, candidates: int = 6, heading_weight: float = 0.25,
-                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05) -> None:
+                 rank_penalty: float = 0.1) -> None:
         self.tokenizer = tokenizer
         self.scorer = SectionScorer(tokenizer, candidates=candidates, heading_weight=heading_weight,
-                                    rank_penalty=rank_penalty, core_bonus=core_bonus, intro_penalty=intro_penalty)
+                                    rank_penalty=rank_penalty)
         self.min_gain = min_gain  # a further passage must cover this share of the question's weight anew
         self.max_sources = max_sources
         self.min_secondary = min_secondary  # a further section is quoted if it scores this share of the best

@@ -80,33 +80,56 @@ class Section:
                 + self.closeness_gap)
 
 
+@dataclass(frozen=True)
+class HeadingPriors:
+    """What a section's heading says it is worth, whatever its words: ``core_bonus``: a chapter's core section
+    ("How it works") over its analogy; ``intro_penalty``: the doc's opening, a summary of what its sections say;
+    ``remedy_bonus``: a section whose heading names a defence ("Detection & Mitigation"), for a question asking
+    how to stop something; ``analogy_penalty``: an analogy, for a question that asks for steps or for several
+    things (not for a picture of them); ``analogy_bonus``: an analogy, for a question asking for one ("is there a
+    metaphor for…", "把 LLM 比喻成什么": 0.3, as the remedy's; +3 facts on fresh5's odd half, +4 on fresh4, no other
+    set moved); ``project_bonus``: a doc about the Atlas's own project, for a question about that project."""
+
+    core_bonus: float = 0.1
+    intro_penalty: float = 0.05
+    remedy_bonus: float = 0.3
+    analogy_penalty: float = 0.3
+    analogy_bonus: float = 0.3
+    project_bonus: float = 0.2
+
+    def of(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_docs: set[str]) -> float:
+        """``remedy_docs``: the docs whose defence sections a remedy question prefers."""
+        if len(chunk.section_path) <= 1:
+            return -self.intro_penalty  # the doc's opening: a summary of what its sections say
+        if intent.wants_remedy and chunk.doc in remedy_docs and is_remedy_heading(chunk.section):
+            return self.core_bonus + self.remedy_bonus  # "how do we defend against X": X's "Mitigation" section
+        if _CORE_HEADING.search(chunk.section):
+            return self.core_bonus
+        if _ANALOGY_HEADING.search(chunk.section) and _ASKS_ANALOGY.search(question):
+            return self.core_bonus + self.analogy_bonus  # "zero trust 那一章把 LLM 比喻成什么": the chapter's analogy
+        if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
+            if _ANALOGY_HEADING.search(chunk.section) and (intent.wants_list or intent.kind == "how"):
+                return -self.analogy_penalty  # "what are the 4 things we should do": not a picture of them
+            return -self.core_bonus
+        return 0.0
+
+
 class SectionScorer:
     """``candidates``: sections considered; ``heading_weight``: for a heading that names the question's
-    terms; ``rank_penalty``: per place down the retrieval ranking; ``core_bonus``: a chapter's core section
-    ("How it works") over its analogy; ``intro_penalty``: the doc's opening, a summary of what its sections
-    say; ``project_bonus``: a doc about the Atlas's own project, for a question about that project;
-    ``sibling_rank``: the place the best doc's other sections are scored at — the answer is often in a
-    section of the right doc that retrieval did not rank (3 on dev A/B, where 2-5 tie and 1 loses; dev C
-    and the holdout gain a fact or two, a second new set is unchanged); ``count_bonus``: a list or table with
-    as many items as the question asks for ("what are the 4 things"); ``analogy_penalty``: an analogy, for a
-    question that asks for steps or for several things (not for a picture of them); ``remedy_bonus``: a
-    section whose heading names a defence ("Detection & Mitigation"), for a question asking how to stop
-    something; ``closeness_weight``: for how close in meaning a section is to the question (see
-    ``closeness_gaps``); ``analogy_bonus``: an analogy, for a question asking for one ("is there a metaphor
-    for…", "把 LLM 比喻成什么": 0.3, as the remedy's; +3 facts on fresh5's odd half, +4 on fresh4, no other
-    set moved). (A table of contents counts little through ``_judge``, unless the question asks
-    where to read.)"""
+    terms; ``rank_penalty``: per place down the retrieval ranking; ``priors``: what a heading says a section is
+    (``HeadingPriors``); ``sibling_rank``: the place the best doc's other sections are scored at — the answer is
+    often in a section of the right doc that retrieval did not rank (3 on dev A/B, where 2-5 tie and 1 loses;
+    dev C and the holdout gain a fact or two, a second new set is unchanged); ``count_bonus``: a list or table
+    with as many items as the question asks for ("what are the 4 things"); ``closeness_weight``: for how close
+    in meaning a section is to the question (see ``closeness_gaps``). (A table of contents counts little
+    through ``_judge``, unless the question asks where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
-                 rank_penalty: float = 0.1, core_bonus: float = 0.1, intro_penalty: float = 0.05,
-                 project_bonus: float = 0.2, sibling_rank: int = 3, count_bonus: float = 0.2,
-                 analogy_penalty: float = 0.3, remedy_bonus: float = 0.3, closeness_weight: float = 0.25,
-                 analogy_bonus: float = 0.3) -> None:
-        self.tokenizer, self.project_bonus = tokenizer, project_bonus
-        self.candidates, self.core_bonus, self.intro_penalty = candidates, core_bonus, intro_penalty
+                 rank_penalty: float = 0.1, priors: HeadingPriors = HeadingPriors(), sibling_rank: int = 3,
+                 count_bonus: float = 0.2, closeness_weight: float = 0.25) -> None:
+        self.tokenizer, self.candidates, self.priors = tokenizer, candidates, priors
         self.heading_weight, self.rank_penalty = heading_weight, rank_penalty
-        self.sibling_rank, self.count_bonus, self.analogy_penalty = sibling_rank, count_bonus, analogy_penalty
-        self.remedy_bonus, self.closeness_weight, self.analogy_bonus = remedy_bonus, closeness_weight, analogy_bonus
+        self.sibling_rank, self.count_bonus, self.closeness_weight = sibling_rank, count_bonus, closeness_weight
         # Sections and their words are the same for every question: rebuild them once per index.
         self.token_set = lru_cache(maxsize=16384)(lambda text: frozenset(tokenizer.tokens(text)))
         self._units = lru_cache(maxsize=2048)(self._section_units)
@@ -131,7 +154,7 @@ class SectionScorer:
         sections = self._sections(question, intent, candidates, section_of, weights, siblings)
         for section in sections:
             if project and is_project(section.chunk.doc):
-                section.heading_prior += self.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
+                section.heading_prior += self.priors.project_bonus  # "这个项目的 Hybrid Search…": the project's own docs
         if closeness is not None:
             closeness_gaps(sections, section_of, closeness, self.closeness_weight)
         scored = [(s.score(self.heading_weight, self.rank_penalty if by_rank else 0.0), s) for s in sections]
@@ -192,22 +215,6 @@ class SectionScorer:
         """Each unit's own score, and the best run of up to three consecutive quotable units."""
         return best_run([self.token_set(u.stated) & weights.keys() for u in units], judged, weights)
 
-    def _heading_prior(self, chunk: Chunk, question: str, intent: QuestionKind, remedy_docs: set[str]) -> float:
-        """``remedy_docs``: the docs whose defence sections a remedy question prefers."""
-        if len(chunk.section_path) <= 1:
-            return -self.intro_penalty  # the doc's opening: a summary of what its sections say
-        if intent.wants_remedy and chunk.doc in remedy_docs and is_remedy_heading(chunk.section):
-            return self.core_bonus + self.remedy_bonus  # "how do we defend against X": X's "Mitigation" section
-        if _CORE_HEADING.search(chunk.section):
-            return self.core_bonus
-        if _ANALOGY_HEADING.search(chunk.section) and _ASKS_ANALOGY.search(question):
-            return self.core_bonus + self.analogy_bonus  # "zero trust 那一章把 LLM 比喻成什么": the chapter's analogy
-        if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
-            if _ANALOGY_HEADING.search(chunk.section) and (intent.wants_list or intent.kind == "how"):
-                return -self.analogy_penalty  # "what are the 4 things we should do": not a picture of them
-            return -self.core_bonus
-        return 0.0
-
     def _sections(self, question: str, intent: QuestionKind, candidates: list[Chunk],
                    section_of: Callable[[Chunk], list[Chunk]], weights: dict[str, float],
                    siblings: list[Chunk] | None = None) -> list[Section]:
@@ -231,7 +238,7 @@ class SectionScorer:
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             prose = any(units[i].kind != "code" for i in range(*window))  # a config alone is an example, not the defence
-            prior = self._heading_prior(chunk, question, intent, remedy_docs if prose else set())
+            prior = self.priors.of(chunk, question, intent, remedy_docs if prose else set())
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections
