@@ -1,5 +1,7 @@
 """Which section of the candidates an answer is quoted from: a passage that only asks the reader's
-question back ("If MoE models are so cheap, why isn't every model…?") is not an answer to it."""
+question back ("If MoE models are so cheap, why isn't every model…?") is not an answer to it; "what's different
+from the usual way" gets the comparison; a question asking for an analogy gets the analogy, one asking for steps
+does not."""
 
 from __future__ import annotations
 
@@ -27,14 +29,20 @@ def _chunk(name: str, text: str, rank: int) -> Chunk:
                  text=text, order=rank)
 
 
-def test_a_section_that_asks_the_question_back_does_not_outrank_the_one_that_answers_it():
-    tokenizer = BilingualTokenizer()
-    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
-    question = "why is MoE cheaper to run than a dense model"
-    candidates = [_chunk("The Catch", RESTATES, 0), _chunk("How MoE Works", ANSWERS, 1)]
+def best_section(question: str, sections: list[tuple[str, str]]) -> tuple[str, list]:
+    """The title of the section (title, text) the scorer puts first for ``question``, retrieval's order not
+    counting, and every section's score (to read when an assertion fails)."""
+    scorer = SectionScorer(BilingualTokenizer(), rank_penalty=0.0)
+    candidates = [_chunk(title, text, rank) for rank, (title, text) in enumerate(sections)]
     weights = scorer.weights(question, lambda token: 1)
     ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
-    assert [s.chunk.section for s in ranked][:1] == ["How MoE Works"], [(s.chunk.section, scorer.score(s)) for s in ranked]
+    return (ranked[0].chunk.section if ranked else ""), [(s.chunk.section, scorer.score(s)) for s in ranked]
+
+
+def test_a_section_that_asks_the_question_back_does_not_outrank_the_one_that_answers_it():
+    question = "why is MoE cheaper to run than a dense model"
+    best, scores = best_section(question, [("The Catch", RESTATES), ("How MoE Works", ANSWERS)])
+    assert best == "How MoE Works", scores
 
 
 DEEP_DIVE = """Never install `langchain` without pinning exact versions of its dependencies, and strip the \
@@ -51,12 +59,8 @@ COMPARISON = """| Concept | Traditional | LLM Era |
     "how are langchain dependencies different from normal third-party libraries?",
 ])
 def test_asking_what_is_different_from_the_usual_way_gets_the_comparison(question):
-    tokenizer = BilingualTokenizer()
-    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
-    candidates = [_chunk("Technical Deep Dive", DEEP_DIVE, 0), _chunk("Quick Comparison", COMPARISON, 1)]
-    weights = scorer.weights(question, lambda token: 1)
-    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
-    assert [s.chunk.section for s in ranked][:1] == ["Quick Comparison"], [(s.chunk.section, scorer.score(s)) for s in ranked]
+    best, scores = best_section(question, [("Technical Deep Dive", DEEP_DIVE), ("Quick Comparison", COMPARISON)])
+    assert best == "Quick Comparison", scores
 
 
 def test_a_why_about_the_difference_itself_still_wants_the_reasons():
@@ -76,19 +80,11 @@ EMBASSY = """* **The Analogy**: the LLM is a foreign envoy inside an embassy: po
     "zero trust 那一章把 LLM 比喻成什么？为啥 model 自己保护不了自己",
 ])
 def test_asking_for_the_analogy_gets_the_analogy_not_the_core_steps(question):
-    tokenizer = BilingualTokenizer()
-    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
-    candidates = [_chunk("🧠 Core Concept", CORE, 0), _chunk("🏛️ The Embassy Analogy", EMBASSY, 1)]
-    weights = scorer.weights(question, lambda token: 1)
-    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
-    assert [s.chunk.section for s in ranked][:1] == ["🏛️ The Embassy Analogy"], [(s.chunk.section, scorer.score(s)) for s in ranked]
+    best, scores = best_section(question, [("🧠 Core Concept", CORE), ("🏛️ The Embassy Analogy", EMBASSY)])
+    assert best == "🏛️ The Embassy Analogy", scores
 
 
 def test_an_analogy_is_not_what_a_request_for_steps_gets():
-    tokenizer = BilingualTokenizer()
-    scorer = SectionScorer(tokenizer, rank_penalty=0.0)
     question = "what are the steps to isolate the LLM and check every call?"
-    candidates = [_chunk("🏛️ The Embassy Analogy", EMBASSY, 0), _chunk("🧠 Core Concept", CORE, 1)]
-    weights = scorer.weights(question, lambda token: 1)
-    ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights, lambda d: False)
-    assert [s.chunk.section for s in ranked][:1] == ["🧠 Core Concept"]
+    best, scores = best_section(question, [("🏛️ The Embassy Analogy", EMBASSY), ("🧠 Core Concept", CORE)])
+    assert best == "🧠 Core Concept", scores
