@@ -25,7 +25,6 @@ _HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bst
 _WHY = re.compile(r"\bwhy\b|\breason|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
 _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifference|\bdiffer\b|\bor\b.*\bwhich\b|"
                       r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)|"
-
                       # a choice is a comparison of options: "how do I pick a chunk size", "怎么选"
                       r"\b(?:pick|choose|select|decide (?:on|between))\b|怎么选|如何选择?|选哪|该选", re.I)
 # "how is X different from Y", "what's different with LLMs", "跟传统做法比有啥不一样" (not "a different key"): a
@@ -117,6 +116,7 @@ def classify_question(question: str) -> QuestionKind:
 
 
 def _asks_difference(question: str) -> bool:
+    """A sentence of the question asks how things differ, and no "why" before it asks about that difference."""
     for sentence in re.split(r"(?<=[?？])", question):
         found = _DIFFERENT.search(sentence)
         if found and not _WHY.search(sentence[: found.start()]):
