@@ -25,11 +25,14 @@ import Stemmer
 
 from bot.text.script import CJK, CJK_CLASS
 
-VERSION = "bi-jieba-search-stem-v7"
+VERSION = "bi-jieba-search-stem-v8"
 # Where jieba cuts wrong in a way that makes another term of the docs, the text is cut first: "向量化"
 # (vectorise) is 向量 + 化, not 向 + 量化 (quantise), which matched quantisation questions to the chunking pipeline.
 _CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
 
+# A yes-or-no question about a quality ("内容到底有没有用？", "好不好用"): "有没有" and "不" are stopwords, and with them
+# went the quality itself. It is read as the docs write it (有用, 好用), at the end of a run only ("有没有用户" is users).
+_A_NOT_A = re.compile(r"有没有(?=[用效]$)|好不好(?=用$)")
 _ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
 _VOWEL = re.compile(r"[aeiouy]")
 _RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
@@ -134,6 +137,7 @@ class BilingualTokenizer:
         out: list[str] = []
         for run in _RUN.findall(text):
             if CJK.match(run):
+                run = _A_NOT_A.sub(lambda m: m.group()[0], run)
                 out.extend(w for piece in _CUT_FIRST.split(run) for w in self._jieba.cut_for_search(piece)
                            if w not in ZH_STOPWORDS)
             else:

@@ -391,3 +391,8 @@ async def test_a_plural_acronym_finds_the_passages_saying_it_in_the_singular(ser
     answer = await ask(services, "why do LLMs hallucinate")
     # "When an LLM generates text… It has no mechanism to verify…": the root cause, not only "it can never be eliminated"
     assert "no mechanism to verify" in answer.text, answer.text
+
+
+async def test_asking_whether_retrieved_content_is_useful_gets_context_precision(services):
+    answer = await ask(services, "怎么判断我的 RAG 检索到的内容到底有没有用？")
+    assert "上下文精度" in answer.text, answer.text  # not the RAG vs fine-tuning table

@@ -38,3 +38,9 @@ def test_an_acronyms_plural_is_its_singular(tokenizer):
         assert tokenizer.tokens(plural) == tokenizer.tokens(singular), plural
         assert tokenizer.content_terms(plural) == tokenizer.content_terms(singular), plural
     assert tokenizer.tokens("status bus plus") == ["status", "bus", "plus"]  # words, not plurals
+
+
+def test_a_yes_or_no_question_about_usefulness_keeps_the_quality(tokenizer):
+    # "有没有" is a stopword: "检索到的内容到底有没有用？" lost 有用, the word the context-precision section answers with
+    assert "有用" in tokenizer.tokens("检索到的内容到底有没有用？") and "好用" in tokenizer.tokens("这个工具好不好用")
+    assert "有用" not in tokenizer.tokens("有没有用户量的限制")  # users, not useful
