@@ -184,6 +184,8 @@ class SectionScorer:
             return -1.0, 0.0
         if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
             return -1.0, 0.0
+        if kind == "quote" and is_pointer(plain):
+            return -1.0, 0.0  # "> 📅 Last updated: 2026-06. AI ecosystems iterate rapidly…": a note on the doc, not content
         bonus, factor = (0.1 if unit.position == 0 else 0.0), 1.0
         if intent.kind == "definition" and (intent.names_focus(plain) or (defining_heading and unit.position == 0)):
             bonus += 0.5

@@ -21,7 +21,9 @@ _HEADING_OR_LINK_ITEM = re.compile(
     r"^\s*(?:#{1,6}\s|[-*+]\s*\[[^\]]*\]\([^)]*\)|\d+[.)]\s*\[[^\]]*\]\([^)]*\)|←|→|\|?\s*\[)")
 _POINTER = re.compile(
     r"^\W*(next|now that|in the next|up next|coming up|continue to|read next|接下来|下一[章节步课篇]|下面我们|下一篇)|"
-    r"^\W*(📅|🗓)(?!\s*(?:step\b|第))|last updated|最后更新|^\W*congratulations|^\W*恭喜|you have (now )?completed|你已经(完成|学完|掌握)", re.I)
+    r"^\W*(📅|🗓)(?!\s*(?:step\b|第))|last updated|最后更新|^\W*congratulations|^\W*恭喜|you have (now )?completed|你已经(完成|学完|掌握)|"
+    # the rest of the docs' freshness note ("📅 Last updated: 2026-06. AI ecosystems iterate rapidly; please refer…")
+    r"ecosystems iterate rapidly|please refer to official documentation|生态迭代极快|请以各厂商官网", re.I)
 _ENDS_WITH_DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)\W*$")  # "…find out in [Chapter 6](06_x.md)."
 _DOC_LINK = re.compile(r"\]\([^)\s]*\.md(#[^)]*)?\)")
 # "**Recommended Starting Point**: [Deep Dives](DEEP_DIVES.md)": a labelled link says where something is, it does not tease

@@ -396,3 +396,9 @@ async def test_a_plural_acronym_finds_the_passages_saying_it_in_the_singular(ser
 async def test_asking_whether_retrieved_content_is_useful_gets_context_precision(services):
     answer = await ask(services, "怎么判断我的 RAG 检索到的内容到底有没有用？")
     assert "上下文精度" in answer.text, answer.text  # not the RAG vs fine-tuning table
+
+
+async def test_a_docs_freshness_note_is_never_quoted(services):
+    answer = await ask(services, "how are GPUs used when serving LLMs?")
+    # "> 📅 Last updated: 2026-06. AI ecosystems iterate rapidly…": the quote opening the GPU guide is about the doc
+    assert "iterate rapidly" not in answer.text and "VRAM" in answer.text, answer.text

@@ -43,6 +43,7 @@ def test_a_lead_in_followed_by_the_sub_sections_it_announces_is_not_dangling():
     ("```python\nprint(1)\n", "unbalanced_markup"),
     ("**用稀疏激活打破稠密算力枷锁。**在传统的 **稠密模型 [1]", "unbalanced_markup"),
     ("📅 Last updated: 2025-01-01", "boilerplate"),
+    ("AI ecosystems iterate rapidly; please refer to official documentation for the latest versions. [1]", "boilerplate"),
     ("← Back to [README](../README.md)", "boilerplate"),
     ("Next, let's learn how to run models locally. [1]", "boilerplate"),
     ("Read [chapter 6](06_hallucination.md) next.", "relative_link"),
