@@ -236,7 +236,7 @@ class SectionScorer:
             units = self._units(tuple(section_of(chunk)))
             heading = chunk.heading_line()
             defining = bool(focus_tokens) and focus_tokens <= set(self.tokenizer.tokens(chunk.section)) and bool(
-                re.search(r"\bwhat\b|什么|是啥|定义|what is", chunk.section, re.I))
+                re.search(r"\bwhat\b|(?<!为)什么|是啥|定义|what is", chunk.section, re.I))  # not 为什么 (why)
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             prose = any(units[i].kind != "code" for i in range(*window))  # a config alone is an example, not the defence

@@ -151,7 +151,10 @@ def defines(text: str, focus: str) -> bool:
     paren = r"(?:\s*[（(][^）)]{1,60}[）)])?"
     if CJK.search(focus) or CJK.search(text):
         return bool(re.search(rf"{f}{paren}\s*(?:是|指|即|就是|意味着|的意思是|本质上是|{_ROLE_ZH})|(?:就是|是指|叫做|称为|即)\s*{f}|"
-                              rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I))
+                              rf"(?:什么是|何为){f}|{f}\s*是什么", text, re.I)
+                    # "…研发了一项技术：**LoRA (Low-Rank Adaptation，低秩适应)**。": the term and its expansion, announced
+                    or re.search(rf"[：:]\s*\*{{0,2}}{f}\s*[（(][A-Z][\w-]*(?:\s+[A-Za-z][\w-]*)+[^）)]*[）)]\*{{0,2}}\s*[。.]?\s*$",
+                                 text))
     return bool(re.search(rf"\b{f}\b{paren}\*{{0,2}},?\s+(?:(?:is|are)(?!\s+not\b)|refers? to|means|stands for|describes|solves (?:this|that|it) by)\b", text, re.I)
                 or re.search(rf"\b{f}\b{paren}'s\s+(?:core |main |whole )?(?:job|task|role|purpose)\s+is\b", text, re.I)
                 or re.search(rf"\b(?:is called|known as|answer is)\s+\*{{0,2}}{f}\b", text, re.I)

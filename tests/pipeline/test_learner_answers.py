@@ -35,6 +35,7 @@ async def ask(services, question: str):
     ("what is RAG?", "Retrieval-Augmented Generation"),  # the definition, not "building a RAG system is easy"
     ("什么是 RAG", "检索增强生成"),
     ("what is LoRA", "Low-Rank Adaptation"),
+    ("什么是 LoRA？", "Low-Rank Adaptation"),  # "…的技术：LoRA (Low-Rank Adaptation，低秩适应)。", not "为什么说 LoRA 是…"
     ("what does temperature do?", "randomness"),
     ("what's a token", "basic unit"),
     ("什么是向量数据库？", "核心任务"),  # "向量数据库 … 的核心任务，就是存储…", not the four-database table

@@ -52,6 +52,8 @@ def test_the_manner_of_answering_is_not_what_to_search_for(question, content):
 
 
 @pytest.mark.parametrize("text, focus, says", [
+    ("科学家们研发了一项改变游戏规则的技术：**LoRA (Low-Rank Adaptation，低秩适应)**。", "LoRA", True),
+    ("并把它们存放在专门的向量数据库 (Vector Database) 中。", "向量数据库", False),  # a mention, not a definition
     ("向量数据库 (Vector Database) 的核心任务，就是存储这些文本对应的坐标。", "向量数据库", True),
     ("A **Vector Database** solves this by storing the Embedding coordinates of text blocks.", "Vector Database", True),
     ("When choosing a vector database for your RAG system, you will pick one of these four:", "vector database", False),
