@@ -182,10 +182,10 @@ class SectionScorer:
         plain, kind = unit.plain, unit.kind
         if unit.is_diagram and unit.lead_in is None and not flow_figure(unit.blocks[0]):
             return -1.0, 0.0
-        if kind == "paragraph" and (is_pointer(plain) or link_share(unit.blocks[0].source) > 0.35):
+        # a teaser, a link list, or a note on the doc ("> 📅 Last updated: 2026-06. AI ecosystems iterate rapidly…")
+        if kind in ("paragraph", "quote") and (is_pointer(plain) or
+                                               kind == "paragraph" and link_share(unit.blocks[0].source) > 0.35):
             return -1.0, 0.0
-        if kind == "quote" and is_pointer(plain):
-            return -1.0, 0.0  # "> 📅 Last updated: 2026-06. AI ecosystems iterate rapidly…": a note on the doc, not content
         bonus, factor = (0.1 if unit.position == 0 else 0.0), 1.0
         if intent.kind == "definition" and (intent.names_focus(plain) or (defining_heading and unit.position == 0)):
             bonus += 0.5

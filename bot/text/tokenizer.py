@@ -106,7 +106,7 @@ class BilingualTokenizer:
         """An English word's stem; the plural of an acronym ("LLMs", "GPUs", "pdfs") is its singular, which the
         stemmer leaves alone."""
         word = written.lower()
-        if _ACRONYM_PLURAL.match(written) or (len(word) > 3 and word.endswith("s") and not _VOWEL.search(word[:-1])):
+        if word.endswith("s") and (_ACRONYM_PLURAL.match(written) or (len(word) > 3 and not _VOWEL.search(word[:-1]))):
             word = word[:-1]
         return self.stem(word)
 

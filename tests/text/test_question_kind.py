@@ -137,3 +137,8 @@ def test_asking_how_to_stop_something_wants_a_remedy():
 ])
 def test_asking_how_to_do_something_is_practical_but_how_it_works_is_not(question, practical):
     assert classify_question(question).practical is practical
+
+
+def test_a_why_about_the_difference_itself_still_wants_the_reasons():
+    assert classify_question("API billing 里 input token 跟 output token 为啥单价不一样？").kind == "why"
+    assert classify_question("can I use a different API key for the judge model?").kind != "compare"
