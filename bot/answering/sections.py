@@ -85,8 +85,9 @@ class HeadingPriors:
     """What a section's heading says it is worth, whatever its words: ``core_bonus``: a chapter's core section
     ("How it works") over its analogy; ``intro_penalty``: the doc's opening, a summary of what its sections say;
     ``remedy_bonus``: a section whose heading names a defence ("Detection & Mitigation"), for a question asking
-    how to stop something; ``analogy_penalty``: an analogy, for a question that asks for steps or for several
-    things (not for a picture of them); ``analogy_bonus``: an analogy, for a question asking for one ("is there a
+    how to stop something; ``analogy_penalty``: an analogy, for a question that asks for steps, for several
+    things or for a comparison (not for a picture of them: "Agent 和普通聊天机器人有什么区别" is not prompt-as-code's
+    robot analogy, which shares only 机器人 with it); ``analogy_bonus``: an analogy, for a question asking for one ("is there a
     metaphor for…", "把 LLM 比喻成什么": 0.3, as the remedy's; +3 facts on fresh5's odd half, +4 on fresh4, no other
     set moved); ``project_bonus``: a doc about the Atlas's own project, for a question about that project."""
 
@@ -108,7 +109,7 @@ class HeadingPriors:
         if _ANALOGY_HEADING.search(chunk.section) and _ASKS_ANALOGY.search(question):
             return self.core_bonus + self.analogy_bonus  # "zero trust 那一章把 LLM 比喻成什么": the chapter's analogy
         if _LIGHT_HEADING.search(chunk.section) and not _SIMPLE.search(question):
-            if _ANALOGY_HEADING.search(chunk.section) and (intent.wants_list or intent.kind == "how"):
+            if _ANALOGY_HEADING.search(chunk.section) and (intent.wants_list or intent.kind in ("how", "compare")):
                 return -self.analogy_penalty  # "what are the 4 things we should do": not a picture of them
             return -self.core_bonus
         return 0.0

@@ -25,7 +25,7 @@ import Stemmer
 
 from bot.text.script import CJK, CJK_CLASS
 
-VERSION = "bi-jieba-search-stem-v8"
+VERSION = "bi-jieba-search-stem-v9"
 # Where jieba cuts wrong in a way that makes another term of the docs, the text is cut first: "向量化"
 # (vectorise) is 向量 + 化, not 向 + 量化 (quantise), which matched quantisation questions to the chunking pipeline.
 _CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
@@ -34,6 +34,7 @@ _CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
 # went the quality itself. It is read as the docs write it (有用, 好用), at the end of a run only ("有没有用户" is users).
 _A_NOT_A = re.compile(r"有没有(?=[用效]$)|好不好(?=用$)")
 _ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
+_PROCESSOR_PLURAL = re.compile(r"^[cgntv]pus$")  # "gpus", "cpus", "tpus" typed in lowercase (not "opus")
 _VOWEL = re.compile(r"[aeiouy]")
 _RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9]+(?:['’][a-z]+)?")
 _TERM_RUN = re.compile(f"[{CJK_CLASS}]+|[A-Za-z0-9][A-Za-z0-9_+.\\-]*[A-Za-z0-9+]|[A-Za-z0-9]")
@@ -103,10 +104,11 @@ class BilingualTokenizer:
         return word if word.isdigit() else self._stemmer.stemWord(word)
 
     def _english(self, written: str) -> str:
-        """An English word's stem; the plural of an acronym ("LLMs", "GPUs", "pdfs") is its singular, which the
-        stemmer leaves alone."""
+        """An English word's stem; the plural of an acronym ("LLMs", "GPUs", "pdfs", "gpus") is its singular, which
+        the stemmer leaves alone."""
         word = written.lower()
-        if word.endswith("s") and (_ACRONYM_PLURAL.match(written) or (len(word) > 3 and not _VOWEL.search(word[:-1]))):
+        if word.endswith("s") and (_ACRONYM_PLURAL.match(written) or _PROCESSOR_PLURAL.match(word)
+                                   or (len(word) > 3 and not _VOWEL.search(word[:-1]))):
             word = word[:-1]
         return self.stem(word)
 

@@ -403,3 +403,11 @@ async def test_a_docs_freshness_note_is_never_quoted(services):
     answer = await ask(services, "how are GPUs used when serving LLMs?")
     # "> 📅 Last updated: 2026-06. AI ecosystems iterate rapidly…": the quote opening the GPU guide is about the doc
     assert "iterate rapidly" not in answer.text and "VRAM" in answer.text, answer.text
+
+
+async def test_a_comparison_is_not_answered_with_an_analogy_that_shares_its_picture(services):
+    answer = await ask(services, "Agent 和普通聊天机器人有什么区别？")
+    # the no-code agents chapter (an agent is more than a 聊天框: memory, tools, a knowledge base), not
+    # prompt-as-code's 🤖 robot analogy, which shares only the word 机器人 with the question
+    assert "09_no_code_agents" in answer.citations[0].doc, [c.doc for c in answer.citations]
+    assert "比喻" not in answer.citations[0].heading, answer.citations[0].heading

@@ -34,10 +34,11 @@ def test_a_negation_is_not_a_word_of_the_question(tokenizer):
 
 def test_an_acronyms_plural_is_its_singular(tokenizer):
     # the stemmer leaves "LLMs" as "llms", so "why do LLMs hallucinate" missed every passage saying "an LLM"
-    for plural, singular in (("LLMs", "LLM"), ("GPUs", "GPU"), ("PDFs", "PDF"), ("CNNs", "CNN"), ("llms", "llm")):
+    for plural, singular in (("LLMs", "LLM"), ("GPUs", "GPU"), ("PDFs", "PDF"), ("CNNs", "CNN"), ("llms", "llm"),
+                             ("gpus", "gpu"), ("cpus", "CPU")):
         assert tokenizer.tokens(plural) == tokenizer.tokens(singular), plural
         assert tokenizer.content_terms(plural) == tokenizer.content_terms(singular), plural
-    assert tokenizer.tokens("status bus plus") == ["status", "bus", "plus"]  # words, not plurals
+    assert tokenizer.tokens("status bus plus opus") == ["status", "bus", "plus", "opus"]  # words, not plurals
 
 
 def test_a_yes_or_no_question_about_usefulness_keeps_the_quality(tokenizer):
