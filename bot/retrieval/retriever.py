@@ -67,9 +67,14 @@ class Retriever:
 
     def assess(self, index: LiveIndex, query: Query, retrieval: Retrieval) -> EvidenceReport:
         """The evidence for answering; a reader asking where to start is never told the Atlas does not cover
-        it — its reading paths are the answer, whatever words the reader describes themselves with."""
+        it — its reading paths are the answer, whatever words the reader describes themselves with. Nor is a
+        bare follow-up ("举个例子", "and why?") of an answered question, when the docs of that answer are
+        found: the conversation is its topic, and "Agent举个例子" is too short to score like a question."""
         report = assess(query.text, query.tokens, retrieval, index, self.tokenizer, self.evidence, query.equivalents)
-        if query.reading_path and report.decline and any(s.chunk.id in index.path_chunks for s in retrieval.ranked):
+        if report.decline and query.reading_path and any(s.chunk.id in index.path_chunks for s in retrieval.ranked):
+            return report.model_copy(update={"decline": False, "reason": None})
+        if report.decline and query.lean and query.lean.bare and any(s.chunk.doc in query.lean.docs
+                                                                      for s in retrieval.ranked[:3]):
             return report.model_copy(update={"decline": False, "reason": None})
         return report
 

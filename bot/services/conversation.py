@@ -172,8 +172,9 @@ def _read(message: str, previous: Turn | None, memory: str, index: LiveIndex, to
                                 status="followup", why=reading.why, of_turn=previous.trace_id,
                                 condensed=condensed, subject=previous.subject, memory=memory),
                             shown=frozenset(previous.shown), own_words=reading.body or message)
-    if reading.ask == "more":
+    if reading.ask in ("more", "example"):  # "举个例子" after a definition: not the definition again
         resolution.exclude = frozenset(previous.shown)
+    if reading.ask == "more":
         shown = [index.by_id[c] for c in previous.shown if c in index.by_id]
         resolution.continue_after = {doc: max(c.order for c in shown if c.doc == doc)
                                      for doc in {c.doc for c in shown}}

@@ -197,3 +197,17 @@ async def test_everyday_words_the_docs_never_use_do_not_make_a_follow_up_a_new_t
     followup = await services.asking.ask("what's the cheaper option then?", asker)  # no doc says "option"
     assert followup.trace.followup.status == "followup", followup.trace.followup
     assert "GraphRAG" in followup.trace.searched
+
+
+async def test_asking_for_an_example_gets_one_not_a_decline_nor_the_definition_again(services):
+    asker = chat("c-example")
+    first = await services.asking.ask("什么是 Agent？", asker)
+    assert not first.refused
+    example = await services.asking.ask("举个例子", asker)
+    # "Agent举个例子" alone scores below the decline threshold; the conversation is its topic
+    assert not example.refused and example.trace.followup.status == "followup"
+    assert not set(example.trace.context_ids) & set(first.trace.context_ids), "the definition shown again"
+    # the five pillars hold the chapter's example (booking the cheapest flight and hotel for next week)
+    assert "机票" in example.text, example.text
+    # 例子 is how the question is asked, not what it is about: no few-shot prompting passage
+    assert not any("Few-Shot" in c.heading for c in example.citations), [c.heading for c in example.citations]

@@ -142,3 +142,12 @@ def test_asking_how_to_do_something_is_practical_but_how_it_works_is_not(questio
 def test_a_why_about_the_difference_itself_still_wants_the_reasons():
     assert classify_question("API billing 里 input token 跟 output token 为啥单价不一样？").kind == "why"
     assert classify_question("can I use a different API key for the judge model?").kind != "compare"
+
+
+@pytest.mark.parametrize("question, left", [("Agent举个例子", "Agent"), ("举例说明 RAG", "RAG"),
+                                            ("give me an example of prompt injection", "of prompt injection"),
+                                            ("what are few-shot examples", "what are few-shot examples")])
+def test_asking_for_an_example_is_a_manner_not_a_topic(question, left):
+    # "例子" would otherwise weigh as a rare word and pull in the few-shot prompting passage about 例子
+    assert without_style(question) == left
+    assert classify_question(question).wants_example == (left != question)
