@@ -37,6 +37,7 @@ _WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|ins
 # "give me an example", not "few-shot examples" (a topic that happens to be called examples)
 _WANTS_EXAMPLE = re.compile(r"(?<!shot )(?<!shot-)(?<!training )(?<!labeled )(?<!context )\bexamples?\b|\be\.g\.|\bfor instance|"
                             r"\bshow me\b|举个?例|例子|示例|比如", re.I)
+_QUOTATION = re.compile(r'"[^"\n]{20,}"|“[^”\n]{20,}”|「[^」\n]{20,}」')  # a quoted sentence, not a quoted term
 # How to say it, not what to say: "in simple words" must not find the glossary's "words".
 _STYLE = re.compile(r"\b(?:in (?:simple|plain|layman'?s?|easy|basic) (?:words|terms|english|language)|(?:explain )?like i'?m (?:five|5)|"
                     r"eli5|for (?:a )?(?:beginners?|dummies|newbies?|non-?experts?)|in a nutshell)\b|"
@@ -89,7 +90,9 @@ class QuestionKind:
     aliases: tuple[str, ...] = ()  # other words for the focus (the glossary's: prompt injection → 提示词注入)
 
     def names_focus(self, text: str) -> bool:
-        """Does ``text`` define the focus, under any of its names?"""
+        """Does ``text`` define the focus, under any of its names? Not inside a quotation: a doc quoting an
+        answer to judge ("答案 C：“RRF 是由 Google 在 2015 年发明的…”") or a prompt does not define anything."""
+        text = _QUOTATION.sub(" ", text)
         return any(defines(text, name) for name in (self.focus, *self.aliases) if name)
 
 

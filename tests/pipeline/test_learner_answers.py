@@ -411,3 +411,10 @@ async def test_a_comparison_is_not_answered_with_an_analogy_that_shares_its_pict
     # prompt-as-code's 🤖 robot analogy, which shares only the word 机器人 with the question
     assert "09_no_code_agents" in answer.citations[0].doc, [c.doc for c in answer.citations]
     assert "比喻" not in answer.citations[0].heading, answer.citations[0].heading
+
+
+async def test_answers_quoted_for_the_reader_to_judge_are_not_a_definition(services):
+    answer = await ask(services, "RRF 是什么？分数是怎么算的？")
+    # the evaluation chapter's "Play the Judge" quotes three answers, one of them made up ("invented by Google
+    # in 2015"); the hybrid search section defines RRF and gives its formula
+    assert "Google" not in answer.text and "k + rank" in answer.text, answer.text

@@ -151,3 +151,10 @@ def test_asking_for_an_example_is_a_manner_not_a_topic(question, left):
     # "例子" would otherwise weigh as a rare word and pull in the few-shot prompting passage about 例子
     assert without_style(question) == left
     assert classify_question(question).wants_example == (left != question)
+
+
+def test_a_definition_inside_a_quoted_answer_does_not_define():
+    # a doc quoting answers for the reader to judge: the quoted one is there to be found wrong
+    kind = classify_question("RRF 是什么？")
+    assert kind.names_focus("RRF（Reciprocal Rank Fusion）是一种融合多个排序列表的算法。")
+    assert not kind.names_focus("答案 C：“RRF 是由 Google 在 2015 年发明的，旨在改进 PageRank。”")
