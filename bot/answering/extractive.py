@@ -206,12 +206,13 @@ class ExtractiveAnswerer:
         for section in sections:
             if len(passages) + len(quoted) >= self.max_sources or budget < 80:
                 break
-            if self.scorer.score(section) < self.min_secondary * main_score:
-                break
+            goes_on = _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on * main_score)
+            if self.scorer.score(section) < self.min_secondary * main_score and not (
+                    goes_on and section.chunk.doc == main.chunk.doc):
+                continue  # scored too low, unless it is how its own doc goes on
             words = self.scorer.token_set(" ".join(u.plain for u in section.units))
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
-            goes_on = _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on * main_score)
             extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
                                budget, min_gain=0.0 if goes_on else self.min_gain)
             if extra is not None:

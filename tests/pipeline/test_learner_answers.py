@@ -418,3 +418,9 @@ async def test_answers_quoted_for_the_reader_to_judge_are_not_a_definition(servi
     # the evaluation chapter's "Play the Judge" quotes three answers, one of them made up ("invented by Google
     # in 2015"); the hybrid search section defines RRF and gives its formula
     assert "Google" not in answer.text and "k + rank" in answer.text, answer.text
+
+
+async def test_a_chapters_hook_goes_on_with_its_section_named_by_the_question(services):
+    answer = await ask(services, "为什么 context 很长的时候模型会 lost in the middle？")
+    # the deep dive's two-sentence opening restates the question; "1. 迷失在中间" says why (a U-shaped curve)
+    assert "U 型曲线" in answer.text.replace("“", "").replace("”", ""), answer.text
