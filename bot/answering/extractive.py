@@ -100,7 +100,8 @@ class ExtractiveAnswerer:
         ``repeat``: for a follow-up, the chunks the previous answer quoted and the follow-up as typed — when
         the best passage is the one shown before, only its part about the follow-up's own words is shown
         ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again).
-        ``avoid``: chunks shown already ("tell me more"): no further passage comes from their sections."""
+        ``avoid``: chunks shown already ("tell me more", "举个例子", "how is it different from RLHF?"): no passage
+        comes from their sections while another section can answer."""
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
@@ -110,6 +111,8 @@ class ExtractiveAnswerer:
         candidates, siblings = _candidates(intent, lang, candidates, library, self.scorer.candidates)
         sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project,
                                       siblings, library.closeness)
+        if avoid:  # not a section shown already, when there is another
+            sections = [s for s in sections if not avoid & {c.id for c in library.section_of(s.chunk)}] or sections
         budget, main_budget = (BRIEF_BUDGET, BRIEF_BUDGET) if intent.brief else (BUDGET, MAIN_BUDGET)
         relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
         skipped = False

@@ -211,3 +211,13 @@ async def test_asking_for_an_example_gets_one_not_a_decline_nor_the_definition_a
     assert "机票" in example.text, example.text
     # 例子 is how the question is asked, not what it is about: no few-shot prompting passage
     assert not any("Few-Shot" in c.heading for c in example.citations), [c.heading for c in example.citations]
+
+
+async def test_a_comparison_follow_up_brings_the_other_side_not_the_same_passage(services):
+    asker = chat("c-compare")
+    first = await services.asking.ask("what is DPO?", asker)
+    other = await services.asking.ask("how is it different from RLHF?", asker)
+    assert other.trace.followup.status == "followup"
+    assert not set(other.trace.context_ids) & set(first.trace.context_ids), "the DPO passage shown again"
+    assert any("RLHF" in c.heading for c in other.citations), [c.heading for c in other.citations]
+    assert "reward model" in other.text.lower(), other.text  # what RLHF trains and DPO does without
