@@ -38,6 +38,9 @@ READ_ON = 0.5
 # already has its words ("how does dspy 'compile' a prompt" → "3. Programmatic Optimization (Compiling)")
 # (0.25 and 0.4 gave the same answers on the tuning sets; 0.15 added an unrelated "核心概念")
 TITLE_NAMES = 0.25
+_LABELS_REMEDY = re.compile(r"\b(?:mitigations?|defen[cs]es?|prevention)(?: strateg(?:y|ies))?\s*[:：]|"
+                            r"(?:缓解|防御|防范)(?:措施|策略)?\s*[:：]", re.I)  # "Mitigation:", "缓解措施："
+REMEDY_LEAD = 24  # the characters of a list item or sentence that name what it is ("**Mitigation**:")
 MAX_CHILDREN = 4  # sub-sections a short passage reads on into
 PART_COVERED = 0.5  # a part whose words the answer holds this share of (by weight) needs no passage of its own
 _CODE_FENCE = re.compile(r"^(?:```|~~~)", re.M)
@@ -114,7 +117,7 @@ class ExtractiveAnswerer:
         if avoid:  # not a section shown already, when there is another
             sections = [s for s in sections if not avoid & {c.id for c in library.section_of(s.chunk)}] or sections
         budget, main_budget = (BRIEF_BUDGET, BRIEF_BUDGET) if intent.brief else (BUDGET, MAIN_BUDGET)
-        relevance = lambda text: self.scorer.overlap(text, weights)  # noqa: E731
+        relevance = _relevance(self.scorer, weights, intent)
         skipped = False
         for place, main in enumerate(sections):  # a section that is all figure gives way to the next one
             passage, used, skipped_here = _main_passage(main, main_budget, library.links_for(main.chunk), relevance,
@@ -252,6 +255,8 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
     top = max(scores[i] - section.bonuses[i] for i in range(start, end))
     order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
+    if intent.wants_remedy:  # "how do we stop X": the unit labelling the defence ("**Mitigation**:") before X's profile
+        order.sort(key=lambda i: not _LABELS_REMEDY.search(units[i].plain))
     if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
         order += [i for i in range(end, min(end + 2, len(units)))
                   if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
@@ -277,6 +282,16 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
         texts.insert(0, _title(section.chunk))
     return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
+
+
+def _relevance(scorer: SectionScorer, weights: dict[str, float], intent: QuestionKind) -> Relevance:
+    """How much a piece of a passage (a sentence, a list item, a table row) is about the question: its share of
+    the question's words; for a question asking how to stop something, a piece led by a defence
+    ("**Mitigation**: …", "**缓解措施**：…") comes first — "how do I stop an agent calling tools it shouldn't" is
+    answered by the chapter's mitigation item, not its attack pattern with the mitigation cut for room."""
+    if not intent.wants_remedy:
+        return lambda text: scorer.overlap(text, weights)
+    return lambda text: scorer.overlap(text, weights) + (1.0 if is_remedy_heading(text[:REMEDY_LEAD]) else 0.0)
 
 
 def _read_on(scorer: SectionScorer, question: str, intent: QuestionKind, main: Section, passage: Passage, used: int,

@@ -424,3 +424,14 @@ async def test_a_chapters_hook_goes_on_with_its_section_named_by_the_question(se
     answer = await ask(services, "为什么 context 很长的时候模型会 lost in the middle？")
     # the deep dive's two-sentence opening restates the question; "1. 迷失在中间" says why (a U-shaped curve)
     assert "U 型曲线" in answer.text.replace("“", "").replace("”", ""), answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "how do I stop an agent from calling tools it shouldn't, like deleting files?",
+    "our agent reads web pages and has file tools. how do we stop a poisoned page from making it run code?",
+])
+async def test_how_to_stop_an_attack_shows_the_mitigation_before_the_attack_profile(services, question):
+    answer = await ask(services, question)
+    # the agent hijacking chapter's list: pattern, intent, vector, impact, detection, then Mitigation (least
+    # privilege, human in the loop); with room for a few items, the mitigation is the one shown
+    assert "Least Privilege" in answer.text and "Human-in-the-Loop" in answer.text, answer.text
