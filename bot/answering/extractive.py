@@ -18,7 +18,7 @@ from typing import Protocol
 
 from bot.text.question_kind import REMEDY_TERMS, QuestionKind, classify_question, without_style
 from bot.answering.passages import Relevance, render_lead_in, render_unit
-from bot.answering.sections import Section, SectionScorer, is_core_heading, is_remedy_heading
+from bot.answering.sections import Section, SectionScorer, is_core_heading, is_remedy_heading, labels_remedy
 from bot.domain import Chunk, Lang
 from bot.text.markdown import LinkResolver, escape, plain_text
 from bot.text.terms import question_parts
@@ -38,8 +38,6 @@ READ_ON = 0.5
 # already has its words ("how does dspy 'compile' a prompt" → "3. Programmatic Optimization (Compiling)")
 # (0.25 and 0.4 gave the same answers on the tuning sets; 0.15 added an unrelated "核心概念")
 TITLE_NAMES = 0.25
-_LABELS_REMEDY = re.compile(r"\b(?:mitigations?|defen[cs]es?|prevention)(?: strateg(?:y|ies))?\s*[:：]|"
-                            r"(?:缓解|防御|防范)(?:措施|策略)?\s*[:：]", re.I)  # "Mitigation:", "缓解措施："
 REMEDY_LEAD = 24  # the characters of a list item or sentence that name what it is ("**Mitigation**:")
 MAX_CHILDREN = 4  # sub-sections a short passage reads on into
 PART_COVERED = 0.5  # a part whose words the answer holds this share of (by weight) needs no passage of its own
@@ -220,7 +218,7 @@ class ExtractiveAnswerer:
             if names and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
-                               budget, min_gain=0.0 if goes_on else self.min_gain)
+                               budget, min_gain=0.0 if goes_on else self.min_gain, remedy=intent.wants_remedy)
             if extra is not None:
                 passages.append(extra[0])
                 budget, short = budget - extra[1], short - extra[1]
@@ -256,7 +254,7 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     top = max(scores[i] - section.bonuses[i] for i in range(start, end))
     order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
     if intent.wants_remedy:  # "how do we stop X": the unit labelling the defence ("**Mitigation**:") before X's profile
-        order.sort(key=lambda i: not _LABELS_REMEDY.search(units[i].plain))
+        order.sort(key=lambda i: not labels_remedy(units[i].plain))
     if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
         order += [i for i in range(end, min(end + 2, len(units)))
                   if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
@@ -355,26 +353,32 @@ def _read_in_order(section: Section, start: int, used: int, until: float, budget
 
 
 def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[str, float], covered: set[str],
-               links: LinkResolver, relevance: Relevance, budget: int, min_gain: float) -> tuple[Passage, int] | None:
-    """The section's best run of units, if it covers enough of the question that is not covered yet."""
+               links: LinkResolver, relevance: Relevance, budget: int, min_gain: float,
+               remedy: bool = False) -> tuple[Passage, int] | None:
+    """The section's best run of units, if it covers enough of the question that is not covered yet; for a
+    question asking how to stop something (``remedy``) the unit labelling the defence gets the room first."""
     total = sum(weights.values()) or 1.0
     start, end = section.window
     new = {t for u in section.units[start:end] for t in tokenizer.tokens(u.plain)
            if t in weights and t not in covered}
     if sum(weights[t] for t in new) / total < min_gain:
         return None
-    texts, ids, used = [], [], 0
-    for i, unit in enumerate(section.units[start:end], start):
+    order = list(range(start, end))
+    if remedy:
+        order.sort(key=lambda i: not labels_remedy(section.units[i].plain))
+    chosen: dict[int, str] = {}
+    used = 0
+    for i in order:
         if section.factors[i] < 1.0:  # a teaser, a fragment, code not asked for: not worth a second source
             continue
-        rendering = render_unit(unit, budget - used, links, relevance)
-        if not rendering.text or (texts and used + rendering.visible > budget):
+        rendering = render_unit(section.units[i], budget - used, links, relevance)
+        if not rendering.text or (chosen and used + rendering.visible > budget):
             break
-        texts.append(rendering.text)
-        ids.append(unit.chunk.id)
+        chosen[i] = rendering.text
         used += rendering.visible
-    if not texts:
+    if not chosen:
         return None
+    texts, ids = [chosen[i] for i in sorted(chosen)], [section.units[i].chunk.id for i in sorted(chosen)]
     if len(section.chunk.section_path) > 1:
         texts.insert(0, _title(section.chunk))
     return Passage(section.chunk, "\n\n".join(texts), ids), used

@@ -55,6 +55,15 @@ def is_remedy_heading(heading: str) -> bool:
     return bool(_REMEDY_HEADING.search(heading))
 
 
+_LABELS_REMEDY = re.compile(r"\b(?:mitigations?|defen[cs]es?|prevention)(?: strateg(?:y|ies))?\s*[:：]|"
+                            r"(?:缓解|防御|防范)(?:措施|策略)?\s*[:：]", re.I)
+
+
+def labels_remedy(text: str) -> bool:
+    """Text that labels its defence: a list item or paragraph "**Mitigation**: …", "缓解措施：…"."""
+    return bool(_LABELS_REMEDY.search(text))
+
+
 @dataclass
 class Section:
     """One candidate section, its units scored for a question."""

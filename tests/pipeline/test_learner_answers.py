@@ -428,7 +428,8 @@ async def test_a_chapters_hook_goes_on_with_its_section_named_by_the_question(se
 
 @pytest.mark.parametrize("question", [
     "how do I stop an agent from calling tools it shouldn't, like deleting files?",
-    "our agent reads web pages and has file tools. how do we stop a poisoned page from making it run code?",
+    "how do we stop a hijacked RAG agent from abusing its file system tools?",
+    "how to prevent RAG agent hijacking?",  # the chapter's hook first, then its deep dive: the mitigation of it
 ])
 async def test_how_to_stop_an_attack_shows_the_mitigation_before_the_attack_profile(services, question):
     answer = await ask(services, question)
