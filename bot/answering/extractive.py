@@ -253,7 +253,9 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
     top = max(scores[i] - section.bonuses[i] for i in range(start, end))
     order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
-    if intent.wants_remedy:  # "how do we stop X": the unit labelling the defence ("**Mitigation**:") before X's profile
+    if intent.wants_remedy and not is_remedy_heading(section.chunk.section):
+        # "how do we stop X" answered from X's deep dive: the unit labelling the defence ("**Mitigation**:") before
+        # X's profile (in a "Detection & Mitigation" section every unit is the defence: the best gets the room)
         order.sort(key=lambda i: not labels_remedy(units[i].plain))
     if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
         order += [i for i in range(end, min(end + 2, len(units)))
@@ -364,7 +366,7 @@ def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[st
     if sum(weights[t] for t in new) / total < min_gain:
         return None
     order = list(range(start, end))
-    if remedy:
+    if remedy and not is_remedy_heading(section.chunk.section):
         order.sort(key=lambda i: not labels_remedy(section.units[i].plain))
     chosen: dict[int, str] = {}
     used = 0
