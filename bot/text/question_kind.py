@@ -27,10 +27,11 @@ _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifferen
                       r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)|"
                       # a choice is a comparison of options: "how do I pick a chunk size", "怎么选"
                       r"\b(?:pick|choose|select|decide (?:on|between))\b|怎么选|如何选择?|选哪|该选", re.I)
-# "how is X different from Y", "what's different with LLMs", "跟传统做法比有啥不一样" (not "a different key"): a
-# comparison, unless a "why" in the same sentence asks about the difference ("为啥单价不一样").
+# "how is X different from Y", "what's different with LLMs", "跟传统做法比有啥不一样", "is X the same as Y", "X 和 Y 一样吗"
+# (not "a different key"): a comparison, unless a "why" in the same sentence asks about the difference ("为啥单价不一样").
 _DIFFERENT = re.compile(r"\bdifferent (?:from|than|between|with|about|in)\b|\bwhat'?s (?:\w+ )?different\b|"
-                        r"\bhow (?:is|are) [^?？]{1,60}? different\b|不一样|差在哪|"
+                        r"\bhow (?:is|are) [^?？]{1,60}? different\b|不一样|差在哪|\bthe same (?:as|thing)\b|"
+                        r"(?:一样|相同|一回事)(?:吗|么|嘛|不)|"
                         r"[跟和与][^，,？?]{1,20}比(?:起来|较)?[^，,？?]{0,6}(?:有|差|怎么|哪|如何|到底)", re.I)
 _WANTS_CODE = re.compile(r"\b(?:code|command|snippet|script|config|yaml|json|install|cli|python|api call|curl)\b|"
                          r"代码|命令|脚本|配置|安装|调用", re.I)

@@ -158,3 +158,9 @@ def test_a_definition_inside_a_quoted_answer_does_not_define():
     kind = classify_question("RRF 是什么？")
     assert kind.names_focus("RRF（Reciprocal Rank Fusion）是一种融合多个排序列表的算法。")
     assert not kind.names_focus("答案 C：“RRF 是由 Google 在 2015 年发明的，旨在改进 PageRank。”")
+
+
+@pytest.mark.parametrize("question", ["LangChain 和 LlamaIndex 在安全上要注意的东西一样吗？", "is RAG the same as fine-tuning?",
+                                      "模型和权重是一回事吗"])
+def test_asking_whether_two_things_are_the_same_is_a_comparison(question):
+    assert classify_question(question).kind == "compare"
