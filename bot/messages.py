@@ -86,6 +86,7 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "nav_last": {"en": "{entry} is the last one in {series}.", "zh": "{entry}是{series}的最后一篇。"},
     "nav_track_title": {"en": "Track {track}: {title}", "zh": "路线 {track}：{title}"},
+    "nav_topic": {"en": "The chapters whose titles name it:", "zh": "标题讲到它的章节："},
     "nav_track": {"en": "On track {track} ({title}), next is", "zh": "在路线 {track}（{title}）中，下一篇是"},
     "nav_no_entry": {
         "en": "{series} has no number {n}: its entries run from {first} to {last}.",

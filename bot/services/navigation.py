@@ -4,8 +4,8 @@ read after the RAG intro?", and "help" typed as text.
 
 The three series share numbers (module 12, deep dive 12, threat-model chapter 12), so a number is read
 in the curriculum unless the question names another series. ``NavigationService.resolve`` turns a
-question into a typed result — ``HelpRequest``, ``PhaseListing``, ``Outline``, ``NextStep`` or
-``OutOfRange`` — or None, and the question takes the normal path. ``compose`` writes a result as the
+question into a typed result — ``HelpRequest``, ``PhaseListing``, ``TrackListing``, ``TopicListing``,
+``Outline``, ``NextStep`` or ``OutOfRange`` — or None, and the question takes the normal path. ``compose`` writes a result as the
 bot's answer Markdown with its citations; the renderers draw it like any other answer.
 """
 
@@ -28,6 +28,7 @@ from bot.text.sentences import sentences
 from bot.text.tokenizer import BilingualTokenizer
 
 MAX_OUTLINE_SECTIONS = 8
+_SERIES_ORDER = {"curriculum": 0, "deep_dives": 1, "threat_model": 2}  # a learner's first stop first
 
 _HELP = re.compile(r"^\s*/?(?:help|start|帮助|幫助)\s*[!?！？。.]*\s*$|^\s*(?:what can you do|how do i use you|"
                    r"你能做什么|你会什么|怎么用你|使用帮助)\s*[?？]?\s*$", re.I)
@@ -40,6 +41,9 @@ _SUMMARY = re.compile(r"summar|\btl;?dr\b|\boutline\b|\boverview\b|\bgist\b|\bke
                       re.I)
 _TRACK = re.compile(r"\btrack\s*([A-D])\b|(?:链路|路线)\s*([A-D])(?![A-Za-z])", re.I)
 _WHICH = re.compile(r"\bwhich\s+(?:[\w-]+\s+){0,3}?(?:module|lesson|chapter)s?\b|哪一?[课章节]|哪个模块", re.I)
+# Several asked for: "which chapters cover…", "what modules talk about…", "哪些章节讲…", "哪几课".
+_WHICH_MANY = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:modules|lessons|chapters)\b|"
+                         r"哪(?:些|几)(?:个)?(?:课|章|章节|模块)", re.I)
 _AFTER_TOPIC = re.compile(r"\bafter\s+(?:finishing\s+|reading\s+|i\s+(?:finish|read)\s+)?(?:the\s+)?(.+?)[?？!.。]*$|"
                           r"(?:读|学|看)完(?:了)?(.+?)(?:之后|以后|后)?(?:该|应该|要)?(?:看|读|学)", re.I)
 # "where should I start with RAG?", "how do I get started with fine-tuning", "想学 RAG，应该从哪开始？": the module
@@ -52,7 +56,7 @@ _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+
                        r"(?:\s+(?:pls|please|for me))?[?？!.。]*$|总结一下(.+?)[?？。]*$", re.I)
 # The words of a navigation request, besides the stopwords the tokenizer already drops ("explain" is one,
 # but "explains" stems to it).
-_TOPIC_STOP = {"chapter", "module", "lesson", "doc", "page", "section", "read", "deep", "dive", "dives", "threat",
+_TOPIC_STOP = {"chapter", "module", "modul", "lesson", "章节", "涉及", "几课", "几章", "doc", "page", "section", "read", "deep", "dive", "dives", "threat",
                "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
                "cover", "covers", "talk", "talks", "explain", "explains", "课程", "一课", "哪一课", "哪一章", "一章",
                "模块", "课", "章", "威胁", "深潜", "专题"}
@@ -100,6 +104,14 @@ class TrackListing:
 
 
 @dataclass(frozen=True)
+class TopicListing:
+    """Every module or chapter whose title names a topic, across the series ("which chapters cover prompt
+    injection?": the direct, indirect and visual injection chapters, not the first one alone)."""
+
+    entries: list[tuple[Series, Entry]]
+
+
+@dataclass(frozen=True)
 class OutOfRange:
     """A phase or entry number the series does not have."""
 
@@ -108,7 +120,7 @@ class OutOfRange:
     number: int
 
 
-Navigation = HelpRequest | PhaseListing | TrackListing | Outline | NextStep | OutOfRange
+Navigation = HelpRequest | PhaseListing | TrackListing | TopicListing | Outline | NextStep | OutOfRange
 
 
 class NavigationService:
@@ -151,8 +163,11 @@ class NavigationService:
         if wants_next and (topic := _AFTER_TOPIC.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return self._next(atlas_map, *found) if found else None
-        if _WHICH.search(question) and (found := self.find_entry(atlas_map, question, ref.series)
-                                        or ref.series and self.find_entry(atlas_map, question, ref.series, True)):
+        if _WHICH_MANY.search(question) and len(named := self.named_entries(atlas_map, question, ref.series)) > 1:
+            return TopicListing([(series, entry) for _, series, entry in named])
+        which = _WHICH.search(question) or _WHICH_MANY.search(question)
+        if which and (found := self.find_entry(atlas_map, question, ref.series)
+                      or ref.series and self.find_entry(atlas_map, question, ref.series, True)):
             return Outline(*found)  # "curriculum 里哪一课讲 GPU 选型？"; in a named series, by description too
         if topic := _START_ON.search(question):  # a learner starts in the curriculum, unless they name a series
             words = next(g for g in topic.groups() if g)
@@ -171,27 +186,31 @@ class NavigationService:
         ``descriptions``, the index's one-line description counts as the title; with ``earliest``, the
         first such entry of the series wins (where to start on RAG: 11. RAG Introduction, not 33. RAG
         Evaluation)."""
+        named = self.named_entries(atlas_map, topic, series_id, descriptions)
+        if not named or descriptions and len(named) > 1:  # two descriptions name it: let the search tell
+            return None
+        if earliest:
+            return named[0][1:]
+        best = max(named, key=lambda found: (found[0], -_SERIES_ORDER[found[1].id]))
+        return best[1:]
+
+    def named_entries(self, atlas_map: AtlasMap, topic: str, series_id: SeriesId | None,
+                      descriptions: bool = False) -> list[tuple[float, Series, Entry]]:
+        """The entries whose title (and, with ``descriptions``, one-line description) names every word of
+        ``topic``, in the series' order and by number, each with the share of its title the topic fills."""
         words = [w for w in self.tokenizer.tokens(topic) if w not in _TOPIC_STOP]
         if not words:
-            return None
-        best: tuple[float, float, Series, Entry] | None = None
-        matches = 0
-        order = {"curriculum": 0, "deep_dives": 1, "threat_model": 2}
-        for series in atlas_map.series:
+            return []
+        found = []
+        for series in sorted(atlas_map.series, key=lambda s: _SERIES_ORDER[s.id]):
             if series_id and series.id != series_id:
                 continue
             for entry in series.entries:
                 named = [entry.title] + ([entry.description] if descriptions else [])
                 title = set(self.tokenizer.tokens(" ".join(f"{b.en} {b.zh}" for b in named)))
                 if all(any(t.startswith(w) or w.startswith(t) and len(t) >= 4 for t in title) for w in words):
-                    matches += 1
-                    score = len(words) / max(len(title), 1)
-                    key = (-order[series.id], -entry.number) if earliest else (score, -order[series.id])
-                    if best is None or key > best[:2]:
-                        best = (*key, series, entry)
-        if best is None or descriptions and matches > 1:  # two descriptions name it: let the search tell
-            return None
-        return best[2], best[3]
+                    found.append((len(words) / max(len(title), 1), series, entry))
+        return found
 
     def _next(self, atlas_map: AtlasMap, series: Series, entry: Entry) -> NextStep:
         next_doc = atlas_map.next_doc.get(entry.doc.en)
@@ -319,6 +338,17 @@ def _track(result: TrackListing, lang: Lang, index: LiveIndex, cite: Cite, help_
     return "\n".join(lines), f"track {result.track.id}: {len(result.entries)} modules"
 
 
+def _topic(result: TopicListing, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
+    """Each entry linked, with its one-line description and its series, cited to the index that lists it."""
+    lines = [f"**{escape(message('nav_topic', lang))}**", ""]
+    for series, entry in result.entries:
+        doc, desc = entry.doc.get(lang), entry.description.get(lang)
+        listed = _listing_chunk(index, series.index_doc.get(lang), {doc.rsplit("/", 1)[-1]})
+        lines.append(f"- {_doc_link(index, doc, entry_label(entry, lang))} ({escape(series.title.get(lang))})"
+                     + (f" — {escape(desc)}" if desc else "") + cite(listed))
+    return "\n".join(lines), f"{len(result.entries)} entries whose titles name the topic"
+
+
 def _outline(result: Outline, lang: Lang, index: LiveIndex, cite: Cite, help_text: str) -> tuple[str, str]:
     """Where the doc sits (cited to the index that lists it), its description, then each top section with
     its key sentence, cited."""
@@ -368,7 +398,7 @@ def _next_step(result: NextStep, lang: Lang, index: LiveIndex, cite: Cite, help_
 
 
 _COMPOSERS = {HelpRequest: _help, OutOfRange: _out_of_range, PhaseListing: _phase, TrackListing: _track,
-              Outline: _outline, NextStep: _next_step}
+              TopicListing: _topic, Outline: _outline, NextStep: _next_step}
 
 
 def compose(result: Navigation, lang: Lang, index: LiveIndex, help_text: str) -> Composed:

@@ -15,7 +15,7 @@ from bot.corpus.atlas_refs import parse_reference
 from bot.domain import Asker
 from bot.messages import message
 from bot.retrieval.retriever import named_docs
-from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing, TrackListing
+from bot.services.navigation import HelpRequest, NextStep, Outline, OutOfRange, PhaseListing, TopicListing, TrackListing
 from tests.conftest import REPO, make_settings
 
 pytestmark = pytest.mark.integration
@@ -23,7 +23,7 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")
 
 NAVIGATION_SET = [json.loads(line) for line in (REPO / "tests/questions/navigation.jsonl").read_text().splitlines()
                   if line.strip()]
-KINDS = {"phase": PhaseListing, "track": TrackListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
+KINDS = {"phase": PhaseListing, "track": TrackListing, "topic": TopicListing, "outline": Outline, "next": NextStep, "help": HelpRequest, "missing": OutOfRange,
          "none": type(None)}
 
 
@@ -60,6 +60,8 @@ def test_the_navigation_set_resolves_to_the_expected_series_and_entry(services, 
         assert result.number == case["entry"]
     if case["kind"] == "track":
         assert result.track.id == case["track"] and [e.number for e in result.entries] == case["modules"]
+    if case["kind"] == "topic":  # every chapter whose title names it, not the first one alone
+        assert [[series.id, entry.number] for series, entry in result.entries] == case["entries"]
     if "named" in case:  # a question about something inside a named doc is searched, leaning to that doc
         assert case["named"] in named_docs(case["ask"], index.atlas_map)
 
