@@ -32,6 +32,9 @@ SHORT_FOLLOWER = 240  # a lead-in may also announce a short paragraph: a formula
 Relevance = Callable[[str], float]  # how much of the question a text covers (0..1)
 MAX_CODE_LINES = 14
 MAX_NESTED_CODE_LINES = 6  # a snippet inside a list item, shown as lines of inline code
+MAX_CHAIN = 3  # sentences kept together because each points back to the one before
+# A sentence that opens on a word pointing back to the one before: "It…", "This means…", "They…", "它…", "这…".
+_POINTS_BACK = re.compile(r"^\W*(?:(?:it|its|this|these|those|they|their|them|such|however|but)\b|它|这|其|但|然而)", re.I)
 MAX_FIGURE_LINES, MAX_FIGURE_WIDTH = 14, 72  # a box-drawn figure that still reads on a phone
 _CONNECTOR = re.compile(r"[\s│┃|▼▲↓↑]*[│┃|▼▲↓↑][\s│┃|▼▲↓↑]*")  # a line of a flow that only joins two steps
 _ARROW = re.compile(r"\s*[─━-]*[►→⟶>]\s*|\s*[─━]{2,}\s*")
@@ -160,14 +163,28 @@ def _prose(block: Block, budget: int, links: LinkResolver, relevance: Relevance 
     text = _inline(block.source if block.kind != "quote" else block.body, links)
     parts = sentences(text)
     if _visible(text) > budget:
-        keep = _choose([_visible(p) + 1 for p in parts], [relevance(p) if relevance else -i for i, p in enumerate(parts)],
-                       budget)
-        parts = [parts[i] for i in sorted(keep)]
+        groups = _with_antecedents(parts)
+        keep = _choose([sum(_visible(parts[i]) + 1 for i in g) for g in groups],
+                       [max(relevance(parts[i]) for i in g) if relevance else -g[0] for g in groups], budget)
+        parts = [parts[i] for k in sorted(keep) for i in groups[k]]
     while len(parts) > 1 and (_LEADIN.search(parts[-1]) or announces(parts[-1])):
         parts.pop()  # "…as follows:" / "以下是…的实施蓝图。": what it announces is not in this block
     parts = _without_teasers(parts)
     parts = [_balanced(p) for p in parts]
     return _joined(parts).strip() if len(parts) > 1 or not _LEADIN.search(parts[0] if parts else "") else ""
+
+
+def _with_antecedents(parts: list[str]) -> list[list[int]]:
+    """The sentences in groups that are kept or left out together: one that opens on a word pointing back ("It
+    knows that…", "这就需要…") goes with the sentence before it (up to ``MAX_CHAIN`` in a group), so a passage never
+    opens on a pronoun whose noun was cut."""
+    groups: list[list[int]] = []
+    for i, part in enumerate(parts):
+        if groups and len(groups[-1]) < MAX_CHAIN and _POINTS_BACK.match(plain_text(part)):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def _joined(parts: list[str]) -> str:
