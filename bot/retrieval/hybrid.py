@@ -45,7 +45,7 @@ _NAVIGATION = re.compile(
     r"\b(which|what) (chapter|module|section|phase|part|doc|page|lesson)s?\b|\bwhere (does|do|is|are|can)\b.*"
     r"\b(explain|cover|discuss|talk|learn|read)|\bshould i (read|start|learn)|\bread (first|before)|"
     r"\bwhere (should|do|can) i (start|begin)\b|\bstart with\b|"
-    r"哪一?章|哪个?章节|哪一?节|哪个?模块|哪个?阶段|应该(先)?(看|读|学)|先(看|读|学)|读哪|看哪|读法|怎么读|阅读(顺序|建议|路线)|从哪(里|儿)?(开始|入手|下手)|在哪(里|儿)?(讲|提到|介绍)|都讲(了)?(些)?什么",
+    r"哪一?章|哪个?章节|哪一?节|哪个?模块|哪个?阶段|第几[篇章课节]|哪一?篇|哪[几些](?:篇|章|课|个模块)|应该(先)?(看|读|学)|先(看|读|学)|读哪|看哪|读法|怎么读|阅读(顺序|建议|路线)|从哪(里|儿)?(开始|入手|下手)|在哪(里|儿)?(讲|提到|介绍)|都讲(了)?(些)?什么",
     re.IGNORECASE,
 )
 

@@ -436,3 +436,9 @@ async def test_how_to_stop_an_attack_shows_the_mitigation_before_the_attack_prof
     # the agent hijacking chapter's list: pattern, intent, vector, impact, detection, then Mitigation (least
     # privilege, human in the loop); with room for a few items, the mitigation is the one shown
     assert "Least Privilege" in answer.text and "Human-in-the-Loop" in answer.text, answer.text
+
+
+async def test_asking_which_number_a_chapter_is_answers_from_the_index(services):
+    answer = await ask(services, "深潜专题里讲模型怎么画画的是第几篇？")
+    # "第几篇" asks where to read: the deep dives' index lists "12. Diffusion 为什么会画画？" in its part V
+    assert "12. Diffusion" in answer.text and "DEEP_DIVES_zh" in answer.citations[0].doc, answer.text
