@@ -70,6 +70,8 @@ _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 
 _COUNT = re.compile(rf"\b(two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)\s+(?:[\w-]+\s+){{0,3}}?(?:{_ITEMS_EN})\b|"
                     r"(?:哪|这|那)?([两二三四五六七八九十2-9])\s*(?:个|种|类|大|点|步|层|项|条)", re.I)
 # "what's the defence against X", "what is the fix for Y": a way to stop something, not a term to define
+# "what are we supposed to use instead", "what do you mean": the asker or the bot, not a term to define
+_PRONOUN_FOCUS = re.compile(r"(?:[Ww]e|[Yy]ou|I|[Tt]hey|[Hh]e|[Ss]he|[Ii]t|u|[Oo]ur|[Mm]y|[Yy]our|[Tt]heir)\b")  # not "IT"
 _REMEDY_FOCUS = re.compile(r"(?:best |right |usual )?(?:defen[cs]es?|fix|fixes|solution|remedy|mitigation|way to|ways to)\b", re.I)
 # "how does RAG cut hallucinations", "RAG 是怎么减少幻觉的": how something works, not how to do it
 _MECHANISM = re.compile(r"\bhow (?:exactly |actually |really )?(?:does|do|did|is|are|can|could|would) (?!i\b|we\b|you\b|one\b|u\b)|"
@@ -109,7 +111,8 @@ def classify_question(question: str) -> QuestionKind:
         asked = first  # "量化到底是啥意思？为什么能省显存": a definition, whatever the next question asks
     if match:
         focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
-        kind = "definition" if focus and len(focus.split()) <= 6 and not _REMEDY_FOCUS.match(focus) else "other"
+        kind = ("definition" if focus and len(focus.split()) <= 6 and not _REMEDY_FOCUS.match(focus)
+                and not _PRONOUN_FOCUS.match(focus) else "other")
     if _COMPARE.search(asked) or _asks_difference(asked):
         kind = "compare"
     elif _WHY.search(asked):

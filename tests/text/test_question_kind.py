@@ -164,3 +164,9 @@ def test_a_definition_inside_a_quoted_answer_does_not_define():
                                       "模型和权重是一回事吗"])
 def test_asking_whether_two_things_are_the_same_is_a_comparison(question):
     assert classify_question(question).kind == "compare"
+
+
+@pytest.mark.parametrize("question, kind", [("what are we supposed to use instead", "other"), ("what is it", "other"),
+                                            ("what do you mean", "other"), ("what is IT security", "definition")])
+def test_a_pronoun_after_what_is_is_not_a_term_to_define(question, kind):
+    assert classify_question(question).kind == kind
