@@ -172,7 +172,7 @@ def _read(message: str, previous: Turn | None, memory: str, index: LiveIndex, to
                                 status="followup", why=reading.why, of_turn=previous.trace_id,
                                 condensed=condensed, subject=previous.subject, memory=memory),
                             shown=frozenset(previous.shown), own_words=reading.body or message)
-    if reading.ask in ("more", "example", "compare"):  # "举个例子", "how is it different from RLHF?": not the same passage again
+    if reading.ask in ("more", "example", "compare"):  # "举个例子", "how is it different from RLHF?": not it again
         resolution.exclude = frozenset(previous.shown)
     if reading.ask == "more":
         shown = [index.by_id[c] for c in previous.shown if c in index.by_id]

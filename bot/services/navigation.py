@@ -5,8 +5,8 @@ read after the RAG intro?", and "help" typed as text.
 The three series share numbers (module 12, deep dive 12, threat-model chapter 12), so a number is read
 in the curriculum unless the question names another series. ``NavigationService.resolve`` turns a
 question into a typed result — ``HelpRequest``, ``PhaseListing``, ``TrackListing``, ``TopicListing``,
-``Outline``, ``NextStep`` or ``OutOfRange`` — or None, and the question takes the normal path. ``compose`` writes a result as the
-bot's answer Markdown with its citations; the renderers draw it like any other answer.
+``Outline``, ``NextStep`` or ``OutOfRange`` — or None, and the question takes the normal path. ``compose``
+writes a result as the bot's answer Markdown with its citations; the renderers draw it like any other answer.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+
                        r"(?:\s+(?:pls|please|for me))?[?？!.。]*$|总结一下(.+?)[?？。]*$", re.I)
 # The words of a navigation request, besides the stopwords the tokenizer already drops ("explain" is one,
 # but "explains" stems to it).
-_TOPIC_STOP = {"chapter", "module", "modul", "lesson", "章节", "涉及", "几课", "几章", "doc", "page", "section", "read", "deep", "dive", "dives", "threat",
-               "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
+_TOPIC_STOP = {"chapter", "module", "modul", "lesson", "doc", "page", "section", "read", "deep", "dive", "dives", "threat",
+               "章节", "涉及", "几课", "几章", "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
                "cover", "covers", "talk", "talks", "explain", "explains", "课程", "一课", "哪一课", "哪一章", "一章",
                "模块", "课", "章", "威胁", "深潜", "专题"}
 
@@ -106,7 +106,7 @@ class TrackListing:
 @dataclass(frozen=True)
 class TopicListing:
     """Every module or chapter whose title names a topic, across the series ("which chapters cover prompt
-    injection?": the direct, indirect and visual injection chapters, not the first one alone)."""
+    injection?": the direct and the indirect injection chapters, not the first one alone)."""
 
     entries: list[tuple[Series, Entry]]
 
