@@ -253,10 +253,7 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     # "on topic" is judged on what units hold, not on the bonus the best one earned for its kind
     top = max(scores[i] - section.bonuses[i] for i in range(start, end))
     order = sorted(range(start, end), key=lambda i: -scores[i])  # the best unit gets the budget first
-    if intent.wants_remedy and not is_remedy_heading(section.chunk.section):
-        # "how do we stop X" answered from X's deep dive: the unit labelling the defence ("**Mitigation**:") before
-        # X's profile (in a "Detection & Mitigation" section every unit is the defence: the best gets the room)
-        order.sort(key=lambda i: not labels_remedy(units[i].plain))
+    _defence_first(section, order, intent.wants_remedy)
     if intent.wants_list and not any(units[i].kind in ("list", "table") for i in range(start, end)):
         order += [i for i in range(end, min(end + 2, len(units)))
                   if units[i].kind in ("list", "table") and scores[i] >= 0][:1]
@@ -282,6 +279,14 @@ def _main_passage(section: Section, budget: int, links: LinkResolver, relevance:
     if texts and len(section.chunk.section_path) > 1:  # a sub-section: say which one
         texts.insert(0, _title(section.chunk))
     return Passage(section.chunk, "\n\n".join(texts), list(dict.fromkeys(ids))), used, skipped
+
+
+def _defence_first(section: Section, order: list[int], remedy: bool) -> None:
+    """For "how do we stop X" answered from X's deep dive (``remedy``): the units labelling the defence
+    ("**Mitigation**:") get the room before X's profile, keeping ``order`` otherwise. Not in a section that is
+    the defence ("Detection & Mitigation"), where every unit is: the best gets the room."""
+    if remedy and not is_remedy_heading(section.chunk.section):
+        order.sort(key=lambda i: not labels_remedy(section.units[i].plain))
 
 
 def _relevance(scorer: SectionScorer, weights: dict[str, float], intent: QuestionKind) -> Relevance:
@@ -366,8 +371,7 @@ def _secondary(tokenizer: BilingualTokenizer, section: Section, weights: dict[st
     if sum(weights[t] for t in new) / total < min_gain:
         return None
     order = list(range(start, end))
-    if remedy and not is_remedy_heading(section.chunk.section):
-        order.sort(key=lambda i: not labels_remedy(section.units[i].plain))
+    _defence_first(section, order, remedy)
     chosen: dict[int, str] = {}
     used = 0
     for i in order:
