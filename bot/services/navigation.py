@@ -56,10 +56,10 @@ _TOPIC_OF = re.compile(r"\b(?:summar\w*|tl;?dr|outline|overview|gist)\s+(?:of\s+
                        r"(?:\s+(?:pls|please|for me))?[?？!.。]*$|总结一下(.+?)[?？。]*$", re.I)
 # The words of a navigation request, besides the stopwords the tokenizer already drops ("explain" is one,
 # but "explains" stems to it).
-_TOPIC_STOP = {"chapter", "module", "modul", "lesson", "doc", "page", "section", "read", "deep", "dive", "dives", "threat",
-               "章节", "涉及", "几课", "几章", "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin", "overview",
-               "cover", "covers", "talk", "talks", "explain", "explains", "课程", "一课", "哪一课", "哪一章", "一章",
-               "模块", "课", "章", "威胁", "深潜", "专题"}
+_TOPIC_STOP = {"chapter", "module", "modul", "lesson", "doc", "page", "section", "read", "deep", "dive", "dives",
+               "threat", "model", "curriculum", "course", "tl", "dr", "summar", "summari", "summarize", "outlin",
+               "overview", "cover", "covers", "talk", "talks", "explain", "explains", "课程", "一课", "哪一课", "哪一章",
+               "一章", "模块", "课", "章", "威胁", "深潜", "专题", "章节", "涉及", "几课", "几章"}
 
 
 # ---- typed results ---------------------------------------------------------------------------------
@@ -163,10 +163,10 @@ class NavigationService:
         if wants_next and (topic := _AFTER_TOPIC.search(question)):
             found = self.find_entry(atlas_map, next(g for g in topic.groups() if g), ref.series)
             return self._next(atlas_map, *found) if found else None
-        if _WHICH_MANY.search(question) and len(named := self.named_entries(atlas_map, question, ref.series)) > 1:
+        many = _WHICH_MANY.search(question)
+        if many and len(named := self.named_entries(atlas_map, question, ref.series)) > 1:
             return TopicListing([(series, entry) for _, series, entry in named])
-        which = _WHICH.search(question) or _WHICH_MANY.search(question)
-        if which and (found := self.find_entry(atlas_map, question, ref.series)
+        if (many or _WHICH.search(question)) and (found := self.find_entry(atlas_map, question, ref.series)
                       or ref.series and self.find_entry(atlas_map, question, ref.series, True)):
             return Outline(*found)  # "curriculum 里哪一课讲 GPU 选型？"; in a named series, by description too
         if topic := _START_ON.search(question):  # a learner starts in the curriculum, unless they name a series
