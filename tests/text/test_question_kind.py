@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.text.question_kind import classify_question, defines, without_style
+from bot.text.tokenizer import BilingualTokenizer
 
 pytestmark = pytest.mark.unit
 
@@ -144,13 +145,18 @@ def test_a_why_about_the_difference_itself_still_wants_the_reasons():
     assert classify_question("can I use a different API key for the judge model?").kind != "compare"
 
 
-@pytest.mark.parametrize("question, left", [("Agent举个例子", "Agent"), ("举例说明 RAG", "RAG"),
-                                            ("give me an example of prompt injection", "of prompt injection"),
-                                            ("what are few-shot examples", "what are few-shot examples")])
-def test_asking_for_an_example_is_a_manner_not_a_topic(question, left):
+@pytest.mark.parametrize("question, topic, asks_for_one", [
+    ("Agent举个例子", "agent", True), ("举例说明 RAG", "rag", True),
+    ("give me an example of prompt injection", "inject", True),
+    ("what are few-shot examples", "exampl", False),  # examples are the topic here
+])
+def test_asking_for_an_example_is_a_manner_not_a_topic(question, topic, asks_for_one):
     # "例子" would otherwise weigh as a rare word and pull in the few-shot prompting passage about 例子
-    assert without_style(question) == left
-    assert classify_question(question).wants_example == (left != question)
+    words = set(BilingualTokenizer().tokens(without_style(question)))
+    assert topic in words
+    assert classify_question(question).wants_example == asks_for_one
+    if asks_for_one:
+        assert not words & {"例子", "举例", "exampl"}, words
 
 
 def test_a_definition_inside_a_quoted_answer_does_not_define():
