@@ -129,10 +129,11 @@ class SectionScorer:
     terms; ``rank_penalty``: per place down the retrieval ranking; ``priors``: what a heading says a section is
     (``HeadingPriors``); ``sibling_rank``: the place the best doc's other sections are scored at — the answer is
     often in a section of the right doc that retrieval did not rank (3 on dev A/B, where 2-5 tie and 1 loses;
-    dev C and the holdout gain a fact or two, a second new set is unchanged); ``count_bonus``: a list or table
-    with as many items as the question asks for ("what are the 4 things"); ``closeness_weight``: for how close
-    in meaning a section is to the question (see ``closeness_gaps``). (A table of contents counts little
-    through ``_judge``, unless the question asks where to read.)"""
+    dev C and the holdout gain a fact or two, a second new set is unchanged), and no section of that doc
+    counts further down, however low retrieval ranked it (+3 facts on fresh5's even half, no other set moved);
+    ``count_bonus``: a list or table with as many items as the question asks for ("what are the 4 things");
+    ``closeness_weight``: for how close in meaning a section is to the question (see ``closeness_gaps``). (A table
+    of contents counts little through ``_judge``, unless the question asks where to read.)"""
 
     def __init__(self, tokenizer: BilingualTokenizer, *, candidates: int = 6, heading_weight: float = 0.25,
                  rank_penalty: float = 0.1, priors: HeadingPriors = HeadingPriors(), sibling_rank: int = 3,
@@ -237,7 +238,9 @@ class SectionScorer:
         siblings = list(siblings or [])
         # the docs a remedy question's defence sections count in: the two best-ranked (the first is often an index)
         remedy_docs = set() if navigation else {c.doc for c in candidates[:2]}
-        ranked = [(rank, chunk, True) for rank, chunk in enumerate(candidates[: self.candidates])]
+        best_doc = candidates[0].doc if candidates and siblings else None
+        ranked = [(min(rank, self.sibling_rank) if chunk.doc == best_doc else rank, chunk, True)
+                  for rank, chunk in enumerate(candidates[: self.candidates])]
         for rank, chunk, retrieved in ranked + [(self.sibling_rank, c, False) for c in siblings]:
             key = (chunk.doc, chunk.anchor or chunk.section)
             if key in seen or is_housekeeping(chunk.section, question):

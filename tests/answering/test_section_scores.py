@@ -83,3 +83,33 @@ def test_an_analogy_is_not_what_a_request_for_steps_gets():
     question = "what are the steps to isolate the LLM and check every call?"
     best, scores = best_section(question, [("🏛️ The Embassy Analogy", EMBASSY), ("🧠 Core Concept", CORE)])
     assert best == "🧠 Core Concept", scores
+
+
+def test_a_section_of_the_best_doc_ranked_low_by_retrieval_counts_no_lower_than_one_it_did_not_rank():
+    """Retrieval ranked the code section fifth; had it not ranked it at all, it would count as a sibling of the
+    best doc (third). Ranking it must not cost it more than missing it would."""
+    scorer = SectionScorer(BilingualTokenizer())
+    question = "how do I implement the tree of thoughts search in code?"
+    core, code = _chunk("Core Concept", ANSWERS, 0), _chunk("Pseudo-code: the search", CODE_SEARCH, 5)
+    others = [Chunk(id=f"o{i}", doc=f"docs/other{i}.md", title="Other", lang="en", section_path=("Other", "x"),
+                    anchor=f"x{i}", text="Unrelated text about tokens and prompts.", order=i) for i in range(1, 5)]
+    weights = scorer.weights(question, lambda token: 1)
+
+    def score_of_code(candidates, siblings):
+        ranked = scorer.ranked(question, classify_question(question), candidates, lambda c: [c], weights,
+                               lambda d: False, siblings)
+        return next(scorer.score(s) for s in ranked if s.chunk.section == code.section)
+
+    retrieved_low = score_of_code([core, *others, code], [code])
+    not_retrieved = score_of_code([core, *others], [code])
+    assert retrieved_low >= not_retrieved
+
+
+CODE_SEARCH = """```python
+def tree_of_thoughts(problem, width=3):
+    frontier = [problem]
+    for depth in range(3):
+        branches = [b for node in frontier for b in expand(node)]
+        frontier = sorted(branches, key=score)[:width]  # prune: keep the best branches
+    return frontier[0]
+```"""
