@@ -89,7 +89,7 @@ class AskService:
             notes.append(Note(key="truncated_question", values={"n": str(MAX_QUESTION_CHARS)}))
         if prepared.questions > 1:
             notes.append(Note(key="answered_first_question",
-                              values={"n": str(prepared.questions), "question": prepared.text}))
+                              values={"n": str(prepared.questions), "question": prepared.first}))
         if not re.search(r"\w", prepared.text):
             trace = early_trace(trace_id, question, decision, self.models, self.store, timer, "empty",
                                 notes=prepared.notes)

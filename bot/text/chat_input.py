@@ -74,7 +74,8 @@ class PreparedQuestion:
     text: str  # what is searched and answered: markup, mentions and orders to the bot taken out
     truncated: bool = False
     notes: list[str] = field(default_factory=list)  # for /debug: what was taken out, and why
-    questions: int = 1  # a long message asking several things: how many (``text`` is the first)
+    questions: int = 1  # a long message asking several things: how many (``text`` searches the first)
+    first: str = ""  # that first question, as asked
 
 
 def prepare_question(raw: str, max_chars: int, extra_patterns: tuple[str, ...] = ()) -> PreparedQuestion:
@@ -96,23 +97,33 @@ def prepare_question(raw: str, max_chars: int, extra_patterns: tuple[str, ...] =
     asked = _questions_in_story(text)
     if asked:
         notes.append(f"a long message with {len(asked)} question(s): searched the first")
-        text = asked[0]
-    return PreparedQuestion(shown=shown, text=text, truncated=truncated, notes=notes, questions=max(1, len(asked)))
+        text = asked[0][1]
+    return PreparedQuestion(shown=shown, text=text, truncated=truncated, notes=notes, questions=max(1, len(asked)),
+                            first=asked[0][0] if asked else "")
 
 
 LONG_MESSAGE_WORDS = 40  # past this, a message is a story around its questions
+# A question about what the story told ("为什么会这样？", "威胁模型里这种情况归哪一类？", "why does that happen?"):
+# on its own it names nothing to search for.
+_ABOUT_THE_STORY = re.compile(r"这样|那样|这种|那种|这个情况|这情况|\bhow come\b|"
+                              r"\b(?:why|how) (?:does|did|would|is|was|do) (?:that|this|it)\b|\b(?:that|this)\?", re.I)
 _CLAUSE = re.compile(r"(?<=[,;?])\s+|\s+(?=(?:also|anyway|btw|but)\b)", re.I)
 
 
-def _questions_in_story(text: str) -> list[str]:
+def _questions_in_story(text: str) -> list[tuple[str, str]]:
     """The sentences ending in "?" / "？" of a long message ("ok so long story… 应该看哪一课？ also is it
-    normal that…?"): searched whole, its chat drowns the question. Empty for a short message."""
+    normal that…?"), each with what to search for it: searched whole, its chat drowns the question; but a first
+    question about what the story told is searched with the story. Empty for a short message."""
     words = len(LATIN_WORD.findall(text)) + len(CJK.findall(text)) / CHARS_PER_ZH_WORD
     if words < LONG_MESSAGE_WORDS:
         return []
-    asked = []
+    asked, told = [], []
     for sentence in sentences(text):
         for part in _CLAUSE.split(sentence):  # an English comma or connective starts a new clause
             if part.rstrip().endswith(("?", "？")) and len(CONTENT.findall(part)) >= 6:
-                asked.append(re.sub(r"^(?:anyway|also|btw|but|so|and)\b[,\s]*", "", part.strip(), flags=re.I))
+                question = re.sub(r"^(?:anyway|also|btw|but|so|and)\b[,\s]*", "", part.strip(), flags=re.I)
+                about_story = not asked and _ABOUT_THE_STORY.search(question)  # "为什么会这样？"
+                asked.append((question, " ".join([*told, part.strip()]) if about_story else question))
+            elif not asked:
+                told.append(part.strip())
     return asked

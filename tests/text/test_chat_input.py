@@ -86,5 +86,21 @@ def test_a_long_story_is_searched_by_its_first_question():
     assert prepared.questions == 2
 
 
+@pytest.mark.parametrize("story, told, first", [
+    ("我在 Hugging Face 上下了个 Llama 的基座版（不是 Instruct 那个），问它怎么写一封求职信，它不回答，反而顺着我的话往下"
+     "编了一堆类似的问题，跟在续写论坛帖子似的。为什么会这样？是我下错模型了吗", "基座版", "为什么会这样？"),
+    ("our support bot is weirdly bad at one thing: when customers paste an exact error code like E-4012 or a part "
+     "number, vector search comes back with generic troubleshooting pages instead of the one doc that has that code. "
+     "vague questions work fine. why does that happen? is our embedding model just bad?", "E-4012",
+     "why does that happen?"),
+])
+def test_a_question_about_what_the_story_told_is_searched_with_the_story(story, told, first):
+    """The reply names the question it answers as asked (``first``), and searches it with the story."""
+    prepared = prepare_question(story, 2000)
+    assert told in prepared.text
+    assert prepared.first.endswith(first) and told not in prepared.first
+    assert "是我下错模型了吗" not in prepared.text and "just bad" not in prepared.text
+
+
 def test_a_short_message_with_two_questions_is_searched_whole():
     assert prepare_question("what is RAG? and why does it help?", 2000).text == "what is RAG? and why does it help?"
