@@ -20,6 +20,7 @@ _DEFINE_ZH = re.compile(
     r"^\s*(?:请问|请)?(?:用一句话|简单|简单地)?(?:什么是|什么叫|啥是|何为|解释一下|解释|介绍一下)\s*(?P<x>[^？?，,。]{1,30}?)\s*[？?。]*\s*$|"
     r"^\s*(?P<y>[^？?，,。]{1,30}?)\s*(?:到底|究竟)?\s*(?:是什么东西|是什么意思|是啥意思|啥意思|什么意思|是什么|是啥|"
     r"是(?:在)?干(?:嘛|啥|什么)的?|指的是什么|指什么|是指什么)\s*(?:呢|啊)?\s*[？?。]*\s*$")
+_QUOTED_TERM = re.compile(r"[“「]([^”」]{1,30})[”」]|(?<![^\s])[\"']([^\"']{1,30})[\"'](?![^\s?？,，.])")  # not LLM's
 _HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bsteps?\b|\bset ?up\b|\binstall\b|"
                   r"怎么|如何|怎样|步骤|流程|教程|方法", re.I)
 _WHY = re.compile(r"\bwhy\b|\breason|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
@@ -110,7 +111,10 @@ def classify_question(question: str) -> QuestionKind:
     if not match and (match := _DEFINE_EN.match(first) or _DEFINE_ZH.match(first)):
         asked = first  # "量化到底是啥意思？为什么能省显存": a definition, whatever the next question asks
     if match:
-        focus = (match.groupdict().get("x") or match.groupdict().get("y") or "").strip(" \"'“”「」")
+        focus = (match.groupdict().get("x") or match.groupdict().get("y") or "")
+        # "附录里说的“科学 AI”具体指什么", "what does 'graceful degradation' mean for an LLM app": the quoted term
+        focus = (quoted.group(1) or quoted.group(2)) if (quoted := _QUOTED_TERM.search(focus)) else focus
+        focus = focus.strip(" \"'“”「」")
         kind = ("definition" if focus and len(focus.split()) <= 6 and not _REMEDY_FOCUS.match(focus)
                 and not _PRONOUN_FOCUS.match(focus) else "other")
     if _COMPARE.search(asked) or _asks_difference(asked):

@@ -29,6 +29,10 @@ pytestmark = pytest.mark.unit
     ("how is a semantic cache different from normal web caching?", "compare", ""),
     ("LLM 时代的 red teaming 跟传统做法比有啥不一样？", "compare", ""),
     ("闭源模型跟开放权重模型到底差在哪", "compare", ""),
+    # a quoted term is the one to define, whatever is said around it (not an apostrophe: LLM's)
+    ("课程最后那个附录里说的“科学 AI”具体指什么？", "definition", "科学 AI"),
+    ("what does 'graceful degradation' mean for an LLM app?", "definition", "graceful degradation"),
+    ("what is an LLM's temperature", "definition", "LLM's temperature"),
 ])
 def test_question_kinds(question, kind, focus):
     intent = classify_question(question)
