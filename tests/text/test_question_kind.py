@@ -33,6 +33,8 @@ pytestmark = pytest.mark.unit
     ("课程最后那个附录里说的“科学 AI”具体指什么？", "definition", "科学 AI"),
     ("what does 'graceful degradation' mean for an LLM app?", "definition", "graceful degradation"),
     ("what is an LLM's temperature", "definition", "LLM's temperature"),
+    ("how do reasoning models think before they answer?", "how", ""),  # "reasoning" asks no reason
+    ("what is the reason models hallucinate", "why", ""),
 ])
 def test_question_kinds(question, kind, focus):
     intent = classify_question(question)
