@@ -23,7 +23,7 @@ _DEFINE_ZH = re.compile(
 _QUOTED_TERM = re.compile(r"[“「]([^”」]{1,30})[”」]|(?<![^\s])[\"']([^\"']{1,30})[\"'](?![^\s?？,，.])")  # not LLM's
 _HOW = re.compile(r"\bhow (?:do|can|should|to|would|does one)\b|\bhow\b.*\?|\bsteps?\b|\bset ?up\b|\binstall\b|"
                   r"怎么|如何|怎样|步骤|流程|教程|方法", re.I)
-_WHY = re.compile(r"\bwhy\b|\breasons?\b|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
+_WHY = re.compile(r"\bwhy\b|\breasons?\b|\bwhat.?s the point\b|\bwhat is the point\b|有啥用|有什么用|\bwhat causes\b|为什么|为何|原因|为啥|凭什么", re.I)
 _COMPARE = re.compile(r"\bvs\.?\b|\bversus\b|\bcompare|\bcomparison\b|\bdifference|\bdiffer\b|\bor\b.*\bwhich\b|"
                       r"\bbetter than\b|\bwhich (?:one|is better)\b|区别|对比|比较|不同|还是|哪个好|和.{1,12}(?:有什么|哪个)|"
                       # a choice is a comparison of options: "how do I pick a chunk size", "怎么选"

@@ -35,6 +35,8 @@ pytestmark = pytest.mark.unit
     ("what is an LLM's temperature", "definition", "LLM's temperature"),
     ("how do reasoning models think before they answer?", "how", ""),  # "reasoning" asks no reason
     ("what is the reason models hallucinate", "why", ""),
+    ("whats the point of writing a script to jailbreak your own model?", "why", ""),  # what it is for
+    ("在 git commit 阶段扫 prompt template 到底有啥用？", "why", ""),
 ])
 def test_question_kinds(question, kind, focus):
     intent = classify_question(question)
