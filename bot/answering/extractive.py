@@ -92,7 +92,8 @@ class ExtractiveAnswerer:
     # ---- composing -------------------------------------------------------------------------------
     def compose(self, question: str, lang: Lang, candidates: list[Chunk], library: Library,
                 expansion: list[str] | None = None, synonyms: list[str] | None = None,
-                repeat: tuple[frozenset[str], str] | None = None, avoid: frozenset[str] = frozenset()) -> Composition:
+                repeat: tuple[frozenset[str], str] | None = None, avoid: frozenset[str] = frozenset(),
+                within: frozenset[str] = frozenset()) -> Composition:
         """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
         A definition question also considers the sections that define its term by name ("What is X?",
         a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
@@ -102,7 +103,9 @@ class ExtractiveAnswerer:
         the best passage is the one shown before, only its part about the follow-up's own words is shown
         ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again).
         ``avoid``: chunks shown already ("tell me more", "举个例子", "how is it different from RLHF?"): no passage
-        comes from their sections while another section can answer."""
+        comes from their sections while another section can answer. ``within``: the docs of the chapter the question
+        names ("reasoning model 那篇里的…", "module 12"): the answer comes from them while one of their sections can answer,
+        not from a reading guide that names the same terms."""
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
@@ -112,6 +115,8 @@ class ExtractiveAnswerer:
         candidates, siblings = _candidates(intent, lang, candidates, library, self.scorer.candidates)
         sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project,
                                       siblings, library.closeness)
+        if within:
+            sections = [s for s in sections if s.chunk.doc in within] or sections
         if avoid:  # not a section shown already, when there is another
             sections = [s for s in sections if not avoid & {c.id for c in library.section_of(s.chunk)}] or sections
         budget, main_budget = (BRIEF_BUDGET, BRIEF_BUDGET) if intent.brief else (BUDGET, MAIN_BUDGET)

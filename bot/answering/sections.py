@@ -32,17 +32,20 @@ _STEPS = re.compile(r"\bstep\b|\bfirst\b|\bthen\b|\bnext,|\bfinally\b|\brun\b|\b
 _CONTRAST = re.compile(r"\bvs\.?\b|\bversus\b|\bwhereas\b|\bwhile\b|\bunlike\b|\binstead\b|\bcompared\b|\bbut\b|"
                        r"\btrade-?off\b|\btoo (?:large|small|big|high|low)\b|\bif you\b|而|相比|区别|不同|对比|但是|然而|权衡|取舍|如果你",
                        re.I)
-_EXAMPLE = re.compile(r"\bexample\b|\be\.g\.|\bfor instance\b|\bimagine\b|\banalogy\b|例如|比如|举个例子|想象|类比", re.I)
+_EXAMPLE = re.compile(r"\bexample\b|\be\.g\.|\bfor instance\b|\bimagine\b|\banalogy\b|例如|比如|举个例子|想象|类比|比喻|打个比方", re.I)
 _RHETORICAL_END = re.compile(r"[?？]\s*$")
 # What a section's heading says about its content: the core of a chapter, or a picture of it.
 _CORE_HEADING = re.compile(r"core concept|key concept|how it works|how .* works|detection|mitigation|defen[cs]e|"
-                           r"核心概念|工作原理|原理|缓解|防御|检测", re.I)
+                           r"核心概念|工作原理|项目原理|核心原理|缓解|防御|检测", re.I)
 _LIGHT_HEADING = re.compile(r"analogy|quick comparison|类比|比喻|快速对比", re.I)
 _REMEDY_HEADING = re.compile(r"mitigat|defen[cs]|prevent|缓解|防御|防范|防止", re.I)
 _ANALOGY_HEADING = re.compile(r"analogy|类比|比喻", re.I)
 # Asking for a picture of it: "is there an analogy for…", "把 LLM 比喻成什么", "能打个比方吗".
 _ASKS_ANALOGY = re.compile(r"\banalog|\bmetaphor|比喻|类比|打个?比方|好比|比作", re.I)
-_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么", re.I)
+# A picture of it is wanted too: "in simple words", "打个比方", and an example asked for as a manner ("举个例子", "give
+# me an example"; not "有没有现成的例子可以参考", a template to copy).
+_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么|举个?例子|"
+                     r"\b(?:give|show) (?:me )?(?:an? |some )?(?:concrete |quick |real |simple )?examples?\b", re.I)
 
 
 def is_core_heading(heading: str) -> bool:

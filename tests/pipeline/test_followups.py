@@ -221,3 +221,12 @@ async def test_a_comparison_follow_up_brings_the_other_side_not_the_same_passage
     assert not set(other.trace.context_ids) & set(first.trace.context_ids), "the DPO passage shown again"
     assert any("RLHF" in c.heading for c in other.citations), [c.heading for c in other.citations]
     assert "reward model" in other.text.lower(), other.text  # what RLHF trains and DPO does without
+
+
+async def test_an_example_of_a_chapter_named_by_title_comes_from_that_chapter(services):
+    asker = chat("c-titled-example")
+    await services.asking.ask("reasoning model 那篇里的 inference scaling law 是什么意思？", asker)
+    example = await services.asking.ask("举个例子", asker)
+    # not the reading guide that lists "推理扩展定律" among its examples: the chapter's own picture of it
+    assert {c.doc for c in example.citations} <= {"docs/deep_dives/11_reasoning_models_zh.md"}, example.citations
+    assert "草稿纸" in example.text, example.text
