@@ -149,7 +149,13 @@ def _read(message: str, previous: Turn | None, memory: str, index: LiveIndex, to
     def in_context(text: str) -> bool:  # its rare words are in the docs of the previous answer
         return previous is not None and _in_docs(text, previous.docs[:2], index, tokenizer)
 
-    reading = read_message(message, names_subject, in_context)
+    def shares_subject(text: str) -> str:  # a rare word of the previous subject, named again
+        if previous is None:
+            return ""
+        before = set(tokenizer.content_terms(previous.subject))
+        return next((t for t in tokenizer.content_terms(text) if t in before and index.idf(t) >= SPECIFIC_IDF), "")
+
+    reading = read_message(message, names_subject, in_context, shares_subject)
     own_subject = subject_of(reading.body or message, lambda t: tokenizer.content_terms(t, stem=False))
     if not reading.followup:
         status = "new-topic" if previous is not None else "standalone"
@@ -195,7 +201,9 @@ def _in_docs(text: str, docs: list[str], index: LiveIndex, tokenizer: BilingualT
     """Every rare word of ``text`` occurs in one of ``docs`` (or its twin): it refines what was just
     discussed rather than naming a new subject. Everyday English ("option", "cheaper") frames a question
     whatever the docs say, so it never counts as rare here."""
-    rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF and english_rank(t) >= EVERYDAY_FRAME}
+    written = dict(zip(tokenizer.content_terms(text), tokenizer.content_terms(text, stem=False)))  # specif → specifically
+    rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF and english_rank(t) >= EVERYDAY_FRAME
+            and english_rank(written.get(t, t).lower()) >= EVERYDAY_FRAME}
     if not rare:
         return True
     wanted = set(_with_twins(docs, index))

@@ -4,7 +4,8 @@ A follow-up leans on what was just asked. It is a bare request ("and why?", "tel
 an example", "举个例子", "为什么？", "怎么做？"), refers back ("how do I detect it?", "which one…",
 "它…"), continues ("so …", "what about …", "那…"; or "… then?", "…呢", "具体…" when what it names is in
 the previous answer's doc), asks for the other language's docs ("what about the Chinese version?"), or
-names no specific term of its own (the caller decides what is specific, from the index). A switch marker
+names no specific term of its own (the caller decides what is specific, from the index), or asks why / how /
+how it differs about the subject just asked about, in the words of the answer's doc. A switch marker
 ("unrelated", "new question", "btw", "换个问题", "另外问一下", "对了") starts a new topic, and so does a
 message that names its own subject with none of those signs: it is searched as written.
 
@@ -82,10 +83,12 @@ class Reading:
 
 
 def read_message(message: str, names_subject: Callable[[str], bool],
-                 in_context: Callable[[str], bool] = lambda _: False) -> Reading:
+                 in_context: Callable[[str], bool] = lambda _: False,
+                 shares_subject: Callable[[str], str] = lambda _: "") -> Reading:
     """Read one message against the conversation. ``names_subject(text)``: does the text name a specific
-    term of its own? ``in_context(text)``: are its terms in what was just discussed? (The caller judges
-    both against the index.)"""
+    term of its own? ``in_context(text)``: are its terms in what was just discussed? ``shares_subject(text)``:
+    the word of the previous question's subject it names again, if any. (The caller judges them against
+    the index.)"""
     text = message.strip()
     switch = _SWITCH.match(text)
     if switch and switch.end() > 0 and text[switch.end():].strip():
@@ -111,6 +114,11 @@ def read_message(message: str, names_subject: Callable[[str], bool],
     if leans and in_context(_LEANS.sub(" ", text)):  # the sign itself ("具体") names nothing
         return Reading(True, f"continues ('{leans.group().strip(' ?？')}') within the previous answer's doc",
                        ask=kind, body=text)
+    # "why is normal batching such a problem for LLMs?" after "what's continuous batching?": the same subject
+    # again, asked about in the words of the answer's doc — a question about it, not a new topic
+    shared = shares_subject(text)
+    if shared and kind in ("why", "how", "compare") and in_context(text):
+        return Reading(True, f"asks {kind} about the subject just discussed ('{shared}')", ask=kind, body=text)
     return Reading(False, "names its own subject", body=text)
 
 

@@ -230,3 +230,13 @@ async def test_an_example_of_a_chapter_named_by_title_comes_from_that_chapter(se
     # not the reading guide that lists "推理扩展定律" among its examples: the chapter's own picture of it
     assert {c.doc for c in example.citations} <= {"docs/deep_dives/11_reasoning_models_zh.md"}, example.citations
     assert "草稿纸" in example.text, example.text
+
+
+async def test_a_why_about_the_subject_just_asked_is_a_follow_up_not_a_new_search(services):
+    asker = chat("c-same-subject")
+    await services.asking.ask("what's continuous batching?", asker)
+    why = await services.asking.ask("why is normal batching such a problem for LLMs specifically?", asker)
+    # alone, its words ("normal", "problem", "specific") find an unrelated GraphRAG passage
+    assert why.trace.followup.status == "followup", why.trace.followup
+    assert why.citations and all("inference_optimization" in c.doc for c in why.citations), why.citations
+    assert "hostage" in why.text, why.text  # traditional batching holds a short answer until the long one ends
