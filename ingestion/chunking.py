@@ -33,7 +33,8 @@ class ChunkerConfig:
     min_content: int = 12  # letters/digits/CJK a chunk needs to be worth indexing
 
     def fingerprint(self) -> dict:
-        return {"kind": "markdown-structure", "version": 7, "max_chars": self.max_chars, "min_content": self.min_content}
+        """What an index was chunked with; a new ``version`` (a change to cleaning or chunking) re-chunks every doc."""
+        return {"kind": "markdown-structure", "version": 8, "max_chars": self.max_chars, "min_content": self.min_content}
 
 
 def _cut_long(sentence: str, limit: int) -> list[str]:

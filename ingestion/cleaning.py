@@ -6,7 +6,8 @@ language-switch lines, badge/image-only lines and layout-only HTML tags, HTML co
 horizontal rules. Dropped everywhere, with a warning: *damaged* lines — text whose characters were
 lost in an encoding accident (runs of ``?`` standing for CJK, U+FFFD). An unclosed code fence is
 closed (with a warning) so the rest of the pipeline sees balanced blocks: at the first horizontal rule
-inside it, where the doc's prose evidently goes on ("```python … ) --- 🎉 恭喜！…"), else at the end.
+inside it, where the doc's prose evidently goes on ("```python … ) --- 🎉 恭喜！…"), else at the end. So is
+one that a later block's fence seems to close: a rule, then another opening fence ("```bash"), inside it.
 Code regions come from the shared block model (``bot.text.markdown``), so a four-backtick fence
 holding a three-backtick one is one region here as in the chunker and the renderers.
 """
@@ -50,13 +51,23 @@ def _code_lines(text: str) -> tuple[set[int], list[tuple[int, str, int | None]]]
     for block in parse_blocks(text):
         if block.kind in ("code", "math"):
             end = block.end
-            if not block.closed:
+            if not block.closed or _reopened(lines, block.start, block.end):
                 opening = block.source.lstrip()[:3]
                 rule = next((i for i in range(block.start + 1, block.end) if _RULE.match(lines[i])), None)
                 unclosed.append((block.start + 1, opening[0] * 3, rule))
                 end = rule if rule is not None else end
             inside.update(range(block.start, end))
     return inside, unclosed
+
+
+_OPENING_FENCE = re.compile(r"^\s{0,3}(?:`{3,}|~{3,})\s*[A-Za-z]")  # "```bash": only ever opens a block
+
+
+def _reopened(lines: list[str], start: int, end: int) -> bool:
+    """A fenced block that holds an opening fence ("```bash") after a horizontal rule: its own fence was never
+    closed, and the fence that ends it closes the later block ("```bash … --- ## Quick start … ```bash … ```")."""
+    rule = next((i for i in range(start + 1, end) if _RULE.match(lines[i])), None)
+    return rule is not None and any(_OPENING_FENCE.match(lines[i]) for i in range(rule + 1, end))
 
 
 def _drop_comments(text: str) -> tuple[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.text.markdown import parse_blocks
 from ingestion.cleaning import clean_markdown
 from tests.ingestion import FIXTURE_DOCS
 
@@ -73,3 +74,19 @@ def test_an_unclosed_fence_is_closed_with_a_warning():
     assert cleaned.text.rstrip().endswith("```")
     assert "```bash\npip install atlas\n" in cleaned.text
     assert cleaned.warnings == ["unclosed code fence opened at line 5; closed at the end of the document"]
+
+
+def test_a_fence_that_a_later_blocks_fence_seems_to_close_ends_at_the_rule():
+    # the doc forgot to close its first block, then repeats the section with a well-formed one
+    doc = ("## Quick start\n\n```bash\npip install -r requirements.txt\n\n\n---\n\n## Quick start\n\n"
+           "```bash\npip install -r requirements.txt\npython app.py\n```\nThen open the app.\n")
+    cleaned = clean_markdown(doc)
+    code = [b.source for b in parse_blocks(cleaned.text) if b.kind == "code"]
+    assert len(code) == 2 and not any("## Quick start" in c or c.count("```bash") > 1 for c in code), code
+    assert "python app.py" in code[1]
+    assert cleaned.warnings == ["unclosed code fence opened at line 3; closed at the rule on line 7"]
+
+
+def test_a_fence_line_inside_a_well_formed_block_is_code():
+    doc = "# Docs\n\n````markdown\n```bash\nls\n```\n````\n\nAfter.\n"  # a fence shown as an example
+    assert clean_markdown(doc).text == doc and not clean_markdown(doc).warnings

@@ -203,6 +203,12 @@ async def test_a_question_about_the_atlas_project_is_answered_from_the_project_d
     assert answer.citations[0].doc.endswith(("README.md", "ARCHITECTURE.md")), answer.citations[0].doc
 
 
+async def test_the_atlas_app_named_before_the_word_project_is_the_atlas_project(services):
+    answer = await ask(services, "rag-app 项目想在自己电脑上跑，不想买 API key，怎么弄？")  # not "p 项目", the asker's
+    assert "app.py" in answer.text, answer.text  # how to run the Atlas's app, not what API keys cost
+    assert not any("cost" in c.doc for c in answer.citations), [c.doc for c in answer.citations]
+
+
 @pytest.mark.parametrize("question", ["做 AI 项目的时候，git 里除了密码还有什么不能提交？", "做大模型项目，commit 之前要扫描哪些东西？"])
 async def test_the_askers_own_project_is_not_the_atlas_project(services, question):
     answer = await ask(services, question)  # "做…项目": their project; the answer is the git commit scanning chapter
