@@ -95,17 +95,14 @@ class ExtractiveAnswerer:
                 repeat: tuple[frozenset[str], str] | None = None, avoid: frozenset[str] = frozenset(),
                 within: frozenset[str] = frozenset()) -> Composition:
         """The passages of the answer, best first; ``candidates`` are the retrieved chunks in rank order.
-        A definition question also considers the sections that define its term by name ("What is X?",
-        a glossary's "3. X"), ahead of the retrieved ones. ``expansion``: the glossary's words for the
-        question's chat words (瞎编 → 幻觉), weighed as retrieval weighs them; ``synonyms``: the glossary
+        A definition question also considers the sections that define its term by name, ahead of the retrieved
+        ones. ``expansion``: the glossary's words for its chat words (瞎编 → 幻觉); ``synonyms``: the glossary
         terms behind them, other names a definition's term goes by ("什么叫 prompt injection" → 提示词注入).
         ``repeat``: for a follow-up, the chunks the previous answer quoted and the follow-up as typed — when
         the best passage is the one shown before, only its part about the follow-up's own words is shown
         ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again).
-        ``avoid``: chunks shown already ("tell me more", "举个例子", "how is it different from RLHF?"): no passage
-        comes from their sections while another section can answer. ``within``: the docs of the chapter the question
-        names ("reasoning model 那篇里的…", "module 12"): the answer comes from them while one of their sections can answer,
-        not from a reading guide that names the same terms."""
+        ``avoid``: chunks shown already ("tell me more", "举个例子"); ``within``: the docs of the chapter the question
+        names by title ("reasoning model 那篇里的…"): see ``_narrowed``."""
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
@@ -115,10 +112,7 @@ class ExtractiveAnswerer:
         candidates, siblings = _candidates(intent, lang, candidates, library, self.scorer.candidates)
         sections = self.scorer.ranked(question, intent, candidates, library.section_of, weights, library.is_project,
                                       siblings, library.closeness)
-        if within:
-            sections = [s for s in sections if s.chunk.doc in within] or sections
-        if avoid:  # not a section shown already, when there is another
-            sections = [s for s in sections if not avoid & {c.id for c in library.section_of(s.chunk)}] or sections
+        sections = _narrowed(sections, within, avoid, library)
         budget, main_budget = (BRIEF_BUDGET, BRIEF_BUDGET) if intent.brief else (BUDGET, MAIN_BUDGET)
         relevance = _relevance(self.scorer, weights, intent)
         skipped = False
@@ -212,15 +206,16 @@ class ExtractiveAnswerer:
         main_score = self.scorer.score(main)
         names = [frozenset(self.tokenizer.tokens(n)) for n in (intent.focus, *intent.aliases) if n] \
             if intent.kind == "definition" else []
-        for section in sections:
+        for section in sorted(sections, key=lambda s: not _formal_sequel(s, main, library)):
             if len(passages) + len(quoted) >= self.max_sources or budget < 80:
                 break
-            goes_on = _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on * main_score)
+            sequel = short > 0 and _formal_sequel(section, main, library)
+            goes_on = sequel or _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on * main_score)
             if self.scorer.score(section) < self.min_secondary * main_score and not (
                     goes_on and section.chunk.doc == main.chunk.doc):
                 continue  # scored too low, unless it is how its own doc goes on
             words = self.scorer.token_set(" ".join(u.plain for u in section.units))
-            if names and not any(name <= words for name in names):
+            if names and not sequel and not any(name <= words for name in names):
                 continue  # "what is X": every passage is about X, not about a word of the question's frame
             extra = _secondary(self.tokenizer, section, weights, covered, library.links_for(section.chunk), relevance,
                                budget, min_gain=0.0 if goes_on else self.min_gain, remedy=intent.wants_remedy)
@@ -229,6 +224,20 @@ class ExtractiveAnswerer:
                 budget, short = budget - extra[1], short - extra[1]
                 covered |= set(self.tokenizer.tokens(extra[0].text))
         return passages
+
+
+_FORMAL = re.compile(r"^\W*(?:Definition|Theorem|Corollary|Lemma|定义|定理|推论|引理)\b", re.I)
+
+
+def _formal_sequel(section: Section, main: Section, library: Library) -> bool:
+    """Is ``section`` the one right after ``main`` in its doc, and its formal statement? The deep dives put
+    "### 2.3 Reward Hacking" (a line and a formula) and then "### Definition 15.5 (…)" (what it is and how it
+    shows) side by side, at the same level."""
+    if section.chunk.doc != main.chunk.doc or not _FORMAL.match(section.chunk.section) or _FORMAL.match(
+            main.chunk.section) or len(section.chunk.section_path) != len(main.chunk.section_path):
+        return False
+    anchors = [c.anchor for c in library.doc_sections(main.chunk.doc)]
+    return main.chunk.anchor in anchors and anchors[anchors.index(main.chunk.anchor) + 1:][:1] == [section.chunk.anchor]
 
 
 def _goes_on(scorer: SectionScorer, section: Section, main: Section, intent: QuestionKind, short: int,
@@ -415,6 +424,17 @@ def compose_text(composition: Composition, numbers: dict[str, int], shared_title
             text = _title(chunk, with_doc=True) + text[len(title):]
         blocks.append(f"{text}\n{marker}" if text.endswith(("```", "~~~")) else f"{text} {marker}")
     return "\n\n".join(blocks)
+
+
+def _narrowed(sections: list[Section], within: frozenset[str], avoid: frozenset[str], library: Library) -> list[Section]:
+    """The sections from the docs ``within`` (a chapter the question names by title, not a reading guide that names
+    the same terms), then none holding a chunk in ``avoid`` (shown already: "tell me more", "举个例子", "how is it
+    different from RLHF?") — each only while another section can answer."""
+    if within:
+        sections = [s for s in sections if s.chunk.doc in within] or sections
+    if avoid:
+        sections = [s for s in sections if not avoid & {c.id for c in library.section_of(s.chunk)}] or sections
+    return sections
 
 
 def _candidates(intent: QuestionKind, lang: Lang, candidates: list[Chunk], library: Library,

@@ -252,7 +252,8 @@ class SectionScorer:
             units = self._units(tuple(section_of(chunk)))
             heading = chunk.heading_line()
             defining = bool(focus_tokens) and focus_tokens <= set(self.tokenizer.tokens(chunk.section)) and bool(
-                re.search(r"\bwhat\b|(?<!为)什么|是啥|定义|what is", chunk.section, re.I))  # not 为什么 (why)
+                re.search(r"\bwhat\b|(?<!为)什么|是啥|定义|what is", chunk.section, re.I)  # not 为什么 (why)
+                or _titled_by(chunk.section, intent.focus))
             judged = [self._judge(u, intent, defining, navigation) for u in units]
             alone, window, window_score = self._windows(units, judged, weights)
             prose = any(units[i].kind != "code" for i in range(*window))  # a config alone is an example, not the defence
@@ -260,6 +261,11 @@ class SectionScorer:
             sections.append(Section(rank, chunk, units, alone, window, window_score, self.overlap(heading, weights),
                                      prior, [max(b, 0.0) for b, _ in judged], [f for _, f in judged], retrieved))
         return sections
+
+
+def _titled_by(heading: str, focus: str) -> bool:
+    """A heading that is the term itself, maybe numbered or glossed: "🎯 2.3 Reward Hacking (Alignment Failure)"."""
+    return bool(re.fullmatch(rf"\W*(?:\d+(?:\.\d+)*\.?\s*)?{re.escape(focus)}\s*(?:[(（][^)）]*[)）])?\W*", heading.strip(), re.I))
 
 
 def closeness_gaps(sections: list[Section], section_of: Callable[[Chunk], list[Chunk]],

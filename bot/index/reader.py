@@ -129,14 +129,14 @@ class LiveIndex:
 
     def defining_sections(self, focus: str, lang: str) -> list[Chunk]:
         """The first chunk of each section in ``lang`` whose heading names ``focus`` as its subject:
-        "What is Quantization?", "什么是向量数据库", a glossary entry "3. Temperature" — or the opening
-        of a doc whose title starts with it ("RAG: Retrieval-Augmented Generation", "10. MoE 专家混合架构")."""
+        "What is Quantization?", "什么是向量数据库", a glossary entry "3. Temperature", "2.3 Reward Hacking (…)" — or
+        the opening of a doc whose title starts with it ("RAG: Retrieval-Augmented Generation", "10. MoE 专家混合架构")."""
         focus = focus.strip().lower()
         if not focus:
             return []
         f = re.escape(focus)
         heading = re.compile(rf"(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?[\"“']?{f}\b|什么是\s*{f}|{f}\s*(?:是什么|是啥)|"
-                             rf"^\W*\d+\.\s*{f}(?:\s|\(|（|$)|^\W*{f}\W*$)", re.I)
+                             rf"^\W*\d+(?:\.\d+)*\.?\s+{f}(?:\s|\(|（|$)|^\W*\d+\.\s*{f}(?:\s|\(|（|$)|^\W*{f}\W*$)", re.I)
         title = re.compile(rf"^\W*(?:\d+\.\s*)?{f}(?:\s|:|：|\(|（|$)", re.I)
         found = []
         for chunks in self.sections.values():

@@ -448,3 +448,10 @@ async def test_asking_which_number_a_chapter_is_answers_from_the_index(services)
     answer = await ask(services, "深潜专题里讲模型怎么画画的是第几篇？")
     # "第几篇" asks where to read: the deep dives' index lists "12. Diffusion 为什么会画画？" in its part V
     assert "12. Diffusion" in answer.text and "DEEP_DIVES_zh" in answer.citations[0].doc, answer.text
+
+
+async def test_a_term_titling_a_numbered_section_is_defined_by_it_and_its_formal_statement(services):
+    answer = await ask(services, "what's reward hacking? is that why RLHF'd models write such long polite answers?")
+    headings = [c.heading for c in answer.citations]
+    assert "Reward Hacking" in headings[0], headings  # "2.3 Reward Hacking (Alignment Failure)", not the DPO section
+    assert any("Definition 15.5" in h for h in headings), headings  # the statement right after it says what it is
