@@ -325,6 +325,11 @@ async def test_a_question_in_chat_words_is_answered_from_the_chapter_in_the_docs
     assert not answer.refused and any("rag_evaluation" in c.doc for c in answer.citations), answer.text
 
 
+async def test_an_english_term_the_chinese_docs_never_bracket_is_searched_in_their_words(services):
+    answer = await ask(services, "LLM 的 API 为什么要接一个 message queue？直接 sync 调用不行吗")  # 消息队列, 同步
+    assert answer.citations[0].doc.endswith("32_ai_zh.md"), [c.doc for c in answer.citations]  # the async & queues chapter
+
+
 async def test_how_to_stop_an_attack_gets_the_chapters_defence_when_an_index_ranks_first(services):
     answer = await ask(services, "how do I stop indirect prompt injection from web pages? is there code?")
     # the threat model's index names the chapter first; the answer is chapter 16's "Detection & Mitigation"
