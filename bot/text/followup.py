@@ -122,7 +122,14 @@ def read_message(message: str, names_subject: Callable[[str], bool],
     return Reading(False, "names its own subject", body=text)
 
 
+# "还有别的类似表现吗", "any other ones like it?": more of the same kind, not the part shown again
+_OTHERS = re.compile(r"还有(?:别的|其他|其它)|(?:别的|其他|其它)(?:类似|相似)|\b(?:any|are there) other\b|"
+                     r"\bothers like (?:it|this|that)\b|\banything else like\b", re.I)
+
+
 def _ask_of(text: str) -> Ask:
+    if _OTHERS.search(text):
+        return "more"
     kind = classify_question(text)
     if kind.wants_example:
         return "example"

@@ -53,6 +53,21 @@ def test_a_weak_sign_of_continuing_follows_up_only_within_what_was_discussed(tex
     assert not read_message(text, always, in_context=lambda _: False).followup
 
 
+@pytest.mark.parametrize("text", ["还有别的类似表现吗", "那还有其他类似的攻击吗？", "are there other failures like it?"])
+def test_asking_for_others_of_the_kind_asks_for_more_not_the_same_part_again(text):
+    reading = read_message(text, always)
+    assert reading.followup and reading.ask == "more"
+
+
+def test_a_why_naming_the_subject_just_asked_follows_up_only_in_the_words_of_its_doc():
+    shares = lambda _: "batch"  # noqa: E731 - "continuous batching" was just asked about
+    text = "why is normal batching such a problem for LLMs specifically?"
+    assert read_message(text, always, in_context=always, shares_subject=shares).ask == "why"
+    assert read_message(text, always, in_context=always, shares_subject=shares).followup
+    assert not read_message(text, always, in_context=lambda _: False, shares_subject=shares).followup
+    assert not read_message(text, always, in_context=always).followup  # another subject's question
+
+
 def test_a_question_ending_like_a_follow_up_but_naming_a_new_subject_stands_alone():
     assert not read_message("RAG 和微调的区别是什么呢？", always, in_context=lambda _: False).followup
     assert read_message("具体怎么检测？", lambda _: False).followup  # names nothing: it leans on the last turn
