@@ -17,6 +17,7 @@ pytestmark = pytest.mark.unit
     ("什么是向量数据库？", "definition", "向量数据库"),
     ("MCP 是什么东西？", "definition", "MCP"),
     ("混合专家模型是啥", "definition", "混合专家模型"),
+    ("那 idempotency key 是干嘛用的？", "definition", "idempotency key"),  # what it is for; not "那 …"
     ("用一句话解释 MoE", "definition", "MoE"),
     ("how do I pick a chunk size for my docs", "compare", ""),  # a choice weighs options against each other
     ("how do I run a model on my laptop", "how", ""),
