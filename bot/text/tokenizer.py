@@ -25,7 +25,7 @@ import Stemmer
 
 from bot.text.script import CJK, CJK_CLASS
 
-VERSION = "bi-jieba-search-stem-v9"
+VERSION = "bi-jieba-search-stem-v10"
 # Where jieba cuts wrong in a way that makes another term of the docs, the text is cut first: "向量化"
 # (vectorise) is 向量 + 化, not 向 + 量化 (quantise), which matched quantisation questions to the chunking pipeline.
 _CUT_FIRST = re.compile(r"(?<=向量)(?=化)")
@@ -136,6 +136,7 @@ class BilingualTokenizer:
     def _tokenize(self, text: str) -> tuple[str, ...]:
         if not self._jieba.initialized:
             self.warm_up()
+        text = _undotted(text)
         out: list[str] = []
         for run in _RUN.findall(text):
             if CJK.match(run):
@@ -152,7 +153,7 @@ class BilingualTokenizer:
         if not self._jieba.initialized:
             self.warm_up()
         terms: list[str] = []
-        for run in _TERM_RUN.findall(text):
+        for run in _TERM_RUN.findall(_undotted(text)):
             if CJK.match(run):
                 terms.extend(w for piece in _CUT_FIRST.split(run) for w in self._jieba.lcut(piece)
                              if len(w) > 1 and w not in ZH_STOPWORDS)
@@ -162,3 +163,11 @@ class BilingualTokenizer:
             if len(word) > 1 and word not in EN_STOPWORDS:
                 terms.append(self._english(written) if stem else word)
         return tuple(terms)
+
+
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}[A-Z]?\b\.?")
+
+
+def _undotted(text: str) -> str:
+    """An acronym spelled with dots as one word: "the R.O.L.E. framework" is the "ROLE" a reader types."""
+    return _DOTTED.sub(lambda m: m.group().replace(".", ""), text)

@@ -45,3 +45,8 @@ def test_a_yes_or_no_question_about_usefulness_keeps_the_quality(tokenizer):
     # "有没有" is a stopword: "检索到的内容到底有没有用？" lost 有用, the word the context-precision section answers with
     assert "有用" in tokenizer.tokens("检索到的内容到底有没有用？") and "好用" in tokenizer.tokens("这个工具好不好用")
     assert "有用" not in tokenizer.tokens("有没有用户量的限制")  # users, not useful
+
+
+def test_an_acronym_spelled_with_dots_is_the_word_a_reader_types(tokenizer):
+    assert "role" in tokenizer.tokens("🏛️ The R.O.L.E. Framework")  # the heading a "ROLE 框架是什么" question names
+    assert "r" not in tokenizer.tokens("🏛️ The R.O.L.E. Framework")
