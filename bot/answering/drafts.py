@@ -100,7 +100,8 @@ def compose(answerer: ExtractiveAnswerer, query: Query, chunks: list[Chunk], ind
     lean = query.lean
     return answerer.compose(query.text, query.lang, chunks, IndexLibrary(index, query.vector), query.expansion,
                             query.synonyms, repeat=(lean.shown, lean.own_words) if lean and lean.shown else None,
-                            avoid=lean.exclude if lean else frozenset(), within=query.named_docs if query.titled else frozenset())
+                            avoid=lean.exclude if lean else frozenset(),
+                            within=query.named_docs if query.titled else frozenset())
 
 
 def quoted_context(composition: Composition, chunks: list[Chunk]) -> list[Chunk]:

@@ -265,7 +265,8 @@ class SectionScorer:
 
 def _titled_by(heading: str, focus: str) -> bool:
     """A heading that is the term itself, maybe numbered or glossed: "🎯 2.3 Reward Hacking (Alignment Failure)"."""
-    return bool(re.fullmatch(rf"\W*(?:\d+(?:\.\d+)*\.?\s*)?{re.escape(focus)}\s*(?:[(（][^)）]*[)）])?\W*", heading.strip(), re.I))
+    pattern = rf"\W*(?:\d+(?:\.\d+)*\.?\s*)?{re.escape(focus)}\s*(?:[(（][^)）]*[)）])?\W*"
+    return bool(re.fullmatch(pattern, heading.strip(), re.I))
 
 
 def closeness_gaps(sections: list[Section], section_of: Callable[[Chunk], list[Chunk]],

@@ -36,7 +36,8 @@ class Query:
     project: bool = False  # about the Atlas's own project
     lean: Lean | None = None  # a follow-up: lean to the conversation's docs
     named_docs: frozenset[str] = frozenset()  # the docs of the module, chapter or phase the question names
-    titled: bool = False  # ``named_docs`` named by title ("the zero trust chapter"), not by a number that may be another series'
+    # ``named_docs`` named by title ("the zero trust chapter"), not by a number that may be another series'
+    titled: bool = False
     bridged: list[str] = field(default_factory=list)  # the Chinese docs' words for its English terms (search only)
     vector: np.ndarray | None = field(default=None, compare=False)  # its embedding, once embedded (None: not)
 

@@ -201,7 +201,8 @@ def _in_docs(text: str, docs: list[str], index: LiveIndex, tokenizer: BilingualT
     """Every rare word of ``text`` occurs in one of ``docs`` (or its twin): it refines what was just
     discussed rather than naming a new subject. Everyday English ("option", "cheaper") frames a question
     whatever the docs say, so it never counts as rare here."""
-    written = dict(zip(tokenizer.content_terms(text), tokenizer.content_terms(text, stem=False)))  # specif → specifically
+    # a stem is everyday English when its written word is: "specif" is "specifically"
+    written = dict(zip(tokenizer.content_terms(text), tokenizer.content_terms(text, stem=False)))
     rare = {t for t in tokenizer.tokens(text) if index.idf(t) >= SPECIFIC_IDF and english_rank(t) >= EVERYDAY_FRAME
             and english_rank(written.get(t, t).lower()) >= EVERYDAY_FRAME}
     if not rare:
