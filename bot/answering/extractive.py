@@ -98,11 +98,10 @@ class ExtractiveAnswerer:
         A definition question also considers the sections that define its term by name, ahead of the retrieved
         ones. ``expansion``: the glossary's words for its chat words (瞎编 → 幻觉); ``synonyms``: the glossary
         terms behind them, other names a definition's term goes by ("什么叫 prompt injection" → 提示词注入).
-        ``repeat``: for a follow-up, the chunks the previous answer quoted and the follow-up as typed — when
-        the best passage is the one shown before, only its part about the follow-up's own words is shown
-        ("那它有什么缺点？" after "什么是 KV Cache？": the trade-off sentence, not the whole passage again).
-        ``avoid``: chunks shown already ("tell me more", "举个例子"); ``within``: the docs of the chapter the question
-        names by title ("reasoning model 那篇里的…"): see ``_narrowed``."""
+        ``repeat``: for a follow-up, the chunks the previous answer quoted and the follow-up as typed — when the best
+        passage is the one shown before, only its part about the follow-up's own words ("那它有什么缺点？" after
+        "什么是 KV Cache？": the trade-off sentence). ``avoid``: chunks shown already ("tell me more", "举个例子");
+        ``within``: the docs of the chapter the question names by title ("reasoning model 那篇里的…"): ``_narrowed``."""
         intent = classify_question(question)
         if intent.kind == "definition" and synonyms:
             intent = dataclasses.replace(intent, aliases=tuple(synonyms))
@@ -206,10 +205,11 @@ class ExtractiveAnswerer:
         main_score = self.scorer.score(main)
         names = [frozenset(self.tokenizer.tokens(n)) for n in (intent.focus, *intent.aliases) if n] \
             if intent.kind == "definition" else []
-        for section in sorted(sections, key=lambda s: not _formal_sequel(s, main, library)):
+        formal = _formal_sequel(main, library)  # the section right after the main one, if it states it formally
+        for section in sorted(sections, key=lambda s: (s.chunk.doc, s.chunk.anchor) != formal):
             if len(passages) + len(quoted) >= self.max_sources or budget < 80:
                 break
-            sequel = short > 0 and _formal_sequel(section, main, library)
+            sequel = short > 0 and (section.chunk.doc, section.chunk.anchor) == formal
             goes_on = sequel or _goes_on(self.scorer, section, main, intent, short, weights, self.min_go_on * main_score)
             if self.scorer.score(section) < self.min_secondary * main_score and not (
                     goes_on and section.chunk.doc == main.chunk.doc):
@@ -229,15 +229,18 @@ class ExtractiveAnswerer:
 _FORMAL = re.compile(r"^\W*(?:Definition|Theorem|Corollary|Lemma|定义|定理|推论|引理)\b", re.I)
 
 
-def _formal_sequel(section: Section, main: Section, library: Library) -> bool:
-    """Is ``section`` the one right after ``main`` in its doc, and its formal statement? The deep dives put
-    "### 2.3 Reward Hacking" (a line and a formula) and then "### Definition 15.5 (…)" (what it is and how it
-    shows) side by side, at the same level."""
-    if section.chunk.doc != main.chunk.doc or not _FORMAL.match(section.chunk.section) or _FORMAL.match(
-            main.chunk.section) or len(section.chunk.section_path) != len(main.chunk.section_path):
-        return False
-    anchors = [c.anchor for c in library.doc_sections(main.chunk.doc)]
-    return main.chunk.anchor in anchors and anchors[anchors.index(main.chunk.anchor) + 1:][:1] == [section.chunk.anchor]
+def _formal_sequel(main: Section, library: Library) -> tuple[str, str | None] | None:
+    """(doc, anchor) of the section right after ``main`` in its doc when that one is its formal statement: the deep
+    dives put "### 2.3 Reward Hacking" (a line and a formula) and then "### Definition 15.5 (…)" (what it is and how
+    it shows) side by side, at the same level."""
+    if _FORMAL.match(main.chunk.section):
+        return None
+    sections = library.doc_sections(main.chunk.doc)
+    at = next((i for i, c in enumerate(sections) if c.anchor == main.chunk.anchor), None)
+    after = sections[at + 1] if at is not None and at + 1 < len(sections) else None
+    if after is None or not _FORMAL.match(after.section) or len(after.section_path) != len(main.chunk.section_path):
+        return None
+    return after.doc, after.anchor
 
 
 def _goes_on(scorer: SectionScorer, section: Section, main: Section, intent: QuestionKind, short: int,

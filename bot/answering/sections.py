@@ -20,7 +20,7 @@ from bot.answering.passages import Unit, flow_figure, section_units
 from bot.domain import Chunk
 from bot.retrieval.hybrid import about_project, wants_navigation
 from bot.text.boilerplate import is_housekeeping, is_pointer, link_share, lists_docs
-from bot.text.question_kind import QuestionKind
+from bot.text.question_kind import EXAMPLE_AS_MANNER, QuestionKind
 from bot.text.tokenizer import BilingualTokenizer
 
 EXPANSION_WEIGHT = 0.5  # as in retrieval (FusionWeights.expansion)
@@ -44,8 +44,8 @@ _ANALOGY_HEADING = re.compile(r"analogy|类比|比喻", re.I)
 _ASKS_ANALOGY = re.compile(r"\banalog|\bmetaphor|比喻|类比|打个?比方|好比|比作", re.I)
 # A picture of it is wanted too: "in simple words", "打个比方", and an example asked for as a manner ("举个例子", "give
 # me an example"; not "有没有现成的例子可以参考", a template to copy).
-_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么|举个?例子|"
-                     r"\b(?:give|show) (?:me )?(?:an? |some )?(?:concrete |quick |real |simple )?examples?\b", re.I)
+_SIMPLE = re.compile(r"\bsimple|\beli5\b|\banalog|\bintuiti|\bmetaphor|通俗|简单|比喻|类比|形象|比方|好比|像什么|" + EXAMPLE_AS_MANNER,
+                     re.I)
 
 
 def is_core_heading(heading: str) -> bool:

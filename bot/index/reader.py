@@ -136,7 +136,7 @@ class LiveIndex:
             return []
         f = re.escape(focus)
         heading = re.compile(rf"(?:what\s+(?:is|are)\s+(?:an?\s+|the\s+)?[\"“']?{f}\b|什么是\s*{f}|{f}\s*(?:是什么|是啥)|"
-                             rf"^\W*\d+(?:\.\d+)*\.?\s+{f}(?:\s|\(|（|$)|^\W*\d+\.\s*{f}(?:\s|\(|（|$)|^\W*{f}\W*$)", re.I)
+                             rf"^\W*\d+(?:\.\d+)*\.?\s*{f}(?:\s|\(|（|$)|^\W*{f}\W*$)", re.I)
         title = re.compile(rf"^\W*(?:\d+\.\s*)?{f}(?:\s|:|：|\(|（|$)", re.I)
         found = []
         for chunks in self.sections.values():

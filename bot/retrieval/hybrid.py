@@ -79,9 +79,9 @@ def wants_reading_path(question: str) -> bool:
     return bool(_ABOUT_ME.search(question)) and bool(_WHERE_TO_START.search(question))
 
 
-# "做 LLM 项目时", "跟普通项目比", "我们的项目": the asker's project, not the Atlas's.
-# (Not "那个 rag-app 项目": the Atlas's own app, named.)
-_OWN_PROJECT = re.compile(r"(?:(?<!rag-ap)[A-Za-z]\s*|做[^，,。？?]{0,8}?|普通|一般|我的|我们的|你的|自己的?)项目", re.I)
+# "做 LLM 项目时", "跟普通项目比", "我们的项目": the asker's project, not the Atlas's. (The word before "项目" stays:
+# "那个 rag-app 项目" names the Atlas's own app.)
+_OWN_PROJECT = re.compile(r"(?:(?<=[A-Za-z])\s*|做[^，,。？?]{0,8}?|普通|一般|我的|我们的|你的|自己的?)项目")
 
 
 def about_project(question: str) -> bool:

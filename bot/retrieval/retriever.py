@@ -40,8 +40,8 @@ class Retriever:
     def prepare(self, question: str, lang: str, index: LiveIndex, lean: Lean | None = None) -> Query:
         """The question with its typos corrected, its tokens, the glossary's extra terms, and its leanings.
         A question naming a module or chapter searches for the rest of it, leaning to that doc."""
-        titled = not (named := named_docs(question, index.atlas_map))
-        named = named or titled_docs(question, index, self.tokenizer)
+        numbered = named_docs(question, index.atlas_map)
+        named = numbered or titled_docs(question, index, self.tokenizer)
         text, corrected = index.spelling.correct(without_reference(question) if named else question)
         tokens = self.tokenizer.tokens(text)
         expansion, synonyms = self.glossary.expand(text, lang, tokens, self.tokenizer)
@@ -50,7 +50,7 @@ class Retriever:
         return Query(text=text, lang=lang, tokens=tokens, corrections=corrected, expansion=expansion,
                      synonyms=synonyms, equivalents=self.glossary.equivalents(text, lang, self.tokenizer),
                      navigation=wants_navigation(text), project=about_project(text),
-                     reading_path=wants_reading_path(text), lean=lean, named_docs=named, titled=titled and bool(named),
+                     reading_path=wants_reading_path(text), lean=lean, named_docs=named, titled=bool(named) and not numbered,
                      bridged=bridged)
 
     def embeds_for(self, index: LiveIndex) -> bool:

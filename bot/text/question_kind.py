@@ -41,13 +41,13 @@ _WANTS_EXAMPLE = re.compile(r"(?<!shot )(?<!shot-)(?<!training )(?<!labeled )(?<
                             r"\bshow me\b|举个?例|例子|示例|比如", re.I)
 _QUOTATION = re.compile(r'"[^"\n]{20,}"|“[^”\n]{20,}”|「[^」\n]{20,}」')  # a quoted sentence, not a quoted term
 # How to say it, not what to say: "in simple words" must not find the glossary's "words".
+# Asking for an example is a manner of answering: "Agent 举个例子" is about agents, not the word 例子.
+EXAMPLE_AS_MANNER = (r"\b(?:give|show) (?:me )?(?:an? |some )?(?:concrete |quick |real |simple )?examples?\b|\bwith an example\b|"
+                     r"(?:能|可以|请)?(?:再)?(?:举|给我?|来)(?:一?个|几个)(?:具体的?)?例子(?:吧|呢|说明一下)?|举例(?:子|说明)?")
 _STYLE = re.compile(r"\b(?:in (?:simple|plain|layman'?s?|easy|basic) (?:words|terms|english|language)|(?:explain )?like i'?m (?:five|5)|"
                     r"eli5|for (?:a )?(?:beginners?|dummies|newbies?|non-?experts?)|in a nutshell)\b|"
                     r"用大白话(?:讲讲|说说|讲|说|解释)?|大白话|通俗(?:地|一点|点|易懂地?)?(?:讲讲|说说|讲|说|解释)?|形象(?:地|一点|点)?(?:讲|说|解释)|"
-                    r"(?:给|跟)小白(?:讲|说|解释)|"
-                    # asking for an example is a manner too: "Agent 举个例子" is about agents, not the word 例子
-                    r"\b(?:give|show) (?:me )?(?:an? |some )?(?:concrete |quick |real |simple )?examples?\b|\bwith an example\b|"
-                    r"(?:能|可以|请)?(?:再)?(?:举|给我?|来)(?:一?个|几个)(?:具体的?)?例子(?:吧|呢|说明一下)?|举例(?:子|说明)?", re.I)
+                    r"(?:给|跟)小白(?:讲|说|解释)|" + EXAMPLE_AS_MANNER, re.I)
 # A question asking for several named things: "what are the 3 training stages", "which tools…",
 # "what should we put on a dashboard", "有哪些", "哪三个维度". Its answer is a list or a table.
 _ITEMS_EN = (r"stages|steps|phases|types|kinds|ways|problems|issues|things|metrics|dimensions|pillars|layers|"
